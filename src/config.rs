@@ -1,0 +1,90 @@
+//! Settings, read from the environment (and `.env`), each overridable by a command-line flag.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+/// The shortest JWT secret accepted: HS256 is only as strong as its key.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// PostgreSQL connection URL; the database is created if it is missing.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres:postgres@localhost:5432/mash"
+    )]
+    pub database_url: String,
+
+    /// Most connections the service holds open.
+    #[arg(long, env = "MASH_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    pub db_max_connections: u32,
+
+    /// How long a request waits for a free connection before it is answered 503.
+    #[arg(long, env = "MASH_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub db_acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address and port to listen on.
+    #[arg(long, env = "MASH_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Secret for signing access tokens (HS256), at least 32 bytes. Random per start when unset.
+    #[arg(long, env = "MASH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Access-token lifetime: seconds, or a duration such as `1h` or `30m`.
+    #[arg(long, env = "MASH_TOKEN_TTL", default_value = "1h", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+
+    /// `USERNAME:PASSWORD` of a facilitator created at start when no user of that name exists.
+    #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true)]
+    pub facilitator: Option<String>,
+
+    /// Also create the documented demo users (one practitioner per agency and a facilitator).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `MASH_TOKEN_TTL=3600` and `MASH_TOKEN_TTL=1h` both mean an hour.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(value).map_err(|e| format!("`{value}` is not a duration: {e}"))
+}
+
+/// Splits `USERNAME:PASSWORD`, as given in `MASH_FACILITATOR`.
+pub fn parse_credentials(value: &str) -> anyhow::Result<(String, String)> {
+    match value.split_once(':') {
+        Some((user, pass)) if !user.trim().is_empty() && !pass.is_empty() => {
+            Ok((user.trim().to_string(), pass.to_string()))
+        }
+        _ => anyhow::bail!("MASH_FACILITATOR must be USERNAME:PASSWORD"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_seconds_or_human_form() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn credentials_split_on_the_first_colon() {
+        let (u, p) = parse_credentials("facil:pass:with:colons").unwrap();
+        assert_eq!((u.as_str(), p.as_str()), ("facil", "pass:with:colons"));
+        assert!(parse_credentials("nocolon").is_err());
+        assert!(parse_credentials(":pw").is_err());
+    }
+}

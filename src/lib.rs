@@ -1,0 +1,13 @@
+//! mash: a multi-agency shared child record for safeguarding exercises.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod pagination;
+pub mod startup;
+pub mod telemetry;
+pub mod users;
+pub mod validation;

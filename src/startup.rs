@@ -1,0 +1,186 @@
+//! Building and running the service: the database pool, the app and its routes, the listener.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use anyhow::Context;
+use rand::RngCore;
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+
+use crate::auth::TokenKeys;
+use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
+use crate::error::ApiError;
+use crate::extract::MAX_BODY_BYTES;
+use crate::openapi::{ApiDoc, ContractYaml, RouteTable, Security, StandardProblems, fallback};
+use crate::{auth, health, openapi, users};
+
+/// What every handler may reach.
+pub struct AppState {
+    pub db: PgPool,
+    pub tokens: TokenKeys,
+}
+
+/// Every route, as registered with both the server and the contract.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(openapi::openapi_yaml)
+        .service(
+            scope("/api/v1")
+                .service(auth::handlers::login)
+                .service(auth::handlers::me)
+                .service(users::handlers::create_user)
+                .service(users::handlers::list_users)
+                .service(users::handlers::update_user),
+        );
+}
+
+/// The OpenAPI document of exactly the routes the server registers.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    // Modifiers of the derive run before the routes are collected, so these run over the whole.
+    let mut doc = doc;
+    Security.modify(&mut doc);
+    StandardProblems.modify(&mut doc);
+    doc
+}
+
+/// The pool, after creating the database if it is missing and applying migrations.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    if !sqlx::Postgres::database_exists(&settings.database_url)
+        .await
+        .context("reaching PostgreSQL")?
+    {
+        sqlx::Postgres::create_database(&settings.database_url)
+            .await
+            .context("creating the database")?;
+        tracing::info!("created the database");
+    }
+    let pool = pool_options(settings)
+        .connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .context("applying migrations")?;
+    Ok(pool)
+}
+
+pub fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(settings.db_max_connections)
+        .acquire_timeout(settings.db_acquire_timeout)
+}
+
+/// The configured secret, refused when short; a random one (with a warning) when there is none.
+pub fn jwt_secret(configured: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    match configured {
+        Some(s) if s.len() < MIN_JWT_SECRET_BYTES => {
+            anyhow::bail!("MASH_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+        }
+        Some(s) => Ok(s.as_bytes().to_vec()),
+        None => {
+            tracing::warn!(
+                "MASH_JWT_SECRET is not set: using a random secret; tokens will not survive a restart \
+                 and will not be accepted by other instances"
+            );
+            let mut secret = vec![0u8; 64];
+            rand::rng().fill_bytes(&mut secret);
+            Ok(secret)
+        }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and builds the server around `db`.
+    pub async fn build(settings: &ServeSettings, db: PgPool) -> anyhow::Result<Self> {
+        let tokens = TokenKeys::new(
+            &jwt_secret(settings.jwt_secret.as_deref())?,
+            settings.token_ttl,
+        );
+        if let Some(creds) = &settings.facilitator {
+            let (user, pass) = crate::config::parse_credentials(creds)?;
+            users::seed::bootstrap_facilitator(&db, &user, &pass).await?;
+        }
+        if settings.demo {
+            users::seed::seed_demo(&db).await?;
+        }
+        let listener = TcpListener::bind(settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, AppState { db, tokens })?;
+        tracing::info!(address = %settings.listen.ip(), port, "listening");
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// For stopping the server from elsewhere (tests stop theirs when done).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let doc = api_doc();
+    let contract = web::Data::new(ContractYaml(
+        doc.to_yaml().context("writing the contract as YAML")?,
+    ));
+    let route_table = web::Data::new(RouteTable::from_doc(&doc));
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .wrap_fn(|req, srv| {
+                let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                let response = srv.call(req);
+                async move {
+                    let mut response = response.await?;
+                    if let Some(id) = request_id.and_then(|id| HeaderValue::try_from(id).ok()) {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), id);
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(contract.clone())
+            .app_data(route_table.clone())
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(web::PathConfig::default().error_handler(|_, _| {
+                ApiError::NotFound("no such resource: an id in the path is not a valid UUID".into())
+                    .into()
+            }))
+            .into_utoipa_app()
+            .configure(routes)
+            .split_for_parts();
+        app.default_service(web::to(fallback))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}

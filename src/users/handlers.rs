@@ -1,0 +1,145 @@
+//! User administration, for facilitators.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::repo::{self, UserRecord};
+use super::types::{NewUser, Role, UserChange, UserView};
+use crate::auth::policy::{Action, authorize};
+use crate::auth::{Actor, password};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::{Cursor, PageParams, split_page};
+use crate::startup::AppState;
+use crate::validation;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Create a user (facilitators only).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "createUser",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ValidJson<NewUser>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::ManageUsers)?;
+    let body = body.0;
+    let username = validation::username("username", &body.username)?;
+    let display_name = validation::text("display_name", &body.display_name, 1, 200)?;
+    validation::password("password", &body.password)?;
+    match (body.role, body.agency) {
+        (Role::Facilitator, Some(_)) => {
+            return Err(ApiError::validation(
+                "agency",
+                "a facilitator belongs to no agency",
+            ));
+        }
+        (Role::Practitioner | Role::Manager, None) => {
+            return Err(ApiError::validation(
+                "agency",
+                "practitioners and managers belong to an agency",
+            ));
+        }
+        _ => {}
+    }
+    let password_hash = password::hash(body.password).await?;
+    let user = repo::insert(
+        &state.db,
+        &UserRecord {
+            username: &username,
+            display_name: &display_name,
+            agency: body.agency,
+            role: body.role,
+            password_hash: &password_hash,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+/// List users (facilitators only), in creation order.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "listUsers",
+    params(PageParams),
+    responses((status = 200, description = "A page of users", body = UserPage))
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    actor: Actor,
+    page: ValidQuery<PageParams>,
+) -> ApiResult<web::Json<UserPage>> {
+    authorize(&actor, Action::ManageUsers)?;
+    let limit = page.0.limit()?;
+    let rows = repo::list(&state.db, page.0.after()?, limit + 1).await?;
+    let (rows, next_cursor) = split_page(rows, limit, |u| Cursor {
+        at: u.created_at,
+        id: u.id,
+    });
+    Ok(web::Json(UserPage {
+        items: rows.into_iter().map(UserView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Disable or enable a user, or set a new password (facilitators only). A disabled user's tokens
+/// stop working at once.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "updateUser",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    request_body = UserChange,
+    responses((status = 200, description = "The user as changed", body = UserView))
+)]
+#[patch("/users/{user_id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    body: ValidJson<UserChange>,
+) -> ApiResult<web::Json<UserView>> {
+    authorize(&actor, Action::ManageUsers)?;
+    let user_id = path.into_inner();
+    let change = body.0;
+    if change.disabled.is_none() && change.password.is_none() {
+        return Err(ApiError::validation(
+            "body",
+            "give `disabled`, `password`, or both",
+        ));
+    }
+    let new_hash = match change.password {
+        Some(p) => {
+            validation::password("password", &p)?;
+            Some(password::hash(p).await?)
+        }
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    let mut user = repo::find_by_id(&mut *tx, user_id).await?;
+    if let Some(disabled) = change.disabled {
+        user = repo::set_disabled(&mut *tx, user_id, disabled).await?;
+    }
+    if let Some(hash) = &new_hash {
+        user = repo::set_password_hash(&mut *tx, user_id, hash).await?;
+    }
+    let user = user.ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
+    tx.commit().await?;
+    Ok(web::Json(UserView::from(user)))
+}

@@ -1,0 +1,157 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The agencies that share the record.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Agency {
+    Police,
+    Health,
+    SocialCare,
+    Legal,
+}
+
+impl Agency {
+    pub const ALL: [Agency; 4] = [
+        Agency::Police,
+        Agency::Health,
+        Agency::SocialCare,
+        Agency::Legal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agency::Police => "police",
+            Agency::Health => "health",
+            Agency::SocialCare => "social_care",
+            Agency::Legal => "legal",
+        }
+    }
+
+    /// How a person would say it: "social care".
+    pub fn label(self) -> &'static str {
+        match self {
+            Agency::SocialCare => "social care",
+            other => other.as_str(),
+        }
+    }
+}
+
+/// What a user may do: see domain.md, "Agencies and roles".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Role {
+    Practitioner,
+    Manager,
+    Facilitator,
+}
+
+/// A user as stored, password hash included: never serialised.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub agency: Option<Agency>,
+    pub role: Role,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    #[schema(example = "police_demo")]
+    pub username: String,
+    #[schema(example = "PC Demo (police)")]
+    pub display_name: String,
+    /// `null` for a facilitator.
+    pub agency: Option<Agency>,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            agency: u.agency,
+            role: u.role,
+            disabled: u.disabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// The user as shown with a token: who the caller is.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionUser {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub agency: Option<Agency>,
+    pub role: Role,
+}
+
+impl From<&User> for SessionUser {
+    fn from(u: &User) -> Self {
+        SessionUser {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            agency: u.agency,
+            role: u.role,
+        }
+    }
+}
+
+/// A new user, as a facilitator creates it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "sw_ward", "password": "correct-horse-battery", "display_name": "Social worker", "agency": "social_care", "role": "practitioner"}))]
+pub struct NewUser {
+    /// 3 to 64 characters: letters, digits, `.`, `_`, `-`; unique whatever the case.
+    #[schema(min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._-]{3,64}$")]
+    pub username: String,
+    /// 12 to 128 characters.
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: String,
+    /// Required for practitioners and managers; absent or `null` for facilitators.
+    #[serde(default)]
+    pub agency: Option<Agency>,
+    pub role: Role,
+}
+
+/// A change to a user: disable or enable it, or set a new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"disabled": true}))]
+pub struct UserChange {
+    pub disabled: Option<bool>,
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: Option<String>,
+}

@@ -1,0 +1,50 @@
+//! `openapi.yaml` is the contract other teams build on: it must be exactly what the server does.
+
+use reqwest::Method;
+use sqlx::PgPool;
+
+use crate::helpers::spawn;
+
+fn committed() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .expect("openapi.yaml exists")
+}
+
+#[test]
+fn the_committed_contract_is_what_the_code_generates() {
+    let generated = mash::startup::api_doc().to_yaml().unwrap();
+    assert!(
+        committed() == generated,
+        "openapi.yaml differs from the routes the server registers: run `cargo run -- openapi > openapi.yaml`"
+    );
+}
+
+#[test]
+fn the_contract_is_openapi_3_1_with_an_operation_id_everywhere() {
+    let doc: serde_json::Value = yaml_serde::from_str(&committed()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(!paths.is_empty());
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_string()), "operationId {id} is used twice");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no responses"
+            );
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[sqlx::test]
+async fn the_server_serves_the_committed_contract(db: PgPool) {
+    let app = spawn(db).await;
+    let r = app.request(Method::GET, "/openapi.yaml", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, committed());
+}

@@ -1,0 +1,192 @@
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use mash::config::ServeSettings;
+use mash::startup::Application;
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+pub const FACILITATOR: (&str, &str) = ("facil", "Facil-pass-2026!");
+
+pub struct TestApp {
+    pub base: String,
+    pub db: PgPool,
+    pub client: reqwest::Client,
+    server: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The server runs on a thread and runtime of its own, as in production, and is stopped (and its
+/// database connections closed) when the test ends, before the test database is dropped.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.server.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A response, with its body parsed as JSON where it is JSON.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with this status, and returns it.
+    pub fn assert_problem(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text
+        );
+        for key in ["type", "title", "status", "detail"] {
+            assert!(
+                self.json.get(key).is_some(),
+                "problem lacks `{key}`: {}",
+                self.text
+            );
+        }
+        assert_eq!(self.json["status"], status);
+        &self.json
+    }
+}
+
+pub fn settings() -> ServeSettings {
+    ServeSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        jwt_secret: Some(JWT_SECRET.into()),
+        token_ttl: Duration::from_secs(3600),
+        facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1)),
+        demo: false,
+    }
+}
+
+pub async fn spawn_with(db: PgPool, settings: ServeSettings) -> TestApp {
+    let (ready, started) = tokio::sync::oneshot::channel();
+    let pool = db.clone();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(&settings, pool)
+                .await
+                .expect("the application builds");
+            let _ = ready.send((app.port(), app.handle()));
+            app.run_until_stopped().await.expect("the server runs");
+        })
+    });
+    let (port, server) = started.await.expect("the server starts");
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        db,
+        client: reqwest::Client::new(),
+        server,
+        thread: Some(thread),
+    }
+}
+
+pub async fn spawn(db: PgPool) -> TestApp {
+    spawn_with(db, settings()).await
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::reply(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert!(
+            !text.contains("$argon2"),
+            "a response carried a password hash: {text}"
+        );
+        assert!(
+            !text.contains("password_hash"),
+            "a response named the password hash: {text}"
+        );
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn login_reply(&self, username: &str, password: &str) -> Reply {
+        self.request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = self.login_reply(username, password).await;
+        assert_eq!(r.status, 200, "login of {username} failed: {}", r.text);
+        r.json["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn facilitator(&self) -> String {
+        self.login(FACILITATOR.0, FACILITATOR.1).await
+    }
+
+    /// Creates a user through the API and returns its id and a token.
+    pub async fn user(&self, username: &str, agency: Option<&str>, role: &str) -> (String, String) {
+        let facilitator = self.facilitator().await;
+        let password = format!("{username}-password-123");
+        let r = self
+            .post(
+                "/api/v1/users",
+                &facilitator,
+                json!({"username": username, "password": password, "display_name": username, "agency": agency, "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "creating {username}: {}", r.text);
+        let id = r.json["id"].as_str().unwrap().to_string();
+        (id, self.login(username, &password).await)
+    }
+}

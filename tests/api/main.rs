@@ -1,0 +1,8 @@
+//! HTTP tests of the whole service against a real PostgreSQL: every test gets a fresh database
+//! (`#[sqlx::test]`) and its own server on a free port.
+
+mod auth;
+mod contract;
+mod errors;
+mod helpers;
+mod users;
