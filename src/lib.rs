@@ -1,13 +1,17 @@
 //! mash: a multi-agency shared child record for safeguarding exercises.
 
 pub mod auth;
+pub mod children;
 pub mod config;
+pub mod contacts;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod pagination;
+pub mod people;
 pub mod startup;
 pub mod telemetry;
 pub mod users;
 pub mod validation;
+pub mod vocabulary;

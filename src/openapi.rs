@@ -26,6 +26,9 @@ RFC 3339; ids are UUIDs.",
     tags(
         (name = "auth", description = "Logging in and who the caller is"),
         (name = "users", description = "User administration, for facilitators"),
+        (name = "children", description = "Child records: identity, status, sharing mode"),
+        (name = "people", description = "People linked to a child, and police checks on them"),
+        (name = "contacts", description = "Agency contacts and their amendments"),
         (name = "health", description = "Liveness and readiness"),
         (name = "meta", description = "This contract"),
     ),
@@ -98,7 +101,7 @@ impl Modify for StandardProblems {
                     .filter(|code| match *code {
                         "400" | "413" | "415" => has_body,
                         "401" => secured,
-                        "403" => false, // documented by the operations that check a role
+                        "403" => secured,
                         "404" => has_path_params,
                         "422" => has_body || has_query,
                         "429" => false, // documented by the operations that limit

@@ -18,7 +18,7 @@ use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::openapi::{ApiDoc, ContractYaml, RouteTable, Security, StandardProblems, fallback};
-use crate::{auth, health, openapi, users};
+use crate::{auth, children, contacts, health, openapi, people, users};
 
 /// What every handler may reach.
 pub struct AppState {
@@ -37,7 +37,19 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::handlers::me)
                 .service(users::handlers::create_user)
                 .service(users::handlers::list_users)
-                .service(users::handlers::update_user),
+                .service(users::handlers::update_user)
+                .service(children::handlers::create_child)
+                .service(children::handlers::search_children)
+                .service(children::handlers::get_child)
+                .service(children::handlers::update_child)
+                .service(children::handlers::set_sharing_mode)
+                .service(people::handlers::create_person)
+                .service(people::handlers::list_people)
+                .service(people::handlers::create_check)
+                .service(contacts::handlers::create_contact)
+                .service(contacts::handlers::list_contacts)
+                .service(contacts::handlers::get_contact)
+                .service(contacts::handlers::amend_contact),
         );
 }
 

@@ -74,6 +74,23 @@ pub fn password(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A scenario time given by the client (defaulting to now): history may be replayed, but nothing is
+/// recorded as having happened more than a day ahead of the server's clock.
+pub fn scenario_time(
+    field: &str,
+    value: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let now = chrono::Utc::now();
+    let at = value.unwrap_or(now);
+    if at > now + chrono::Duration::days(1) {
+        return Err(ApiError::validation(
+            field,
+            "must not be more than a day in the future",
+        ));
+    }
+    Ok(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,33 @@
-//! Authorisation: may this user, of this agency and role, do this? One pure function that every
-//! handler asks, so the rules live in one place and are tested without a server.
+//! Authorisation: may this user, of this agency and role, do this, and how much of an entry may they
+//! see? Pure functions that every handler asks, so the rules live in one place and are tested
+//! without a server.
 
 use super::Actor;
 use crate::error::ApiError;
-use crate::users::Role;
+use crate::users::{Agency, Role};
+use crate::vocabulary::{SharingMode, Visibility};
 
 /// Something a user asks to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Create, list, enable, disable users and set their passwords.
     ManageUsers,
+    /// Open a new child record.
+    CreateChild,
+    /// Find and read child records (what of them is visible is `sight`'s business).
+    ReadChild,
+    /// Change a record's status or address.
+    UpdateChild,
+    /// Switch a record between shared and siloed.
+    SetSharingMode,
+    /// Record a person linked to the child.
+    RecordPerson,
+    /// Record a background check on a person.
+    RecordCheck,
+    /// Log a contact for one's own agency.
+    LogContact,
+    /// Amend a contact written by `author_agency`.
+    AmendContact { author_agency: Agency },
 }
 
 /// Why a request was refused.
@@ -23,13 +41,72 @@ impl From<Denial> for ApiError {
 }
 
 pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denial> {
-    decide(actor.role(), action)
+    decide(actor.role(), actor.agency(), action)
 }
 
-fn decide(role: Role, action: Action) -> Result<(), Denial> {
-    match action {
-        Action::ManageUsers if role == Role::Facilitator => Ok(()),
-        Action::ManageUsers => Err(Denial("only a facilitator may manage users")),
+fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), Denial> {
+    let facilitator = role == Role::Facilitator;
+    let allowed = match action {
+        Action::ManageUsers | Action::SetSharingMode => facilitator,
+        Action::CreateChild | Action::ReadChild | Action::UpdateChild => true,
+        Action::RecordPerson | Action::LogContact => agency.is_some(),
+        Action::RecordCheck => agency == Some(Agency::Police),
+        Action::AmendContact { author_agency } => agency == Some(author_agency),
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(Denial(match action {
+        Action::ManageUsers => "only a facilitator may manage users",
+        Action::SetSharingMode => "only a facilitator may change a record's sharing mode",
+        Action::RecordPerson => "only an agency user may record people",
+        Action::LogContact => "only an agency user may log contacts",
+        Action::RecordCheck => "only police may record background checks",
+        Action::AmendContact { .. } => "only the agency that wrote a contact may amend it",
+        Action::CreateChild | Action::ReadChild | Action::UpdateChild => "not allowed",
+    }))
+}
+
+/// How much of one entry (a contact, a person, a check) a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sight {
+    Full,
+    /// That it exists, by which agency, when, and its kind: so the reader knows whom to ask.
+    Stub,
+    Hidden,
+}
+
+/// Facilitators see everything. In a siloed record an agency sees only its own entries. Otherwise a
+/// restricted entry of another agency is a stub, and everything else is in full.
+pub fn sight(
+    viewer: &Actor,
+    mode: SharingMode,
+    entry_agency: Agency,
+    visibility: Visibility,
+) -> Sight {
+    sight_for(
+        viewer.role(),
+        viewer.agency(),
+        mode,
+        entry_agency,
+        visibility,
+    )
+}
+
+fn sight_for(
+    role: Role,
+    agency: Option<Agency>,
+    mode: SharingMode,
+    entry_agency: Agency,
+    visibility: Visibility,
+) -> Sight {
+    let own = agency == Some(entry_agency);
+    match (role, mode, visibility) {
+        (Role::Facilitator, _, _) => Sight::Full,
+        _ if own => Sight::Full,
+        (_, SharingMode::Siloed, _) => Sight::Hidden,
+        (_, SharingMode::Shared, Visibility::Restricted) => Sight::Stub,
+        (_, SharingMode::Shared, Visibility::Shared) => Sight::Full,
     }
 }
 
@@ -37,10 +114,65 @@ fn decide(role: Role, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
+    const PRACTITIONER: Role = Role::Practitioner;
+
     #[test]
-    fn only_facilitators_manage_users() {
-        assert!(decide(Role::Facilitator, Action::ManageUsers).is_ok());
-        assert!(decide(Role::Manager, Action::ManageUsers).is_err());
-        assert!(decide(Role::Practitioner, Action::ManageUsers).is_err());
+    fn only_facilitators_manage_users_and_sharing() {
+        for action in [Action::ManageUsers, Action::SetSharingMode] {
+            assert!(decide(Role::Facilitator, None, action).is_ok());
+            assert!(decide(Role::Manager, Some(Agency::Police), action).is_err());
+            assert!(decide(PRACTITIONER, Some(Agency::Police), action).is_err());
+        }
+    }
+
+    #[test]
+    fn only_police_record_checks_and_facilitators_log_nothing() {
+        assert!(decide(PRACTITIONER, Some(Agency::Police), Action::RecordCheck).is_ok());
+        assert!(decide(PRACTITIONER, Some(Agency::Health), Action::RecordCheck).is_err());
+        assert!(decide(Role::Facilitator, None, Action::LogContact).is_err());
+        assert!(decide(PRACTITIONER, Some(Agency::Legal), Action::LogContact).is_ok());
+    }
+
+    #[test]
+    fn only_the_authoring_agency_amends() {
+        let amend = Action::AmendContact {
+            author_agency: Agency::Health,
+        };
+        assert!(decide(PRACTITIONER, Some(Agency::Health), amend).is_ok());
+        assert!(decide(PRACTITIONER, Some(Agency::Police), amend).is_err());
+        assert!(decide(Role::Facilitator, None, amend).is_err());
+    }
+
+    #[test]
+    fn sight_follows_sharing_mode_and_visibility() {
+        use SharingMode::{Shared, Siloed};
+        use Visibility::Restricted;
+        let open = Visibility::Shared;
+        let police = Some(Agency::Police);
+        let health = Agency::Health;
+        assert_eq!(
+            sight_for(PRACTITIONER, police, Shared, health, open),
+            Sight::Full
+        );
+        assert_eq!(
+            sight_for(PRACTITIONER, police, Shared, health, Restricted),
+            Sight::Stub
+        );
+        assert_eq!(
+            sight_for(PRACTITIONER, police, Siloed, health, open),
+            Sight::Hidden
+        );
+        assert_eq!(
+            sight_for(PRACTITIONER, police, Siloed, health, Restricted),
+            Sight::Hidden
+        );
+        assert_eq!(
+            sight_for(PRACTITIONER, police, Siloed, Agency::Police, Restricted),
+            Sight::Full
+        );
+        assert_eq!(
+            sight_for(Role::Facilitator, None, Siloed, health, Restricted),
+            Sight::Full
+        );
     }
 }

@@ -5,4 +5,5 @@ mod auth;
 mod contract;
 mod errors;
 mod helpers;
+mod record;
 mod users;

@@ -1,0 +1,220 @@
+//! `/children`: open, find, read and change child records; switch their sharing mode.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::repo::{self, ChildRecord, Filters};
+use super::types::{Child, ChildChange, ChildPage, ChildSearch, NewChild, SharingModeChange};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::{Cursor, split_page};
+use crate::startup::AppState;
+use crate::validation;
+
+/// The record, or 404.
+pub async fn load(db: impl sqlx::PgExecutor<'_>, child_id: Uuid) -> ApiResult<Child> {
+    repo::find(db, child_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))
+}
+
+fn with_etag(mut response: actix_web::HttpResponseBuilder, child: &Child) -> HttpResponse {
+    response
+        .insert_header((header::ETAG, child.etag()))
+        .json(child)
+}
+
+/// Open a child record (any agency user or facilitator).
+#[utoipa::path(
+    tag = "children",
+    operation_id = "createChild",
+    request_body = NewChild,
+    responses((status = 201, description = "Created", body = Child,
+        headers(("ETag" = String, description = "The record's version, for If-Match"))))
+)]
+#[post("/children")]
+pub async fn create_child(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ValidJson<NewChild>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::CreateChild)?;
+    let body = body.0;
+    let given_name = validation::text("given_name", &body.given_name, 1, 100)?;
+    let family_name = validation::text("family_name", &body.family_name, 1, 100)?;
+    if body.date_of_birth > Utc::now().date_naive() {
+        return Err(ApiError::validation(
+            "date_of_birth",
+            "must not be in the future",
+        ));
+    }
+    let identifier = validation::optional_text("identifier", body.identifier.as_deref(), 50)?;
+    let address = validation::optional_text("address", body.address.as_deref(), 500)?;
+    let child = repo::insert(
+        &state.db,
+        &ChildRecord {
+            given_name: &given_name,
+            family_name: &family_name,
+            date_of_birth: body.date_of_birth,
+            identifier: identifier.as_deref(),
+            address: address.as_deref(),
+            created_by: actor.id(),
+        },
+    )
+    .await?;
+    Ok(with_etag(HttpResponse::Created(), &child))
+}
+
+/// Find child records by name, date of birth or identifier.
+#[utoipa::path(
+    tag = "children",
+    operation_id = "searchChildren",
+    params(ChildSearch),
+    responses((status = 200, description = "A page of matching records, oldest first", body = ChildPage))
+)]
+#[get("/children")]
+pub async fn search_children(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ValidQuery<ChildSearch>,
+) -> ApiResult<web::Json<ChildPage>> {
+    authorize(&actor, Action::ReadChild)?;
+    let query = query.0;
+    let page = query.page();
+    let limit = page.limit()?;
+    let name = validation::optional_text("name", query.name.as_deref(), 100)?;
+    let identifier = validation::optional_text("identifier", query.identifier.as_deref(), 50)?;
+    let filters = Filters {
+        name: name.as_deref(),
+        date_of_birth: query.date_of_birth,
+        identifier: identifier.as_deref(),
+    };
+    let rows = repo::search(&state.db, &filters, page.after()?, limit + 1).await?;
+    let (items, next_cursor) = split_page(rows, limit, |c| Cursor {
+        at: c.created_at,
+        id: c.id,
+    });
+    Ok(web::Json(ChildPage { items, next_cursor }))
+}
+
+/// Read a child record.
+#[utoipa::path(
+    tag = "children",
+    operation_id = "getChild",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    responses((status = 200, description = "The record", body = Child,
+        headers(("ETag" = String, description = "The record's version, for If-Match"))))
+)]
+#[get("/children/{child_id}")]
+pub async fn get_child(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::ReadChild)?;
+    let child = load(&state.db, path.into_inner()).await?;
+    Ok(with_etag(HttpResponse::Ok(), &child))
+}
+
+/// The version an `If-Match` header allows, given the record's current one.
+fn matched_version(req: &HttpRequest, current: &Child) -> ApiResult<i32> {
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or_else(|| ApiError::PreconditionRequired("send the record's ETag in If-Match".into()))?
+        .to_str()
+        .map_err(|_| ApiError::PreconditionFailed("If-Match is not a valid ETag".into()))?;
+    let current_tag = current.etag();
+    let matches = value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == current_tag);
+    if matches {
+        Ok(current.version)
+    } else {
+        Err(ApiError::PreconditionFailed(format!(
+            "the record has changed (now at {current_tag}); read it again and retry"
+        )))
+    }
+}
+
+/// Change a record's status or address. Requires `If-Match` with the record's `ETag`.
+#[utoipa::path(
+    tag = "children",
+    operation_id = "updateChild",
+    params(
+        ("child_id" = Uuid, Path, description = "The child record's id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = ChildChange,
+    responses(
+        (status = 200, description = "The record as changed", body = Child,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 412, description = "The record has changed since that ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/children/{child_id}")]
+pub async fn update_child(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: ValidJson<ChildChange>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::UpdateChild)?;
+    let change = body.0;
+    if change.status.is_none() && change.address.is_none() {
+        return Err(ApiError::validation(
+            "body",
+            "give `status`, `address`, or both",
+        ));
+    }
+    let address = match change.address.as_deref() {
+        Some(a) => Some(validation::optional_text("address", Some(a), 500)?),
+        None => None,
+    };
+    let current = load(&state.db, path.into_inner()).await?;
+    let version = matched_version(&req, &current)?;
+    let updated = repo::update(
+        &state.db,
+        current.id,
+        version,
+        change.status,
+        address.as_ref().map(|a| a.as_deref()),
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::PreconditionFailed("the record changed meanwhile; read it again and retry".into())
+    })?;
+    Ok(with_etag(HttpResponse::Ok(), &updated))
+}
+
+/// Switch a record between `shared` and `siloed` (facilitators only). Nothing is lost either way.
+#[utoipa::path(
+    tag = "children",
+    operation_id = "setSharingMode",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    request_body = SharingModeChange,
+    responses(
+        (status = 200, description = "The record in its new mode", body = Child),
+        (status = 403, description = "Not a facilitator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/children/{child_id}/sharing-mode")]
+pub async fn set_sharing_mode(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    body: ValidJson<SharingModeChange>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::SetSharingMode)?;
+    let child = repo::set_sharing_mode(&state.db, path.into_inner(), body.0.mode)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))?;
+    Ok(with_etag(HttpResponse::Ok(), &child))
+}

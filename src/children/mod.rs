@@ -1,0 +1,7 @@
+//! Child records: identity, status, sharing mode.
+
+pub mod handlers;
+pub mod repo;
+pub mod types;
+
+pub use types::Child;

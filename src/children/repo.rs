@@ -1,0 +1,136 @@
+//! SQL for child records. Functions take an executor so that the caller owns the transaction.
+
+use chrono::NaiveDate;
+use sqlx::{AssertSqlSafe, PgExecutor};
+use uuid::Uuid;
+
+use super::types::Child;
+use crate::pagination::Cursor;
+use crate::vocabulary::{ChildStatus, SharingMode};
+
+// Every query below is a constant string with this constant column list spliced in.
+const COLUMNS: &str = "id, given_name, family_name, date_of_birth, identifier, address, status, sharing_mode, \
+                       version, created_by, created_at, updated_at";
+
+pub struct ChildRecord<'a> {
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+    pub date_of_birth: NaiveDate,
+    pub identifier: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub created_by: Uuid,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, child: &ChildRecord<'_>) -> sqlx::Result<Child> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "INSERT INTO children (id, given_name, family_name, date_of_birth, identifier, address, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(child.given_name)
+    .bind(child.family_name)
+    .bind(child.date_of_birth)
+    .bind(child.identifier)
+    .bind(child.address)
+    .bind(child.created_by)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Child>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM children WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub struct Filters<'a> {
+    pub name: Option<&'a str>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub identifier: Option<&'a str>,
+}
+
+/// Escapes `%`, `_` and `\` so that a name is matched literally inside a LIKE pattern.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn search(
+    db: impl PgExecutor<'_>,
+    filters: &Filters<'_>,
+    after: Option<Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<Child>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM children
+         WHERE ($1::text IS NULL OR given_name ILIKE $1 OR family_name ILIKE $1
+                OR (given_name || ' ' || family_name) ILIKE $1)
+           AND ($2::date IS NULL OR date_of_birth = $2)
+           AND ($3::text IS NULL OR identifier = $3)
+           AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5))
+         ORDER BY created_at, id LIMIT $6"
+    )))
+    .bind(filters.name.map(like_pattern))
+    .bind(filters.date_of_birth)
+    .bind(filters.identifier)
+    .bind(after.map(|c| c.at))
+    .bind(after.map(|c| c.id))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Applies a change if the record is still at `expected_version`; `None` when it is not (or is gone).
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    expected_version: i32,
+    status: Option<ChildStatus>,
+    address: Option<Option<&str>>,
+) -> sqlx::Result<Option<Child>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "UPDATE children SET
+           status = coalesce($3, status),
+           address = CASE WHEN $4 THEN $5 ELSE address END,
+           version = version + 1,
+           updated_at = now()
+         WHERE id = $1 AND version = $2
+         RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(expected_version)
+    .bind(status)
+    .bind(address.is_some())
+    .bind(address.flatten())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn set_sharing_mode(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    mode: SharingMode,
+) -> sqlx::Result<Option<Child>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "UPDATE children SET sharing_mode = $2, version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(mode)
+    .fetch_optional(db)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(super::like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

@@ -1,0 +1,99 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::pagination::PageParams;
+use crate::vocabulary::{ChildStatus, SharingMode};
+
+/// A child record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Child {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub identifier: Option<String>,
+    pub address: Option<String>,
+    pub status: ChildStatus,
+    pub sharing_mode: SharingMode,
+    /// Changes with every update; sent as the `ETag`, expected back in `If-Match`.
+    pub version: i32,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Child {
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
+}
+
+/// A new child record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"given_name": "Peter", "family_name": "C", "date_of_birth": "2006-03-01", "address": "Haringey"}))]
+pub struct NewChild {
+    #[schema(min_length = 1, max_length = 100)]
+    pub given_name: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub family_name: String,
+    /// Not in the future.
+    pub date_of_birth: NaiveDate,
+    /// An NHS-number-like identifier.
+    #[schema(max_length = 50)]
+    pub identifier: Option<String>,
+    #[schema(max_length = 500)]
+    pub address: Option<String>,
+}
+
+/// A change to a record's status or address; send the record's `ETag` in `If-Match`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "child_protection_plan"}))]
+pub struct ChildChange {
+    pub status: Option<ChildStatus>,
+    /// An empty string clears the address.
+    #[schema(max_length = 500)]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"mode": "siloed"}))]
+pub struct SharingModeChange {
+    pub mode: SharingMode,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChildSearch {
+    /// Part of the given or family name, any case.
+    #[param(max_length = 100)]
+    pub name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    #[param(max_length = 50)]
+    pub identifier: Option<String>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ChildSearch {
+    pub fn page(&self) -> PageParams {
+        PageParams {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChildPage {
+    pub items: Vec<Child>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,306 @@
+//! `/children/{child_id}/contacts` and their amendments.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{NaiveTime, Utc};
+use uuid::Uuid;
+
+use super::repo::{self, AmendmentRecord, ContactRecord, ContactRow};
+use super::types::{
+    Contact, ContactEntry, ContactFields, ContactPage, ContactStub, MAX_ACTIONS, MAX_INJURIES,
+    NewAmendment, NewContact,
+};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, Sight, authorize, sight};
+use crate::children::{Child, handlers::load};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::{Cursor, PageParams, split_page};
+use crate::people::handlers::siloed_to;
+use crate::startup::AppState;
+use crate::validation::{self, optional_text, text};
+
+/// Trims and bounds every text, and checks the scenario time against the child's life.
+fn validate(mut f: ContactFields, child: &Child) -> ApiResult<ContactFields> {
+    if f.occurred_at > Utc::now() + chrono::Duration::days(1) {
+        return Err(ApiError::validation(
+            "occurred_at",
+            "must not be more than a day in the future",
+        ));
+    }
+    if f.occurred_at < child.date_of_birth.and_time(NaiveTime::MIN).and_utc() {
+        return Err(ApiError::validation(
+            "occurred_at",
+            "must not be before the child's date of birth",
+        ));
+    }
+    f.summary = text("summary", &f.summary, 1, 4000)?;
+    f.location = optional_text("location", f.location.as_deref(), 200)?;
+    if f.injuries.len() > MAX_INJURIES {
+        return Err(ApiError::validation(
+            "injuries",
+            format!("at most {MAX_INJURIES} injuries per contact"),
+        ));
+    }
+    for (i, injury) in f.injuries.iter_mut().enumerate() {
+        injury.body_location = text(
+            &format!("injuries[{i}].body_location"),
+            &injury.body_location,
+            1,
+            100,
+        )?;
+        injury.description = optional_text(
+            &format!("injuries[{i}].description"),
+            injury.description.as_deref(),
+            1000,
+        )?;
+    }
+    if let Some(e) = f.explanation.as_mut() {
+        e.given_by = text("explanation.given_by", &e.given_by, 1, 100)?;
+        e.text = optional_text("explanation.text", e.text.as_deref(), 2000)?;
+    }
+    if let Some(e) = f.examination.as_mut() {
+        e.reason_incomplete = optional_text(
+            "examination.reason_incomplete",
+            e.reason_incomplete.as_deref(),
+            2000,
+        )?;
+    }
+    if f.actions.len() > MAX_ACTIONS {
+        return Err(ApiError::validation(
+            "actions",
+            format!("at most {MAX_ACTIONS} actions per contact"),
+        ));
+    }
+    for (i, action) in f.actions.iter_mut().enumerate() {
+        *action = text(&format!("actions[{i}]"), action, 1, 500)?;
+    }
+    f.concern_categories.sort();
+    f.concern_categories.dedup();
+    Ok(f)
+}
+
+fn stub(c: &ContactRow) -> ContactStub {
+    ContactStub {
+        id: c.id,
+        agency: c.agency,
+        kind: c.kind,
+        occurred_at: c.occurred_at,
+        restricted: true,
+    }
+}
+
+/// The contacts as `actor` may see them: stubs for other agencies' restricted ones, none of what
+/// is hidden. Amendments are read in one query for the whole set.
+pub async fn entries(
+    db: &sqlx::PgPool,
+    actor: &Actor,
+    child: &Child,
+    rows: Vec<ContactRow>,
+) -> ApiResult<Vec<ContactEntry>> {
+    let sights: Vec<Sight> = rows
+        .iter()
+        .map(|r| sight(actor, child.sharing_mode, r.agency, r.visibility))
+        .collect();
+    let full_ids: Vec<Uuid> = rows
+        .iter()
+        .zip(&sights)
+        .filter(|(_, s)| **s == Sight::Full)
+        .map(|(r, _)| r.id)
+        .collect();
+    let mut amendments = repo::amendments_for(db, &full_ids).await?;
+    Ok(rows
+        .into_iter()
+        .zip(sights)
+        .filter_map(|(row, s)| match s {
+            Sight::Hidden => None,
+            Sight::Stub => Some(ContactEntry::Stub(stub(&row))),
+            Sight::Full => {
+                let own;
+                (own, amendments) = amendments.drain(..).partition(|a| a.contact_id == row.id);
+                Some(ContactEntry::Full(Box::new(row.into_contact(own))))
+            }
+        })
+        .collect())
+}
+
+/// Log a contact for the caller's agency.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "createContact",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    request_body = NewContact,
+    responses((status = 201, description = "Logged", body = Contact))
+)]
+#[post("/children/{child_id}/contacts")]
+pub async fn create_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    body: ValidJson<NewContact>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::LogContact)?;
+    let agency = actor
+        .agency()
+        .ok_or_else(|| ApiError::Forbidden("only an agency user may log contacts".into()))?;
+    let child = load(&state.db, path.into_inner()).await?;
+    let (fields, visibility) = body.0.into_parts();
+    let fields = validate(fields, &child)?;
+    let row = repo::insert(
+        &state.db,
+        &ContactRecord {
+            child_id: child.id,
+            agency,
+            author_id: actor.id(),
+            fields: &fields,
+            visibility,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(row.into_contact(Vec::new())))
+}
+
+/// The child's contacts, in scenario-time order, as far as the caller may see them.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "listContacts",
+    params(("child_id" = Uuid, Path, description = "The child record's id"), PageParams),
+    responses((status = 200, description = "A page of contacts: in full, or stubs of other agencies' restricted ones", body = ContactPage))
+)]
+#[get("/children/{child_id}/contacts")]
+pub async fn list_contacts(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    page: ValidQuery<PageParams>,
+) -> ApiResult<web::Json<ContactPage>> {
+    authorize(&actor, Action::ReadChild)?;
+    let limit = page.0.limit()?;
+    let child = load(&state.db, path.into_inner()).await?;
+    let rows = repo::list(
+        &state.db,
+        child.id,
+        siloed_to(&actor, &child),
+        page.0.after()?,
+        limit + 1,
+    )
+    .await?;
+    let (rows, next_cursor) = split_page(rows, limit, |c| Cursor {
+        at: c.occurred_at,
+        id: c.id,
+    });
+    let items = entries(&state.db, &actor, &child, rows).await?;
+    Ok(web::Json(ContactPage { items, next_cursor }))
+}
+
+async fn load_row(
+    state: &AppState,
+    actor: &Actor,
+    child: &Child,
+    contact_id: Uuid,
+) -> ApiResult<(ContactRow, Sight)> {
+    let row = repo::find(&state.db, child.id, contact_id).await?;
+    row.map(|r| {
+        let s = sight(actor, child.sharing_mode, r.agency, r.visibility);
+        (r, s)
+    })
+    .filter(|(_, s)| *s != Sight::Hidden)
+    .ok_or_else(|| ApiError::NotFound("no such contact on this record".into()))
+}
+
+/// Read one contact: in full with its amendments, or a stub of another agency's restricted one.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "getContact",
+    params(
+        ("child_id" = Uuid, Path, description = "The child record's id"),
+        ("contact_id" = Uuid, Path, description = "The contact's id"),
+    ),
+    responses((status = 200, description = "The contact, or its stub", body = ContactEntry))
+)]
+#[get("/children/{child_id}/contacts/{contact_id}")]
+pub async fn get_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<web::Json<ContactEntry>> {
+    authorize(&actor, Action::ReadChild)?;
+    let (child_id, contact_id) = path.into_inner();
+    let child = load(&state.db, child_id).await?;
+    let (row, _) = load_row(&state, &actor, &child, contact_id).await?;
+    let mut entries = entries(&state.db, &actor, &child, vec![row]).await?;
+    entries
+        .pop()
+        .map(web::Json)
+        .ok_or_else(|| ApiError::NotFound("no such contact on this record".into()))
+}
+
+/// Amend a contact (its own agency only): the original stays, and readers see both.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "amendContact",
+    params(
+        ("child_id" = Uuid, Path, description = "The child record's id"),
+        ("contact_id" = Uuid, Path, description = "The contact's id"),
+    ),
+    request_body = NewAmendment,
+    responses((status = 201, description = "Amended: the contact as it now stands", body = Contact))
+)]
+#[post("/children/{child_id}/contacts/{contact_id}/amendments")]
+pub async fn amend_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<NewAmendment>,
+) -> ApiResult<HttpResponse> {
+    let (child_id, contact_id) = path.into_inner();
+    let body = body.0;
+    let child = load(&state.db, child_id).await?;
+    let (row, _) = load_row(&state, &actor, &child, contact_id).await?;
+    authorize(
+        &actor,
+        Action::AmendContact {
+            author_agency: row.agency,
+        },
+    )?;
+    let reason = text("reason", &body.reason, 1, 2000)?;
+    if body.changes.is_empty() {
+        return Err(ApiError::validation(
+            "changes",
+            "name at least one field to change",
+        ));
+    }
+    let occurred_at = validation::scenario_time("occurred_at", body.occurred_at)?;
+
+    let mut tx = state.db.begin().await?;
+    let mut amendments = repo::amendments_for(&mut *tx, &[row.id]).await?;
+    let (row_id, agency) = (row.id, row.agency);
+    let current = row.into_contact(amendments.clone()).current;
+    // The amended contact must be as valid as a new one; its fields are named as in `changes`.
+    let checked = validate(current.apply(&body.changes), &child).map_err(|e| match e {
+        ApiError::Validation { field, detail } => ApiError::Validation {
+            field: format!("changes.{field}"),
+            detail,
+        },
+        other => other,
+    })?;
+    let changes = body.changes.normalised(&checked);
+    let amendment = repo::insert_amendment(
+        &mut *tx,
+        &AmendmentRecord {
+            contact_id: row_id,
+            child_id: child.id,
+            agency,
+            author_id: actor.id(),
+            reason: &reason,
+            changes: &changes,
+            occurred_at,
+        },
+    )
+    .await?;
+    amendments.push(amendment);
+    let row = repo::find(&mut *tx, child.id, contact_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such contact".into()))?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(row.into_contact(amendments)))
+}

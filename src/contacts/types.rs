@@ -1,0 +1,293 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::users::Agency;
+use crate::vocabulary::{
+    ConcernCategory, ConcernLevel, ContactKind, ContactOutcome, ExplanationCategory, InjuryType,
+    Opinion, Visibility,
+};
+
+pub const MAX_INJURIES: usize = 50;
+pub const MAX_ACTIONS: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Injury {
+    /// Where on the body, e.g. `face`, `left ear`, `back`.
+    #[schema(min_length = 1, max_length = 100, example = "face")]
+    pub body_location: String,
+    #[serde(rename = "type")]
+    pub injury_type: InjuryType,
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Explanation {
+    /// Who gave the explanation, e.g. `mother`.
+    #[schema(min_length = 1, max_length = 100, example = "mother")]
+    pub given_by: String,
+    pub category: ExplanationCategory,
+    /// The explanation in the giver's words.
+    #[schema(max_length = 2000)]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Examination {
+    pub completed: bool,
+    /// Why it was not completed.
+    #[schema(max_length = 2000)]
+    pub reason_incomplete: Option<String>,
+}
+
+/// What a contact says: as first recorded, or as it stands after its amendments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContactFields {
+    /// Scenario time of the interaction.
+    pub occurred_at: DateTime<Utc>,
+    pub kind: ContactKind,
+    pub location: Option<String>,
+    pub summary: String,
+    /// Whether the child was seen; absent means not recorded.
+    pub child_seen: Option<bool>,
+    /// Whether the child's appearance was obscured (e.g. face covered in chocolate).
+    pub appearance_obscured: Option<bool>,
+    pub injuries: Vec<Injury>,
+    pub explanation: Option<Explanation>,
+    pub examination: Option<Examination>,
+    pub opinion: Option<Opinion>,
+    pub concern_level: Option<ConcernLevel>,
+    pub concern_categories: Vec<ConcernCategory>,
+    pub outcome: Option<ContactOutcome>,
+    pub actions: Vec<String>,
+}
+
+/// A new contact. The author and agency come from the token: a body naming them is refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "occurred_at": "2006-12-11T10:30:00Z", "kind": "hospital_admission", "location": "North Middlesex Hospital",
+    "summary": "Admitted with extensive bruising; referred to the police child abuse investigation team",
+    "child_seen": true,
+    "injuries": [{"body_location": "face", "type": "bruise", "description": "extensive bruising"}],
+    "explanation": {"given_by": "mother", "category": "another_child", "text": "pushed by another child"},
+    "examination": {"completed": true},
+    "opinion": "non_accidental_injury_suspected", "concern_level": "high",
+    "concern_categories": ["physical_injury"], "outcome": "referred_to_police",
+    "actions": ["Refer to police CAIT"], "visibility": "shared"}))]
+pub struct NewContact {
+    /// Scenario time: may be in the past (after the child's birth), not more than a day ahead.
+    pub occurred_at: DateTime<Utc>,
+    pub kind: ContactKind,
+    #[schema(max_length = 200)]
+    pub location: Option<String>,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub summary: String,
+    pub child_seen: Option<bool>,
+    pub appearance_obscured: Option<bool>,
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub injuries: Vec<Injury>,
+    pub explanation: Option<Explanation>,
+    pub examination: Option<Examination>,
+    pub opinion: Option<Opinion>,
+    pub concern_level: Option<ConcernLevel>,
+    #[serde(default)]
+    pub concern_categories: Vec<ConcernCategory>,
+    pub outcome: Option<ContactOutcome>,
+    /// Agreed actions, each up to 500 characters.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub actions: Vec<String>,
+    /// `shared` unless given.
+    pub visibility: Option<Visibility>,
+}
+
+impl NewContact {
+    pub fn into_parts(self) -> (ContactFields, Visibility) {
+        let fields = ContactFields {
+            occurred_at: self.occurred_at,
+            kind: self.kind,
+            location: self.location,
+            summary: self.summary,
+            child_seen: self.child_seen,
+            appearance_obscured: self.appearance_obscured,
+            injuries: self.injuries,
+            explanation: self.explanation,
+            examination: self.examination,
+            opinion: self.opinion,
+            concern_level: self.concern_level,
+            concern_categories: self.concern_categories,
+            outcome: self.outcome,
+            actions: self.actions,
+        };
+        (fields, self.visibility.unwrap_or(Visibility::Shared))
+    }
+}
+
+/// The fields an amendment changes; those absent stay as they were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ContactKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_seen: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appearance_obscured: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injuries: Option<Vec<Injury>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub examination: Option<Examination>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opinion: Option<Opinion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concern_level: Option<ConcernLevel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concern_categories: Option<Vec<ConcernCategory>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ContactOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<String>>,
+}
+
+impl ContactChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == ContactChanges::default()
+    }
+
+    /// The same changes, each value taken from `checked` (the validated, trimmed result).
+    pub fn normalised(&self, checked: &ContactFields) -> ContactChanges {
+        let c = checked.clone();
+        ContactChanges {
+            occurred_at: self.occurred_at.map(|_| c.occurred_at),
+            kind: self.kind.map(|_| c.kind),
+            location: self.location.as_ref().and(c.location),
+            summary: self.summary.as_ref().map(|_| c.summary),
+            child_seen: self.child_seen.and(c.child_seen),
+            appearance_obscured: self.appearance_obscured.and(c.appearance_obscured),
+            injuries: self.injuries.as_ref().map(|_| c.injuries),
+            explanation: self.explanation.as_ref().and(c.explanation),
+            examination: self.examination.as_ref().and(c.examination),
+            opinion: self.opinion.and(c.opinion),
+            concern_level: self.concern_level.and(c.concern_level),
+            concern_categories: self
+                .concern_categories
+                .as_ref()
+                .map(|_| c.concern_categories),
+            outcome: self.outcome.and(c.outcome),
+            actions: self.actions.as_ref().map(|_| c.actions),
+        }
+    }
+}
+
+impl ContactFields {
+    /// The fields with `changes` laid over them.
+    pub fn apply(&self, changes: &ContactChanges) -> ContactFields {
+        let c = changes.clone();
+        ContactFields {
+            occurred_at: c.occurred_at.unwrap_or(self.occurred_at),
+            kind: c.kind.unwrap_or(self.kind),
+            location: c.location.or_else(|| self.location.clone()),
+            summary: c.summary.unwrap_or_else(|| self.summary.clone()),
+            child_seen: c.child_seen.or(self.child_seen),
+            appearance_obscured: c.appearance_obscured.or(self.appearance_obscured),
+            injuries: c.injuries.unwrap_or_else(|| self.injuries.clone()),
+            explanation: c.explanation.or_else(|| self.explanation.clone()),
+            examination: c.examination.or_else(|| self.examination.clone()),
+            opinion: c.opinion.or(self.opinion),
+            concern_level: c.concern_level.or(self.concern_level),
+            concern_categories: c
+                .concern_categories
+                .unwrap_or_else(|| self.concern_categories.clone()),
+            outcome: c.outcome.or(self.outcome),
+            actions: c.actions.unwrap_or_else(|| self.actions.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Wrong body location recorded", "changes": {"summary": "Bruising to the left cheek, not the right"}}))]
+pub struct NewAmendment {
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    pub changes: ContactChanges,
+    /// Scenario time of the correction; defaults to now.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// A correction of a contact by its agency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Amendment {
+    pub id: Uuid,
+    pub contact_id: Uuid,
+    pub agency: Agency,
+    pub author_id: Uuid,
+    pub reason: String,
+    pub changes: ContactChanges,
+    /// Scenario time of the correction.
+    pub occurred_at: DateTime<Utc>,
+    pub amended_at: DateTime<Utc>,
+}
+
+/// A contact in full: its current values, and where amended, the original and every amendment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub agency: Agency,
+    pub author_id: Uuid,
+    pub author_name: String,
+    /// When the service recorded it.
+    pub recorded_at: DateTime<Utc>,
+    pub visibility: Visibility,
+    /// Always `false` here; `true` marks a stub.
+    pub restricted: bool,
+    #[serde(flatten)]
+    pub current: ContactFields,
+    pub amended: bool,
+    /// The values as first recorded, when amended since.
+    pub original: Option<ContactFields>,
+    pub amendments: Vec<Amendment>,
+}
+
+/// What another agency sees of a restricted contact: that it exists, whose, when and what kind, so
+/// that they know whom to ask.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactStub {
+    pub id: Uuid,
+    pub agency: Agency,
+    pub kind: ContactKind,
+    pub occurred_at: DateTime<Utc>,
+    /// Always `true`.
+    pub restricted: bool,
+}
+
+/// A contact as the caller may see it: in full, or as a stub.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ContactEntry {
+    Full(Box<Contact>),
+    Stub(ContactStub),
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContactPage {
+    pub items: Vec<ContactEntry>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,156 @@
+//! `/children/{child_id}/people` and their checks.
+
+use actix_web::{HttpResponse, get, post, web};
+use uuid::Uuid;
+
+use super::repo::{self, CheckRecord, PersonRecord};
+use super::types::{NewCheck, NewPerson, Person, PersonCheck, PersonPage};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, Sight, authorize, sight};
+use crate::children::{Child, handlers::load};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::{Cursor, PageParams, split_page};
+use crate::startup::AppState;
+use crate::users::Agency;
+use crate::validation;
+use crate::vocabulary::{SharingMode, Visibility};
+
+/// The one agency a reader is limited to in this record, if any: their own, when it is siloed.
+pub fn siloed_to(actor: &Actor, child: &Child) -> Option<Agency> {
+    match (child.sharing_mode, actor.is_facilitator()) {
+        (SharingMode::Siloed, false) => actor.agency(),
+        _ => None,
+    }
+}
+
+fn visible(actor: &Actor, child: &Child, agency: Agency) -> bool {
+    sight(actor, child.sharing_mode, agency, Visibility::Shared) != Sight::Hidden
+}
+
+/// Record a person linked to the child (any agency user).
+#[utoipa::path(
+    tag = "people",
+    operation_id = "createPerson",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    request_body = NewPerson,
+    responses((status = 201, description = "Recorded", body = Person))
+)]
+#[post("/children/{child_id}/people")]
+pub async fn create_person(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    body: ValidJson<NewPerson>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::RecordPerson)?;
+    let agency = actor
+        .agency()
+        .ok_or_else(|| ApiError::Forbidden("only an agency user may record people".into()))?;
+    let body = body.0;
+    let name = validation::text("name", &body.name, 1, 200)?;
+    let occurred_at = validation::scenario_time("occurred_at", body.occurred_at)?;
+    let child = load(&state.db, path.into_inner()).await?;
+    let person = repo::insert_person(
+        &state.db,
+        &PersonRecord {
+            child_id: child.id,
+            name: &name,
+            relationship: body.relationship,
+            lives_in_household: body.lives_in_household,
+            since: body.since,
+            identity_verified: body.identity_verified,
+            named_as_next_of_kin: body.named_as_next_of_kin,
+            agency,
+            recorded_by: actor.id(),
+            occurred_at,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(person))
+}
+
+/// The people linked to the child, each with its checks, as far as the caller may see them.
+#[utoipa::path(
+    tag = "people",
+    operation_id = "listPeople",
+    params(("child_id" = Uuid, Path, description = "The child record's id"), PageParams),
+    responses((status = 200, description = "A page of people, in the order they were learned of", body = PersonPage))
+)]
+#[get("/children/{child_id}/people")]
+pub async fn list_people(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    page: ValidQuery<PageParams>,
+) -> ApiResult<web::Json<PersonPage>> {
+    authorize(&actor, Action::ReadChild)?;
+    let limit = page.0.limit()?;
+    let child = load(&state.db, path.into_inner()).await?;
+    let rows = repo::list_people(
+        &state.db,
+        child.id,
+        siloed_to(&actor, &child),
+        page.0.after()?,
+        limit + 1,
+    )
+    .await?;
+    let (mut items, next_cursor) = split_page(rows, limit, |p| Cursor {
+        at: p.occurred_at,
+        id: p.id,
+    });
+    let ids: Vec<Uuid> = items.iter().map(|p| p.id).collect();
+    let checks = repo::checks_for(&state.db, &ids).await?;
+    for person in &mut items {
+        person.checks = checks
+            .iter()
+            .filter(|c| c.person_id == person.id && visible(&actor, &child, c.agency))
+            .cloned()
+            .collect();
+    }
+    Ok(web::Json(PersonPage { items, next_cursor }))
+}
+
+/// Record a background check on a person (police only).
+#[utoipa::path(
+    tag = "people",
+    operation_id = "createCheck",
+    params(
+        ("child_id" = Uuid, Path, description = "The child record's id"),
+        ("person_id" = Uuid, Path, description = "The person's id"),
+    ),
+    request_body = NewCheck,
+    responses((status = 201, description = "Recorded", body = PersonCheck))
+)]
+#[post("/children/{child_id}/people/{person_id}/checks")]
+pub async fn create_check(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<NewCheck>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::RecordCheck)?;
+    let (child_id, person_id) = path.into_inner();
+    let body = body.0;
+    let summary = validation::text("summary", &body.summary, 1, 4000)?;
+    let occurred_at = validation::scenario_time("occurred_at", body.occurred_at)?;
+    let child = load(&state.db, child_id).await?;
+    let person = repo::find_person(&state.db, child.id, person_id)
+        .await?
+        .filter(|p| visible(&actor, &child, p.agency))
+        .ok_or_else(|| ApiError::NotFound("no such person on this record".into()))?;
+    let check = repo::insert_check(
+        &state.db,
+        &CheckRecord {
+            person_id: person.id,
+            child_id: child.id,
+            outcome: body.outcome,
+            summary: &summary,
+            agency: Agency::Police,
+            recorded_by: actor.id(),
+            occurred_at,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(check))
+}

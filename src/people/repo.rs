@@ -1,0 +1,131 @@
+//! SQL for people and checks. Functions take an executor so that the caller owns the transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AssertSqlSafe, PgExecutor};
+use uuid::Uuid;
+
+use super::types::{Person, PersonCheck};
+use crate::pagination::Cursor;
+use crate::users::Agency;
+use crate::vocabulary::{CheckOutcome, Relationship};
+
+// Every query below is a constant string with these constant column lists spliced in.
+const PERSON: &str = "id, child_id, name, relationship, lives_in_household, since, identity_verified, \
+                      named_as_next_of_kin, agency, recorded_by, occurred_at, recorded_at";
+const CHECK: &str =
+    "id, person_id, child_id, outcome, summary, agency, recorded_by, occurred_at, recorded_at";
+
+pub struct PersonRecord<'a> {
+    pub child_id: Uuid,
+    pub name: &'a str,
+    pub relationship: Relationship,
+    pub lives_in_household: bool,
+    pub since: Option<NaiveDate>,
+    pub identity_verified: bool,
+    pub named_as_next_of_kin: bool,
+    pub agency: Agency,
+    pub recorded_by: Uuid,
+    pub occurred_at: DateTime<Utc>,
+}
+
+pub async fn insert_person(db: impl PgExecutor<'_>, p: &PersonRecord<'_>) -> sqlx::Result<Person> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "INSERT INTO people (id, child_id, name, relationship, lives_in_household, since, identity_verified,
+                             named_as_next_of_kin, agency, recorded_by, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {PERSON}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(p.child_id)
+    .bind(p.name)
+    .bind(p.relationship)
+    .bind(p.lives_in_household)
+    .bind(p.since)
+    .bind(p.identity_verified)
+    .bind(p.named_as_next_of_kin)
+    .bind(p.agency)
+    .bind(p.recorded_by)
+    .bind(p.occurred_at)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find_person(
+    db: impl PgExecutor<'_>,
+    child_id: Uuid,
+    person_id: Uuid,
+) -> sqlx::Result<Option<Person>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {PERSON} FROM people WHERE child_id = $1 AND id = $2"
+    )))
+    .bind(child_id)
+    .bind(person_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// A child's people, in the order they were learned of; only those recorded by `only_agency` when
+/// given (a siloed reader).
+pub async fn list_people(
+    db: impl PgExecutor<'_>,
+    child_id: Uuid,
+    only_agency: Option<Agency>,
+    after: Option<Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<Person>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {PERSON} FROM people
+         WHERE child_id = $1 AND ($2::text IS NULL OR agency = $2)
+           AND ($3::timestamptz IS NULL OR (occurred_at, id) > ($3, $4))
+         ORDER BY occurred_at, id LIMIT $5"
+    )))
+    .bind(child_id)
+    .bind(only_agency)
+    .bind(after.map(|c| c.at))
+    .bind(after.map(|c| c.id))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub struct CheckRecord<'a> {
+    pub person_id: Uuid,
+    pub child_id: Uuid,
+    pub outcome: CheckOutcome,
+    pub summary: &'a str,
+    pub agency: Agency,
+    pub recorded_by: Uuid,
+    pub occurred_at: DateTime<Utc>,
+}
+
+pub async fn insert_check(
+    db: impl PgExecutor<'_>,
+    c: &CheckRecord<'_>,
+) -> sqlx::Result<PersonCheck> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "INSERT INTO person_checks (id, person_id, child_id, outcome, summary, agency, recorded_by, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {CHECK}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(c.person_id)
+    .bind(c.child_id)
+    .bind(c.outcome)
+    .bind(c.summary)
+    .bind(c.agency)
+    .bind(c.recorded_by)
+    .bind(c.occurred_at)
+    .fetch_one(db)
+    .await
+}
+
+/// The checks on the given people, oldest first.
+pub async fn checks_for(
+    db: impl PgExecutor<'_>,
+    person_ids: &[Uuid],
+) -> sqlx::Result<Vec<PersonCheck>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {CHECK} FROM person_checks WHERE person_id = ANY($1) ORDER BY occurred_at, id"
+    )))
+    .bind(person_ids)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,233 @@
+//! The closed vocabularies of the record (domain.md): each a Rust enum, a JSON string, a text column
+//! with a CHECK constraint, and an `enum` in the contract. An unknown value is a 422 that lists these.
+
+/// Declares a vocabulary: its variants and their wire names, once.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema, sqlx::Type,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[sqlx(type_name = "text", rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("unknown {} `{other}`", stringify!($name))),
+                }
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// Where the child stands with children's services.
+    ChildStatus {
+        None = "none",
+        ChildInNeed = "child_in_need",
+        ChildProtectionPlan = "child_protection_plan",
+        LookedAfter = "looked_after",
+    }
+}
+
+vocabulary! {
+    /// `shared`: every agency sees every other agency's shared entries. `siloed`: each agency sees only
+    /// its own (as in 2007); facilitators still see everything.
+    SharingMode { Shared = "shared", Siloed = "siloed" }
+}
+
+vocabulary! {
+    /// How a person is linked to the child.
+    Relationship {
+        Mother = "mother",
+        Father = "father",
+        MothersPartner = "mothers_partner",
+        FathersPartner = "fathers_partner",
+        Relative = "relative",
+        FamilyFriend = "family_friend",
+        Lodger = "lodger",
+        Visitor = "visitor",
+        Sibling = "sibling",
+        OtherChild = "other_child",
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// The result of a police background check.
+    CheckOutcome { NoTrace = "no_trace", RelevantHistory = "relevant_history", Pending = "pending" }
+}
+
+vocabulary! {
+    /// What kind of interaction a contact records.
+    ContactKind {
+        HomeVisit = "home_visit",
+        HospitalAttendance = "hospital_attendance",
+        HospitalAdmission = "hospital_admission",
+        ClinicAppointment = "clinic_appointment",
+        GpAppointment = "gp_appointment",
+        PoliceInterview = "police_interview",
+        Arrest = "arrest",
+        Referral = "referral",
+        StrategyDiscussion = "strategy_discussion",
+        CaseConference = "case_conference",
+        LegalAdvice = "legal_advice",
+        ChargingDecision = "charging_decision",
+        PhoneCall = "phone_call",
+        Other = "other",
+    }
+}
+
+impl ContactKind {
+    /// A visit or appointment: the child is expected to be present (domain.md, "How the rules read time").
+    pub fn expects_child_present(self) -> bool {
+        matches!(
+            self,
+            ContactKind::HomeVisit
+                | ContactKind::HospitalAttendance
+                | ContactKind::HospitalAdmission
+                | ContactKind::ClinicAppointment
+                | ContactKind::GpAppointment
+        )
+    }
+}
+
+vocabulary! {
+    /// The kind of injury seen.
+    InjuryType {
+        Bruise = "bruise",
+        Fracture = "fracture",
+        Burn = "burn",
+        Scratch = "scratch",
+        Laceration = "laceration",
+        Bite = "bite",
+        Swelling = "swelling",
+        HeadInjury = "head_injury",
+        MissingNail = "missing_nail",
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// How an injury was explained.
+    ExplanationCategory {
+        Accident = "accident",
+        SelfInflicted = "self_inflicted",
+        AnotherChild = "another_child",
+        Adult = "adult",
+        NoneGiven = "none_given",
+    }
+}
+
+vocabulary! {
+    /// A professional opinion recorded with a contact.
+    Opinion {
+        NonAccidentalInjurySuspected = "non_accidental_injury_suspected",
+        AccidentalInjuryLikely = "accidental_injury_likely",
+        Inconclusive = "inconclusive",
+        NoConcerns = "no_concerns",
+    }
+}
+
+vocabulary! {
+    /// How worried the author is, in increasing order.
+    ConcernLevel {
+        None = "none",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        ImmediateRisk = "immediate_risk",
+    }
+}
+
+vocabulary! {
+    /// What the concern is about.
+    ConcernCategory {
+        PhysicalInjury = "physical_injury",
+        Neglect = "neglect",
+        Emotional = "emotional",
+        Sexual = "sexual",
+        UnknownAdult = "unknown_adult",
+        NonEngagement = "non_engagement",
+        Concealment = "concealment",
+        DomesticAbuse = "domestic_abuse",
+        SubstanceMisuse = "substance_misuse",
+    }
+}
+
+vocabulary! {
+    /// A decision or outcome recorded with a contact.
+    ContactOutcome {
+        ThresholdForCareNotMet = "threshold_for_care_not_met",
+        InsufficientEvidence = "insufficient_evidence",
+        NoFurtherAction = "no_further_action",
+        ReferredToPolice = "referred_to_police",
+        ReferredToSocialCare = "referred_to_social_care",
+        FurtherInvestigation = "further_investigation",
+        ChildProtectionPlan = "child_protection_plan",
+        PlacedWithFamilyFriend = "placed_with_family_friend",
+        ReturnedHome = "returned_home",
+        Discharged = "discharged",
+        Charged = "charged",
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// `restricted`: full detail for the authoring agency and facilitators only; others see a stub.
+    Visibility { Shared = "shared", Restricted = "restricted" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names given in `vocabulary!` are the ones serde, sqlx and the contract use.
+    fn round_trips<T>(all: &[T], as_str: fn(T) -> &'static str)
+    where
+        T: Copy + std::fmt::Debug + PartialEq + serde::Serialize + std::str::FromStr,
+    {
+        for v in all {
+            assert_eq!(serde_json::to_value(v).unwrap(), as_str(*v), "{v:?}");
+            assert!(as_str(*v).parse::<T>().ok() == Some(*v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn wire_names_round_trip() {
+        round_trips(ChildStatus::ALL, ChildStatus::as_str);
+        round_trips(SharingMode::ALL, SharingMode::as_str);
+        round_trips(Relationship::ALL, Relationship::as_str);
+        round_trips(CheckOutcome::ALL, CheckOutcome::as_str);
+        round_trips(ContactKind::ALL, ContactKind::as_str);
+        round_trips(InjuryType::ALL, InjuryType::as_str);
+        round_trips(ExplanationCategory::ALL, ExplanationCategory::as_str);
+        round_trips(Opinion::ALL, Opinion::as_str);
+        round_trips(ConcernLevel::ALL, ConcernLevel::as_str);
+        round_trips(ConcernCategory::ALL, ConcernCategory::as_str);
+        round_trips(ContactOutcome::ALL, ContactOutcome::as_str);
+        round_trips(Visibility::ALL, Visibility::as_str);
+        assert!("visit".parse::<ContactKind>().is_err());
+    }
+
+    #[test]
+    fn concern_levels_are_ordered() {
+        assert!(ConcernLevel::None < ConcernLevel::Low);
+        assert!(ConcernLevel::High < ConcernLevel::ImmediateRisk);
+    }
+}
