@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod children;
+pub mod combined;
 pub mod config;
 pub mod contacts;
 pub mod error;

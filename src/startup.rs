@@ -18,7 +18,7 @@ use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::openapi::{ApiDoc, ContractYaml, RouteTable, Security, StandardProblems, fallback};
-use crate::{auth, children, contacts, health, openapi, people, users};
+use crate::{auth, children, combined, contacts, health, openapi, people, users};
 
 /// What every handler may reach.
 pub struct AppState {
@@ -49,7 +49,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(contacts::handlers::create_contact)
                 .service(contacts::handlers::list_contacts)
                 .service(contacts::handlers::get_contact)
-                .service(contacts::handlers::amend_contact),
+                .service(contacts::handlers::amend_contact)
+                .service(combined::handlers::get_chronology)
+                .service(combined::handlers::get_concerns)
+                .service(combined::handlers::get_gap_report),
         );
 }
 

@@ -178,10 +178,12 @@ pub async fn update_child(
         Some(a) => Some(validation::optional_text("address", Some(a), 500)?),
         None => None,
     };
+    let effective_at = validation::scenario_time("effective_at", change.effective_at)?;
     let current = load(&state.db, path.into_inner()).await?;
     let version = matched_version(&req, &current)?;
+    let mut tx = state.db.begin().await?;
     let updated = repo::update(
-        &state.db,
+        &mut *tx,
         current.id,
         version,
         change.status,
@@ -191,6 +193,10 @@ pub async fn update_child(
     .ok_or_else(|| {
         ApiError::PreconditionFailed("the record changed meanwhile; read it again and retry".into())
     })?;
+    if let Some(status) = change.status {
+        repo::record_status_change(&mut *tx, current.id, status, effective_at, actor.id()).await?;
+    }
+    tx.commit().await?;
     Ok(with_etag(HttpResponse::Ok(), &updated))
 }
 

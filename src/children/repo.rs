@@ -112,6 +112,27 @@ pub async fn update(
     .await
 }
 
+/// Records that the child's status became `status` at scenario time `effective_at`.
+pub async fn record_status_change(
+    db: impl PgExecutor<'_>,
+    child_id: Uuid,
+    status: ChildStatus,
+    effective_at: chrono::DateTime<chrono::Utc>,
+    changed_by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO child_status_changes (id, child_id, status, effective_at, changed_by) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(child_id)
+    .bind(status)
+    .bind(effective_at)
+    .bind(changed_by)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_sharing_mode(
     db: impl PgExecutor<'_>,
     id: Uuid,

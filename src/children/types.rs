@@ -57,6 +57,8 @@ pub struct ChildChange {
     /// An empty string clears the address.
     #[schema(max_length = 500)]
     pub address: Option<String>,
+    /// Scenario time at which a new status took effect; defaults to now.
+    pub effective_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

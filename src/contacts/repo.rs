@@ -20,7 +20,7 @@ const CONTACT: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name A
 const AMENDMENT: &str =
     "id, contact_id, agency, author_id, reason, changes, occurred_at, amended_at";
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct ContactRow {
     pub id: Uuid,
     pub child_id: Uuid,
@@ -90,16 +90,16 @@ impl ContactRow {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct AmendmentRow {
-    id: Uuid,
-    contact_id: Uuid,
-    agency: Agency,
-    author_id: Uuid,
-    reason: String,
-    changes: Json<ContactChanges>,
-    occurred_at: DateTime<Utc>,
-    amended_at: DateTime<Utc>,
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct AmendmentRow {
+    pub id: Uuid,
+    pub contact_id: Uuid,
+    pub agency: Agency,
+    pub author_id: Uuid,
+    pub reason: String,
+    pub changes: Json<ContactChanges>,
+    pub occurred_at: DateTime<Utc>,
+    pub amended_at: DateTime<Utc>,
 }
 
 impl From<AmendmentRow> for Amendment {

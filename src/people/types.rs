@@ -25,6 +25,7 @@ pub struct Person {
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
     #[sqlx(skip)]
+    #[serde(default)]
     pub checks: Vec<PersonCheck>,
 }
 

@@ -2,6 +2,7 @@
 //! (`#[sqlx::test]`) and its own server on a free port.
 
 mod auth;
+mod combined;
 mod contract;
 mod errors;
 mod helpers;

@@ -1,0 +1,113 @@
+//! Indicator 1: Injuries recorded by two or more agencies within 90 days of each other.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Finding, Indicator, RuleConfig, contact_evidence};
+use crate::combined::snapshot::{ContactFact, Snapshot};
+use crate::combined::types::Severity;
+use crate::users::Agency;
+
+pub struct InjuriesSeenBySeveralAgencies;
+
+impl Indicator for InjuriesSeenBySeveralAgencies {
+    fn code(&self) -> &'static str {
+        "injuries_seen_by_several_agencies"
+    }
+    fn title(&self) -> &'static str {
+        "Injuries seen by more than one agency"
+    }
+    fn severity(&self) -> Severity {
+        Severity::High
+    }
+    fn recommended_action(&self) -> &'static str {
+        "Hold a multi-agency strategy discussion: put the injuries each agency saw side by side."
+    }
+
+    fn evaluate(&self, s: &Snapshot, config: &RuleConfig) -> Option<Finding> {
+        let injured: Vec<&ContactFact> = s.contacts.iter().filter(|c| c.has_injuries()).collect();
+        let window = config.several_agencies_window;
+        // Each agency's injury times, in order (the snapshot is sorted), for binary search.
+        let times = |agency: Agency| -> Vec<DateTime<Utc>> {
+            injured
+                .iter()
+                .filter(|c| c.agency == agency)
+                .map(|c| c.at())
+                .collect()
+        };
+        let by_agency: Vec<(Agency, Vec<DateTime<Utc>>)> =
+            Agency::ALL.iter().map(|a| (*a, times(*a))).collect();
+        // Another agency's injury within the window of `c`: at most `until` after it.
+        let partnered = |c: &ContactFact, until: Duration| {
+            by_agency
+                .iter()
+                .filter(|(a, _)| *a != c.agency)
+                .any(|(_, ts)| {
+                    let i = ts.partition_point(|t| *t < c.at() - window);
+                    ts.get(i).is_some_and(|t| *t <= c.at() + until)
+                })
+        };
+        // It first holds when the second agency's injury is recorded.
+        let first = injured.iter().find(|c| partnered(c, Duration::zero()))?;
+        Some(Finding {
+            first_held_at: first.at(),
+            evidence: injured
+                .iter()
+                .filter(|c| partnered(c, window))
+                .map(|c| contact_evidence(c))
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::users::Agency::*;
+
+    #[test]
+    fn holds_when_two_agencies_record_injuries_within_90_days() {
+        let a = injured(call(Health, day(0)));
+        let b = injured(call(SocialCare, day(90)));
+        let f = InjuriesSeenBySeveralAgencies
+            .evaluate(
+                &snapshot(day(200), vec![a.clone(), b.clone()]),
+                &RuleConfig::default(),
+            )
+            .unwrap();
+        assert_eq!(f.first_held_at, day(90));
+        assert_eq!(
+            f.evidence.iter().map(|e| e.entry_id).collect::<Vec<_>>(),
+            vec![a.id, b.id]
+        );
+    }
+
+    #[test]
+    fn a_day_outside_the_window_or_one_agency_is_a_miss() {
+        let cfg = RuleConfig::default();
+        let far = vec![
+            injured(call(Health, day(0))),
+            injured(call(SocialCare, day(91))),
+        ];
+        assert!(
+            InjuriesSeenBySeveralAgencies
+                .evaluate(&snapshot(day(200), far), &cfg)
+                .is_none()
+        );
+        let one_agency = vec![
+            injured(call(Health, day(0))),
+            injured(call(Health, day(10))),
+        ];
+        assert!(
+            InjuriesSeenBySeveralAgencies
+                .evaluate(&snapshot(day(200), one_agency), &cfg)
+                .is_none()
+        );
+        let no_injury = vec![injured(call(Health, day(0))), call(Police, day(10))];
+        assert!(
+            InjuriesSeenBySeveralAgencies
+                .evaluate(&snapshot(day(200), no_injury), &cfg)
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! The gap indicators of domain.md: each a pure function of a snapshot, in a file of its own.
+//! Adding an indicator means writing one unit that implements `Indicator` and adding it to
+//! `INDICATORS`.
+
+mod concealment_suspected;
+mod escalating_concerns;
+mod incomplete_examination;
+mod injuries_seen_by_several_agencies;
+mod injury_not_shared_with_police;
+mod many_contacts_no_escalation;
+mod professional_disagreement;
+mod repeated_third_party_explanation;
+mod unverified_adult_in_household;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot};
+use super::types::{
+    AgencyCounts, AgencyFlags, EntryType, Evidence, GapSummary, IndicatorReport, Severity,
+};
+use crate::users::Agency;
+
+/// Windows and thresholds, with the defaults of domain.md.
+#[derive(Debug, Clone)]
+pub struct RuleConfig {
+    /// Rule 1: injuries by different agencies this close together.
+    pub several_agencies_window: Duration,
+    /// Rule 2: how long after a serious injury a police entry is expected.
+    pub police_notification_window: Duration,
+    /// Rule 6: how long after an incomplete examination a completed one is expected.
+    pub examination_follow_up_window: Duration,
+    /// Rule 7: how long after an injury an unseen or obscured child is suspicious.
+    pub concealment_window: Duration,
+    /// Rule 8: the length of each of the two windows compared.
+    pub escalation_window: Duration,
+    /// Rule 8: the fewest concern-bearing entries in the recent window.
+    pub escalation_minimum: usize,
+    /// Rule 9: the window in which contacts are counted.
+    pub many_contacts_window: Duration,
+    pub many_contacts_minimum: usize,
+    pub many_contacts_agencies: usize,
+}
+
+impl Default for RuleConfig {
+    fn default() -> Self {
+        RuleConfig {
+            several_agencies_window: Duration::days(90),
+            police_notification_window: Duration::days(7),
+            examination_follow_up_window: Duration::days(14),
+            concealment_window: Duration::days(30),
+            escalation_window: Duration::days(30),
+            escalation_minimum: 3,
+            many_contacts_window: Duration::days(90),
+            many_contacts_minimum: 10,
+            many_contacts_agencies: 3,
+        }
+    }
+}
+
+/// An indicator that held: from when, and on which entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub first_held_at: DateTime<Utc>,
+    pub evidence: Vec<Evidence>,
+}
+
+pub trait Indicator: Sync {
+    fn code(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    fn severity(&self) -> Severity;
+    fn recommended_action(&self) -> &'static str;
+    /// Whether the indicator held at some moment up to the snapshot's horizon, and first when.
+    fn evaluate(&self, snapshot: &Snapshot, config: &RuleConfig) -> Option<Finding>;
+}
+
+/// Every indicator, in the order of domain.md.
+pub const INDICATORS: &[&dyn Indicator] = &[
+    &injuries_seen_by_several_agencies::InjuriesSeenBySeveralAgencies,
+    &injury_not_shared_with_police::InjuryNotSharedWithPolice,
+    &unverified_adult_in_household::UnverifiedAdultInHousehold,
+    &repeated_third_party_explanation::RepeatedThirdPartyExplanation,
+    &professional_disagreement::ProfessionalDisagreement,
+    &incomplete_examination::IncompleteExamination,
+    &concealment_suspected::ConcealmentSuspected,
+    &escalating_concerns::EscalatingConcerns,
+    &many_contacts_no_escalation::ManyContactsNoEscalation,
+];
+
+pub fn contact_evidence(c: &ContactFact) -> Evidence {
+    Evidence {
+        entry_id: c.id,
+        entry_type: EntryType::Contact,
+        agency: c.agency,
+        kind: c.fields.kind.as_str().to_string(),
+        occurred_at: c.at(),
+    }
+}
+
+pub fn person_evidence(p: &PersonFact) -> Evidence {
+    Evidence {
+        entry_id: p.id,
+        entry_type: EntryType::Person,
+        agency: p.agency,
+        kind: "person".into(),
+        occurred_at: p.at,
+    }
+}
+
+pub fn check_evidence(c: &CheckFact) -> Evidence {
+    Evidence {
+        entry_id: c.id,
+        entry_type: EntryType::Check,
+        agency: c.agency,
+        kind: "background_check".into(),
+        occurred_at: c.at,
+    }
+}
+
+/// Every indicator that held on `snapshot`, with whether each agency could have seen it alone,
+/// and the summary a trainer reads out.
+pub fn gap_report(snapshot: &Snapshot, config: &RuleConfig) -> (Vec<IndicatorReport>, GapSummary) {
+    let alone: Vec<(Agency, Snapshot)> = Agency::ALL
+        .iter()
+        .map(|a| (*a, snapshot.only(*a)))
+        .collect();
+    let mut reports = Vec::new();
+    let mut by_agency_alone = AgencyCounts::default();
+    for indicator in INDICATORS {
+        let Some(finding) = indicator.evaluate(snapshot, config) else {
+            continue;
+        };
+        let mut visible = AgencyFlags::default();
+        for (agency, own) in &alone {
+            let seen = indicator.evaluate(own, config).is_some();
+            visible.set(*agency, seen);
+            if seen {
+                by_agency_alone.add(*agency);
+            }
+        }
+        let mut agencies: Vec<Agency> = finding.evidence.iter().map(|e| e.agency).collect();
+        agencies.sort();
+        agencies.dedup();
+        reports.push(IndicatorReport {
+            code: indicator.code().into(),
+            title: indicator.title().into(),
+            severity: indicator.severity(),
+            holds: true,
+            first_held_at: finding.first_held_at,
+            evidence: finding.evidence,
+            agencies,
+            visible_to_single_agency: visible,
+            recommended_action: indicator.recommended_action().into(),
+        });
+    }
+    let only_visible_combined = reports
+        .iter()
+        .filter(|r| !r.visible_to_single_agency.any())
+        .count();
+    let summary = GapSummary {
+        combined: reports.len(),
+        by_agency_alone,
+        only_visible_combined,
+        headline: headline(reports.len(), &by_agency_alone),
+    };
+    (reports, summary)
+}
+
+/// "7 indicators on the combined record; police alone could see 1, health 2, social care 1, legal 0."
+pub fn headline(combined: usize, alone: &AgencyCounts) -> String {
+    let noun = if combined == 1 {
+        "indicator"
+    } else {
+        "indicators"
+    };
+    let parts: Vec<String> = Agency::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let n = alone.get(*a);
+            if i == 0 {
+                format!("{} alone could see {n}", a.label())
+            } else {
+                format!("{} {n}", a.label())
+            }
+        })
+        .collect();
+    format!(
+        "{combined} {noun} on the combined record; {}.",
+        parts.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_reads_as_a_sentence() {
+        let alone = AgencyCounts {
+            police: 1,
+            health: 2,
+            social_care: 1,
+            legal: 0,
+        };
+        assert_eq!(
+            headline(7, &alone),
+            "7 indicators on the combined record; police alone could see 1, health 2, social care 1, legal 0."
+        );
+        assert!(headline(1, &AgencyCounts::default()).starts_with("1 indicator on"));
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let mut codes: Vec<&str> = INDICATORS.iter().map(|i| i.code()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), INDICATORS.len());
+    }
+}

@@ -1,0 +1,131 @@
+//! Builders for snapshots in the rules' unit tests.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::combined::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
+use crate::contacts::types::{ContactFields, Examination, Explanation, Injury};
+use crate::users::Agency;
+use crate::vocabulary::*;
+
+/// Day `n` of the scenario, at noon.
+pub fn day(n: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2007, 1, 1, 12, 0, 0).unwrap() + Duration::days(n)
+}
+
+pub fn contact(agency: Agency, at: DateTime<Utc>, kind: ContactKind) -> ContactFact {
+    ContactFact {
+        id: Uuid::new_v4(),
+        agency,
+        recorded_at: at,
+        amended: false,
+        fields: ContactFields {
+            occurred_at: at,
+            kind,
+            location: None,
+            summary: "s".into(),
+            child_seen: None,
+            appearance_obscured: None,
+            injuries: vec![],
+            explanation: None,
+            examination: None,
+            opinion: None,
+            concern_level: None,
+            concern_categories: vec![],
+            outcome: None,
+            actions: vec![],
+        },
+    }
+}
+
+pub fn call(agency: Agency, at: DateTime<Utc>) -> ContactFact {
+    contact(agency, at, ContactKind::PhoneCall)
+}
+
+pub fn injured(mut c: ContactFact) -> ContactFact {
+    c.fields.injuries.push(Injury {
+        body_location: "face".into(),
+        injury_type: InjuryType::Bruise,
+        description: None,
+    });
+    c
+}
+
+pub fn level(mut c: ContactFact, level: ConcernLevel) -> ContactFact {
+    c.fields.concern_level = Some(level);
+    c
+}
+
+pub fn opinion(mut c: ContactFact, opinion: Opinion) -> ContactFact {
+    c.fields.opinion = Some(opinion);
+    c
+}
+
+pub fn outcome(mut c: ContactFact, outcome: ContactOutcome) -> ContactFact {
+    c.fields.outcome = Some(outcome);
+    c
+}
+
+pub fn explained(mut c: ContactFact, category: ExplanationCategory) -> ContactFact {
+    c.fields.explanation = Some(Explanation {
+        given_by: "mother".into(),
+        category,
+        text: None,
+    });
+    c
+}
+
+pub fn examined(mut c: ContactFact, completed: bool) -> ContactFact {
+    c.fields.examination = Some(Examination {
+        completed,
+        reason_incomplete: None,
+    });
+    c
+}
+
+pub fn person(
+    agency: Agency,
+    at: DateTime<Utc>,
+    relationship: Relationship,
+    verified: bool,
+) -> PersonFact {
+    PersonFact {
+        id: Uuid::new_v4(),
+        agency,
+        at,
+        recorded_at: at,
+        name: "someone".into(),
+        relationship,
+        lives_in_household: true,
+        identity_verified: verified,
+    }
+}
+
+pub fn check(person: &PersonFact, at: DateTime<Utc>) -> CheckFact {
+    CheckFact {
+        id: Uuid::new_v4(),
+        person_id: person.id,
+        agency: Agency::Police,
+        at,
+        recorded_at: at,
+        outcome: CheckOutcome::NoTrace,
+        summary: "checked".into(),
+    }
+}
+
+/// A snapshot at `horizon` of these contacts (sorted as the loader sorts them).
+pub fn snapshot(horizon: DateTime<Utc>, mut contacts: Vec<ContactFact>) -> Snapshot {
+    contacts.sort_by_key(|c| (c.at(), c.recorded_at));
+    Snapshot {
+        horizon,
+        contacts,
+        people: vec![],
+        checks: vec![],
+        statuses: vec![],
+    }
+}
+
+pub fn with_status(mut s: Snapshot, status: ChildStatus, at: DateTime<Utc>) -> Snapshot {
+    s.statuses.push(StatusFact { status, at });
+    s
+}

@@ -1,0 +1,130 @@
+//! An in-memory snapshot of one child's record as one reader may see it in full, up to a moment.
+//! Everything the combined views compute is a pure function of this.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::contacts::types::ContactFields;
+use crate::users::Agency;
+use crate::vocabulary::{
+    CheckOutcome, ChildStatus, ConcernLevel, ExplanationCategory, Relationship,
+};
+
+/// A contact as it stood at the snapshot's horizon (amendments made by then applied).
+#[derive(Debug, Clone)]
+pub struct ContactFact {
+    pub id: Uuid,
+    pub agency: Agency,
+    pub recorded_at: DateTime<Utc>,
+    pub amended: bool,
+    pub fields: ContactFields,
+}
+
+impl ContactFact {
+    pub fn at(&self) -> DateTime<Utc> {
+        self.fields.occurred_at
+    }
+    pub fn has_injuries(&self) -> bool {
+        !self.fields.injuries.is_empty()
+    }
+    /// Concern level `low` or above.
+    pub fn concern_bearing(&self) -> bool {
+        self.fields
+            .concern_level
+            .is_some_and(|l| l >= ConcernLevel::Low)
+    }
+    pub fn explained_by(&self, category: ExplanationCategory) -> bool {
+        self.fields
+            .explanation
+            .as_ref()
+            .is_some_and(|e| e.category == category)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonFact {
+    pub id: Uuid,
+    pub agency: Agency,
+    pub at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub name: String,
+    pub relationship: Relationship,
+    pub lives_in_household: bool,
+    pub identity_verified: bool,
+}
+
+impl PersonFact {
+    /// Siblings and other children are not the adults the household rule is about.
+    pub fn is_adult(&self) -> bool {
+        !matches!(
+            self.relationship,
+            Relationship::Sibling | Relationship::OtherChild
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckFact {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub agency: Agency,
+    pub at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub outcome: CheckOutcome,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct StatusFact {
+    pub status: ChildStatus,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The moment the snapshot is taken at: `as_of`, or now.
+    pub horizon: DateTime<Utc>,
+    /// In scenario-time order (ties by recording time).
+    pub contacts: Vec<ContactFact>,
+    pub people: Vec<PersonFact>,
+    pub checks: Vec<CheckFact>,
+    /// Status changes in order of taking effect; before the first, the status is `none`.
+    pub statuses: Vec<StatusFact>,
+}
+
+impl Snapshot {
+    /// What `agency` could see from its own entries and people alone (the child's status is
+    /// known to all).
+    pub fn only(&self, agency: Agency) -> Snapshot {
+        Snapshot {
+            horizon: self.horizon,
+            contacts: self
+                .contacts
+                .iter()
+                .filter(|c| c.agency == agency)
+                .cloned()
+                .collect(),
+            people: self
+                .people
+                .iter()
+                .filter(|p| p.agency == agency)
+                .cloned()
+                .collect(),
+            checks: self
+                .checks
+                .iter()
+                .filter(|c| c.agency == agency)
+                .cloned()
+                .collect(),
+            statuses: self.statuses.clone(),
+        }
+    }
+
+    pub fn status_at(&self, at: DateTime<Utc>) -> ChildStatus {
+        self.statuses
+            .iter()
+            .take_while(|s| s.at <= at)
+            .last()
+            .map_or(ChildStatus::None, |s| s.status)
+    }
+}

@@ -1,0 +1,233 @@
+//! What the combined views answer.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::users::Agency;
+use crate::vocabulary::{ConcernCategory, ConcernLevel};
+
+/// What an entry on the timeline is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryType {
+    /// An agency contact.
+    Contact,
+    /// A person linked to the child was recorded.
+    Person,
+    /// A background check on a person was recorded.
+    Check,
+}
+
+/// An entry the indicator rests on; follow `entry_id` to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Evidence {
+    pub entry_id: Uuid,
+    pub entry_type: EntryType,
+    pub agency: Agency,
+    /// The contact's kind, or `person` / `background_check`.
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Medium,
+    High,
+}
+
+/// One boolean per agency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AgencyFlags {
+    pub police: bool,
+    pub health: bool,
+    pub social_care: bool,
+    pub legal: bool,
+}
+
+/// One count per agency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AgencyCounts {
+    pub police: usize,
+    pub health: usize,
+    pub social_care: usize,
+    pub legal: usize,
+}
+
+impl AgencyFlags {
+    pub fn set(&mut self, agency: Agency, value: bool) {
+        match agency {
+            Agency::Police => self.police = value,
+            Agency::Health => self.health = value,
+            Agency::SocialCare => self.social_care = value,
+            Agency::Legal => self.legal = value,
+        }
+    }
+    pub fn get(&self, agency: Agency) -> bool {
+        match agency {
+            Agency::Police => self.police,
+            Agency::Health => self.health,
+            Agency::SocialCare => self.social_care,
+            Agency::Legal => self.legal,
+        }
+    }
+    pub fn any(&self) -> bool {
+        Agency::ALL.iter().any(|a| self.get(*a))
+    }
+}
+
+impl AgencyCounts {
+    pub fn get(&self, agency: Agency) -> usize {
+        match agency {
+            Agency::Police => self.police,
+            Agency::Health => self.health,
+            Agency::SocialCare => self.social_care,
+            Agency::Legal => self.legal,
+        }
+    }
+    pub fn add(&mut self, agency: Agency) {
+        match agency {
+            Agency::Police => self.police += 1,
+            Agency::Health => self.health += 1,
+            Agency::SocialCare => self.social_care += 1,
+            Agency::Legal => self.legal += 1,
+        }
+    }
+}
+
+/// A warning sign that held on the record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IndicatorReport {
+    #[schema(example = "repeated_third_party_explanation")]
+    pub code: String,
+    pub title: String,
+    pub severity: Severity,
+    /// Always `true`: only indicators that held are listed.
+    pub holds: bool,
+    /// The earliest scenario time at which it held.
+    pub first_held_at: DateTime<Utc>,
+    pub evidence: Vec<Evidence>,
+    /// The agencies whose entries are in the evidence.
+    pub agencies: Vec<Agency>,
+    /// Could that agency have seen this indicator from its own entries alone?
+    pub visible_to_single_agency: AgencyFlags,
+    pub recommended_action: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GapSummary {
+    /// Indicators that held on the record as the caller sees it.
+    pub combined: usize,
+    /// Of those, how many each agency could have seen alone.
+    pub by_agency_alone: AgencyCounts,
+    /// Of those, how many no single agency could have seen.
+    pub only_visible_combined: usize,
+    #[schema(
+        example = "7 indicators on the combined record; police alone could see 1, health 2, social care 1, legal 0."
+    )]
+    pub headline: String,
+}
+
+/// The gap report: the warning signs of domain.md that held, computed over exactly the entries
+/// the caller may see in full.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GapReport {
+    pub child_id: Uuid,
+    /// The moment the report looks from; `null` for now.
+    pub as_of: Option<DateTime<Utc>>,
+    pub indicators: Vec<IndicatorReport>,
+    pub summary: GapSummary,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfParams {
+    /// Only what had happened by then (RFC 3339, scenario time), amendments included; default now.
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// One line of the chronology.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChronologyItem {
+    pub entry_type: EntryType,
+    pub id: Uuid,
+    pub agency: Agency,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// The contact's kind, or `person` / `background_check`.
+    pub kind: String,
+    /// `null` for another agency's restricted entry.
+    pub summary: Option<String>,
+    pub concern_level: Option<ConcernLevel>,
+    pub injury_count: usize,
+    /// The contact has amendments (made by `as_of`).
+    pub amended: bool,
+    /// Another agency's restricted contact: only that it exists is shown.
+    pub restricted: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChronologyPage {
+    pub items: Vec<ChronologyItem>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChronologyParams {
+    /// Only what had happened by then (RFC 3339, scenario time); default now.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Only this agency's entries.
+    pub agency: Option<Agency>,
+    /// Only entries that occurred at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only entries that occurred at or before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The latest entry of an agency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LatestEntry {
+    pub id: Uuid,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Concerns recorded by one agency, or by all together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConcernTotals {
+    /// Contacts recorded.
+    pub entries: usize,
+    pub highest_concern_level: Option<ConcernLevel>,
+    /// Contacts naming each concern category.
+    pub by_category: BTreeMap<ConcernCategory, usize>,
+    /// Injuries recorded, across all contacts.
+    pub injuries: usize,
+    pub latest_entry: Option<LatestEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgencyConcerns {
+    pub agency: Agency,
+    #[serde(flatten)]
+    pub totals: ConcernTotals,
+}
+
+/// Each agency's concerns, and the whole record's, over the contacts the caller may see in full.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConcernSummary {
+    pub child_id: Uuid,
+    pub as_of: Option<DateTime<Utc>>,
+    pub agencies: Vec<AgencyConcerns>,
+    pub total: ConcernTotals,
+}
