@@ -23,7 +23,8 @@ use crate::pagination::PageParams;
 use crate::startup::AppState;
 use crate::vocabulary::Visibility;
 
-/// The record as `actor` may see it, up to `as_of` (or now): one query for the child, one for the rest.
+/// The record as `actor` may see it, up to `as_of` (or now): the child, then the rest in two
+/// queries sent side by side.
 async fn view(
     state: &AppState,
     actor: &Actor,
@@ -52,7 +53,7 @@ async fn view(
             Sight::Full => {
                 let (id, agency, recorded_at) = (row.id, row.agency, row.recorded_at);
                 let contact =
-                    row.into_contact(stored.amendments.into_iter().map(Into::into).collect());
+                    row.into_contact(stored.amendments.0.into_iter().map(Into::into).collect());
                 if contact.current.occurred_at <= horizon {
                     contacts.push(ContactFact {
                         id,

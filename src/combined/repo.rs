@@ -1,9 +1,9 @@
-//! Reading a whole child record for the combined views in one round trip: contacts with their
-//! amendments up to a moment, people, checks and status changes, as one JSON document.
+//! Reading a whole child record for the combined views: contacts with their amendments up to a
+//! moment, and people, checks and status changes, in two queries sent together.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sqlx::PgExecutor;
+use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -11,11 +11,12 @@ use crate::contacts::repo::{AmendmentRow, ContactRow};
 use crate::people::types::{Person, PersonCheck};
 use crate::vocabulary::ChildStatus;
 
-#[derive(Debug, Deserialize)]
+/// A contact with the amendments made by the horizon, oldest first.
+#[derive(Debug, sqlx::FromRow)]
 pub struct StoredContact {
-    #[serde(flatten)]
+    #[sqlx(flatten)]
     pub row: ContactRow,
-    pub amendments: Vec<AmendmentRow>,
+    pub amendments: Json<Vec<AmendmentRow>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,7 +25,14 @@ pub struct StoredStatus {
     pub at: DateTime<Utc>,
 }
 
+/// The people, checks and status changes of a record: few, so read as one JSON document.
 #[derive(Debug, Deserialize)]
+pub struct StoredSurroundings {
+    pub people: Vec<Person>,
+    pub checks: Vec<PersonCheck>,
+    pub statuses: Vec<StoredStatus>,
+}
+
 pub struct StoredRecord {
     pub contacts: Vec<StoredContact>,
     pub people: Vec<Person>,
@@ -32,38 +40,46 @@ pub struct StoredRecord {
     pub statuses: Vec<StoredStatus>,
 }
 
-/// Everything recorded about the child by `horizon` (scenario time). Contacts are all returned,
-/// with the amendments made by then, because an amendment may move a contact's `occurred_at`.
+/// Everything recorded about the child by `horizon` (scenario time), in two queries run side by
+/// side. Contacts are all returned, with the amendments made by then, because an amendment may
+/// move a contact's `occurred_at`.
 pub async fn load(
-    db: impl PgExecutor<'_>,
+    db: &PgPool,
     child_id: Uuid,
     horizon: DateTime<Utc>,
 ) -> sqlx::Result<StoredRecord> {
-    let Json(record): Json<StoredRecord> = sqlx::query_scalar(
-        "SELECT jsonb_build_object(
-           'contacts', coalesce((
-             SELECT jsonb_agg(to_jsonb(c) || jsonb_build_object(
-                      'author_name', u.display_name,
-                      'amendments', coalesce((
-                        SELECT jsonb_agg(to_jsonb(a) ORDER BY a.amended_at, a.id)
-                        FROM contact_amendments a WHERE a.contact_id = c.id AND a.occurred_at <= $2), '[]'::jsonb))
-                    ORDER BY c.occurred_at, c.recorded_at, c.id)
-             FROM contacts c JOIN users u ON u.id = c.author_id
-             WHERE c.child_id = $1), '[]'::jsonb),
-           'people', coalesce((
-             SELECT jsonb_agg(to_jsonb(p) ORDER BY p.occurred_at, p.recorded_at, p.id)
-             FROM people p WHERE p.child_id = $1 AND p.occurred_at <= $2), '[]'::jsonb),
-           'checks', coalesce((
-             SELECT jsonb_agg(to_jsonb(k) ORDER BY k.occurred_at, k.recorded_at, k.id)
-             FROM person_checks k WHERE k.child_id = $1 AND k.occurred_at <= $2), '[]'::jsonb),
-           'statuses', coalesce((
-             SELECT jsonb_agg(jsonb_build_object('status', s.status, 'at', s.effective_at)
-                              ORDER BY s.effective_at, s.recorded_at)
-             FROM child_status_changes s WHERE s.child_id = $1 AND s.effective_at <= $2), '[]'::jsonb))",
+    let contacts = sqlx::query_as::<_, StoredContact>(
+        "SELECT c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at,
+                c.recorded_at, c.kind, c.location, c.summary, c.child_seen, c.appearance_obscured, c.injuries,
+                c.explanation, c.examination, c.opinion, c.concern_level, c.concern_categories, c.outcome,
+                c.actions, c.visibility,
+                coalesce((SELECT json_agg(a ORDER BY a.amended_at, a.id) FROM contact_amendments a
+                          WHERE a.contact_id = c.id AND a.occurred_at <= $2), '[]') AS amendments
+         FROM contacts c JOIN users u ON u.id = c.author_id
+         WHERE c.child_id = $1
+         ORDER BY c.occurred_at, c.recorded_at, c.id",
     )
     .bind(child_id)
     .bind(horizon)
-    .fetch_one(db)
-    .await?;
-    Ok(record)
+    .fetch_all(db);
+    let surroundings = sqlx::query_scalar::<_, Json<StoredSurroundings>>(
+        "SELECT json_build_object(
+           'people', coalesce((SELECT json_agg(p ORDER BY p.occurred_at, p.recorded_at, p.id)
+                               FROM people p WHERE p.child_id = $1 AND p.occurred_at <= $2), '[]'),
+           'checks', coalesce((SELECT json_agg(k ORDER BY k.occurred_at, k.recorded_at, k.id)
+                               FROM person_checks k WHERE k.child_id = $1 AND k.occurred_at <= $2), '[]'),
+           'statuses', coalesce((SELECT json_agg(json_build_object('status', s.status, 'at', s.effective_at)
+                                                 ORDER BY s.effective_at, s.recorded_at)
+                                 FROM child_status_changes s WHERE s.child_id = $1 AND s.effective_at <= $2), '[]'))",
+    )
+    .bind(child_id)
+    .bind(horizon)
+    .fetch_one(db);
+    let (contacts, Json(rest)) = tokio::try_join!(contacts, surroundings)?;
+    Ok(StoredRecord {
+        contacts,
+        people: rest.people,
+        checks: rest.checks,
+        statuses: rest.statuses,
+    })
 }
