@@ -45,6 +45,10 @@ pub struct ServeSettings {
     #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true)]
     pub facilitator: Option<String>,
 
+    /// Keep the audit trail. `false` is for measuring what auditing costs, never for an exercise.
+    #[arg(long, env = "MASH_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub audit: bool,
+
     /// Also create the documented demo users (one practitioner per agency and a facilitator).
     #[arg(long)]
     pub demo: bool,

@@ -30,6 +30,8 @@ RFC 3339; ids are UUIDs.",
         (name = "people", description = "People linked to a child, and police checks on them"),
         (name = "contacts", description = "Agency contacts and their amendments"),
         (name = "combined", description = "The combined view: chronology, concern summary, gap report. Each is computed over exactly the entries the caller may see in full: facilitators see the combined record; in a siloed record an agency user's views are its own agency's alone; other agencies' restricted contacts are stubs."),
+        (name = "audit", description = "The audit trail: every read and write of child data, every login and user \
+administration action; append-only and chained by hash"),
         (name = "health", description = "Liveness and readiness"),
         (name = "meta", description = "This contract"),
     ),

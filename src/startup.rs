@@ -18,12 +18,28 @@ use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::openapi::{ApiDoc, ContractYaml, RouteTable, Security, StandardProblems, fallback};
-use crate::{auth, children, combined, contacts, health, openapi, people, users};
+use crate::{audit, auth, children, combined, contacts, health, openapi, people, users};
 
 /// What every handler may reach.
 pub struct AppState {
     pub db: PgPool,
     pub tokens: TokenKeys,
+    pub audit_enabled: bool,
+}
+
+impl AppState {
+    /// Records `event` in the caller's transaction, so that a write and its event commit together.
+    pub async fn audit(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        event: &crate::audit::NewEvent,
+    ) -> sqlx::Result<()> {
+        if self.audit_enabled {
+            crate::audit::repo::record(tx, event).await
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Every route, as registered with both the server and the contract.
@@ -52,7 +68,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(contacts::handlers::amend_contact)
                 .service(combined::handlers::get_chronology)
                 .service(combined::handlers::get_concerns)
-                .service(combined::handlers::get_gap_report),
+                .service(combined::handlers::get_gap_report)
+                .service(audit::handlers::access_log)
+                .service(audit::handlers::list_audit)
+                .service(audit::handlers::verify_audit),
         );
 }
 
@@ -139,7 +158,19 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, AppState { db, tokens })?;
+        if !settings.audit {
+            tracing::warn!(
+                "the audit trail is switched off (MASH_AUDIT=false): for measuring its cost only"
+            );
+        }
+        let server = run(
+            listener,
+            AppState {
+                db,
+                tokens,
+                audit_enabled: settings.audit,
+            },
+        )?;
         tracing::info!(address = %settings.listen.ip(), port, "listening");
         Ok(Application { port, server })
     }
@@ -167,6 +198,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
+            // Innermost, so that its own 503 still gets the request id header.
+            .wrap(actix_web::middleware::from_fn(audit::middleware::trail))
             .wrap_fn(|req, srv| {
                 let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
                 let response = srv.call(req);

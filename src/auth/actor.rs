@@ -4,7 +4,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
@@ -49,6 +49,7 @@ impl FromRequest for Actor {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
@@ -61,7 +62,10 @@ impl FromRequest for Actor {
                 .await?
                 .filter(|u| !u.disabled)
                 .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
-            Ok(Actor { user })
+            let actor = Actor { user };
+            // The audit trail names the caller of every request, whatever its outcome.
+            req.extensions_mut().insert(actor.clone());
+            Ok(actor)
         })
     }
 }

@@ -5,12 +5,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Actor, lockout, password};
+use crate::audit::types::Who;
+use crate::audit::{NewEvent, Outcome};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ValidJson;
 use crate::startup::AppState;
 use crate::users::repo;
 use crate::users::types::{SessionUser, UserView};
 use crate::validation;
+use tracing_actix_web::RequestId;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,9 +59,11 @@ const BAD_CREDENTIALS: &str = "the username or password is wrong";
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    request_id: RequestId,
     body: ValidJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
+    let request_id = request_id.to_string();
     let username = validation::text("username", &body.username, 1, 64)?;
     if body.password.is_empty()
         || body.password.chars().count() > 128
@@ -68,7 +73,29 @@ pub async fn login(
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     }
     let key = lockout::key(&username);
+    // A refused login names only the login name typed: nothing about whether it exists.
+    let refused = |outcome, reason: &str| NewEvent {
+        who: Who {
+            username: Some(username.clone()),
+            ..Who::default()
+        },
+        action: "auth.login_failed",
+        resource_type: "session",
+        resource_id: None,
+        child_id: None,
+        request_id: Some(request_id.clone()),
+        outcome,
+        reason: Some(reason.to_string()),
+    };
     if let Some(retry_after_secs) = lockout::locked_for(&state.db, &key).await? {
+        let mut tx = state.db.begin().await?;
+        state
+            .audit(
+                &mut tx,
+                &refused(Outcome::Denied, "locked after repeated failures"),
+            )
+            .await?;
+        tx.commit().await?;
         return Err(ApiError::TooManyRequests {
             retry_after_secs,
             detail: "too many failed logins for this username; try again later".into(),
@@ -80,11 +107,33 @@ pub async fn login(
         .filter(|u| !u.disabled)
         .map(|u| u.password_hash.clone());
     let verified = password::verify(stored, body.password).await?;
+    let mut tx = state.db.begin().await?;
     let Some(user) = user.filter(|_| verified) else {
-        lockout::record_failure(&state.db, &key).await?;
+        lockout::record_failure(&mut *tx, &key).await?;
+        state
+            .audit(&mut tx, &refused(Outcome::Failed, BAD_CREDENTIALS))
+            .await?;
+        tx.commit().await?;
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     };
-    lockout::clear(&state.db, &key).await?;
+    lockout::clear(&mut *tx, &key).await?;
+    let event = NewEvent {
+        who: Who {
+            user_id: Some(user.id),
+            username: Some(user.username.clone()),
+            agency: user.agency,
+            role: Some(user.role),
+        },
+        action: "auth.login",
+        resource_type: "session",
+        resource_id: Some(user.id),
+        child_id: None,
+        request_id: Some(request_id),
+        outcome: Outcome::Allowed,
+        reason: None,
+    };
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
     let access_token = state.tokens.issue(&user)?;
     tracing::info!(user_id = %user.id, "login succeeded");
     Ok(HttpResponse::Ok().json(LoginResponse {

@@ -28,6 +28,10 @@ pub enum Action {
     LogContact,
     /// Amend a contact written by `author_agency`.
     AmendContact { author_agency: Agency },
+    /// Read the audit trail (a manager: only their own agency's events).
+    ReadAudit,
+    /// Verify the audit trail's hash chain.
+    VerifyAudit,
 }
 
 /// Why a request was refused.
@@ -47,7 +51,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denial> {
 fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), Denial> {
     let facilitator = role == Role::Facilitator;
     let allowed = match action {
-        Action::ManageUsers | Action::SetSharingMode => facilitator,
+        Action::ManageUsers | Action::SetSharingMode | Action::VerifyAudit => facilitator,
+        Action::ReadAudit => matches!(role, Role::Facilitator | Role::Manager),
         Action::CreateChild | Action::ReadChild | Action::UpdateChild => true,
         Action::RecordPerson | Action::LogContact => agency.is_some(),
         Action::RecordCheck => agency == Some(Agency::Police),
@@ -63,6 +68,8 @@ fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), Deni
         Action::LogContact => "only an agency user may log contacts",
         Action::RecordCheck => "only police may record background checks",
         Action::AmendContact { .. } => "only the agency that wrote a contact may amend it",
+        Action::ReadAudit => "only facilitators and managers may read the audit trail",
+        Action::VerifyAudit => "only a facilitator may verify the audit trail",
         Action::CreateChild | Action::ReadChild | Action::UpdateChild => "not allowed",
     }))
 }
@@ -131,6 +138,14 @@ mod tests {
         assert!(decide(PRACTITIONER, Some(Agency::Health), Action::RecordCheck).is_err());
         assert!(decide(Role::Facilitator, None, Action::LogContact).is_err());
         assert!(decide(PRACTITIONER, Some(Agency::Legal), Action::LogContact).is_ok());
+    }
+
+    #[test]
+    fn the_audit_trail_is_for_facilitators_and_managers() {
+        assert!(decide(Role::Facilitator, None, Action::ReadAudit).is_ok());
+        assert!(decide(Role::Manager, Some(Agency::Health), Action::ReadAudit).is_ok());
+        assert!(decide(PRACTITIONER, Some(Agency::Health), Action::ReadAudit).is_err());
+        assert!(decide(Role::Manager, Some(Agency::Health), Action::VerifyAudit).is_err());
     }
 
     #[test]

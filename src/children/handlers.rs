@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::repo::{self, ChildRecord, Filters};
 use super::types::{Child, ChildChange, ChildPage, ChildSearch, NewChild, SharingModeChange};
+use crate::audit::NewEvent;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -14,6 +15,7 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, split_page};
 use crate::startup::AppState;
 use crate::validation;
+use tracing_actix_web::RequestId;
 
 /// The record, or 404.
 pub async fn load(db: impl sqlx::PgExecutor<'_>, child_id: Uuid) -> ApiResult<Child> {
@@ -40,6 +42,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, child: &Child) -> Htt
 pub async fn create_child(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     body: ValidJson<NewChild>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::CreateChild)?;
@@ -54,8 +57,9 @@ pub async fn create_child(
     }
     let identifier = validation::optional_text("identifier", body.identifier.as_deref(), 50)?;
     let address = validation::optional_text("address", body.address.as_deref(), 500)?;
+    let mut tx = state.db.begin().await?;
     let child = repo::insert(
-        &state.db,
+        &mut *tx,
         &ChildRecord {
             given_name: &given_name,
             family_name: &family_name,
@@ -66,6 +70,11 @@ pub async fn create_child(
         },
     )
     .await?;
+    let event = NewEvent::allowed(&actor, &request_id.to_string(), "child.create", "child")
+        .resource(child.id)
+        .child(child.id);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
     Ok(with_etag(HttpResponse::Created(), &child))
 }
 
@@ -162,6 +171,7 @@ fn matched_version(req: &HttpRequest, current: &Child) -> ApiResult<i32> {
 pub async fn update_child(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     req: HttpRequest,
     path: web::Path<Uuid>,
     body: ValidJson<ChildChange>,
@@ -196,6 +206,10 @@ pub async fn update_child(
     if let Some(status) = change.status {
         repo::record_status_change(&mut *tx, current.id, status, effective_at, actor.id()).await?;
     }
+    let event = NewEvent::allowed(&actor, &request_id.to_string(), "child.update", "child")
+        .resource(current.id)
+        .child(current.id);
+    state.audit(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(with_etag(HttpResponse::Ok(), &updated))
 }
@@ -215,12 +229,24 @@ pub async fn update_child(
 pub async fn set_sharing_mode(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     path: web::Path<Uuid>,
     body: ValidJson<SharingModeChange>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::SetSharingMode)?;
-    let child = repo::set_sharing_mode(&state.db, path.into_inner(), body.0.mode)
+    let mut tx = state.db.begin().await?;
+    let child = repo::set_sharing_mode(&mut *tx, path.into_inner(), body.0.mode)
         .await?
         .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))?;
+    let event = NewEvent::allowed(
+        &actor,
+        &request_id.to_string(),
+        "child.sharing_mode_change",
+        "child",
+    )
+    .resource(child.id)
+    .child(child.id);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
     Ok(with_etag(HttpResponse::Ok(), &child))
 }

@@ -9,6 +9,7 @@ use super::types::{
     Contact, ContactEntry, ContactFields, ContactPage, ContactStub, MAX_ACTIONS, MAX_INJURIES,
     NewAmendment, NewContact,
 };
+use crate::audit::NewEvent;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, authorize, sight};
 use crate::children::{Child, handlers::load};
@@ -18,6 +19,7 @@ use crate::pagination::{Cursor, PageParams, split_page};
 use crate::people::handlers::siloed_to;
 use crate::startup::AppState;
 use crate::validation::{self, optional_text, text};
+use tracing_actix_web::RequestId;
 
 /// Trims and bounds every text, and checks the scenario time against the child's life.
 fn validate(mut f: ContactFields, child: &Child) -> ApiResult<ContactFields> {
@@ -135,6 +137,7 @@ pub async fn entries(
 pub async fn create_contact(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     path: web::Path<Uuid>,
     body: ValidJson<NewContact>,
 ) -> ApiResult<HttpResponse> {
@@ -145,8 +148,9 @@ pub async fn create_contact(
     let child = load(&state.db, path.into_inner()).await?;
     let (fields, visibility) = body.0.into_parts();
     let fields = validate(fields, &child)?;
+    let mut tx = state.db.begin().await?;
     let row = repo::insert(
-        &state.db,
+        &mut *tx,
         &ContactRecord {
             child_id: child.id,
             agency,
@@ -156,6 +160,11 @@ pub async fn create_contact(
         },
     )
     .await?;
+    let event = NewEvent::allowed(&actor, &request_id.to_string(), "contact.create", "contact")
+        .resource(row.id)
+        .child(child.id);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
     Ok(HttpResponse::Created().json(row.into_contact(Vec::new())))
 }
 
@@ -249,6 +258,7 @@ pub async fn get_contact(
 pub async fn amend_contact(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     path: web::Path<(Uuid, Uuid)>,
     body: ValidJson<NewAmendment>,
 ) -> ApiResult<HttpResponse> {
@@ -301,6 +311,10 @@ pub async fn amend_contact(
     let row = repo::find(&mut *tx, child.id, contact_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no such contact".into()))?;
+    let event = NewEvent::allowed(&actor, &request_id.to_string(), "contact.amend", "contact")
+        .resource(row_id)
+        .child(child.id);
+    state.audit(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(row.into_contact(amendments)))
 }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::repo::{self, CheckRecord, PersonRecord};
 use super::types::{NewCheck, NewPerson, Person, PersonCheck, PersonPage};
+use crate::audit::NewEvent;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, authorize, sight};
 use crate::children::{Child, handlers::load};
@@ -15,6 +16,7 @@ use crate::startup::AppState;
 use crate::users::Agency;
 use crate::validation;
 use crate::vocabulary::{SharingMode, Visibility};
+use tracing_actix_web::RequestId;
 
 /// The one agency a reader is limited to in this record, if any: their own, when it is siloed.
 pub fn siloed_to(actor: &Actor, child: &Child) -> Option<Agency> {
@@ -40,6 +42,7 @@ fn visible(actor: &Actor, child: &Child, agency: Agency) -> bool {
 pub async fn create_person(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     path: web::Path<Uuid>,
     body: ValidJson<NewPerson>,
 ) -> ApiResult<HttpResponse> {
@@ -51,8 +54,9 @@ pub async fn create_person(
     let name = validation::text("name", &body.name, 1, 200)?;
     let occurred_at = validation::scenario_time("occurred_at", body.occurred_at)?;
     let child = load(&state.db, path.into_inner()).await?;
+    let mut tx = state.db.begin().await?;
     let person = repo::insert_person(
-        &state.db,
+        &mut *tx,
         &PersonRecord {
             child_id: child.id,
             name: &name,
@@ -67,6 +71,11 @@ pub async fn create_person(
         },
     )
     .await?;
+    let event = NewEvent::allowed(&actor, &request_id.to_string(), "person.create", "person")
+        .resource(person.id)
+        .child(child.id);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
     Ok(HttpResponse::Created().json(person))
 }
 
@@ -126,6 +135,7 @@ pub async fn list_people(
 pub async fn create_check(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     path: web::Path<(Uuid, Uuid)>,
     body: ValidJson<NewCheck>,
 ) -> ApiResult<HttpResponse> {
@@ -139,8 +149,9 @@ pub async fn create_check(
         .await?
         .filter(|p| visible(&actor, &child, p.agency))
         .ok_or_else(|| ApiError::NotFound("no such person on this record".into()))?;
+    let mut tx = state.db.begin().await?;
     let check = repo::insert_check(
-        &state.db,
+        &mut *tx,
         &CheckRecord {
             person_id: person.id,
             child_id: child.id,
@@ -152,5 +163,10 @@ pub async fn create_check(
         },
     )
     .await?;
+    let event = NewEvent::allowed(&actor, &request_id.to_string(), "check.create", "check")
+        .resource(check.id)
+        .child(child.id);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
     Ok(HttpResponse::Created().json(check))
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::repo::{self, UserRecord};
 use super::types::{NewUser, Role, UserChange, UserView};
+use crate::audit::NewEvent;
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Actor, password};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -14,6 +15,7 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, PageParams, split_page};
 use crate::startup::AppState;
 use crate::validation;
+use tracing_actix_web::RequestId;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserPage {
@@ -36,6 +38,7 @@ pub struct UserPage {
 pub async fn create_user(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     body: ValidJson<NewUser>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::ManageUsers)?;
@@ -59,8 +62,9 @@ pub async fn create_user(
         _ => {}
     }
     let password_hash = password::hash(body.password).await?;
+    let mut tx = state.db.begin().await?;
     let user = repo::insert(
-        &state.db,
+        &mut *tx,
         &UserRecord {
             username: &username,
             display_name: &display_name,
@@ -70,6 +74,10 @@ pub async fn create_user(
         },
     )
     .await?;
+    let event =
+        NewEvent::allowed(&actor, &request_id.to_string(), "user.create", "user").resource(user.id);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
@@ -112,6 +120,7 @@ pub async fn list_users(
 pub async fn update_user(
     state: web::Data<AppState>,
     actor: Actor,
+    request_id: RequestId,
     path: web::Path<Uuid>,
     body: ValidJson<UserChange>,
 ) -> ApiResult<web::Json<UserView>> {
@@ -140,6 +149,9 @@ pub async fn update_user(
         user = repo::set_password_hash(&mut *tx, user_id, hash).await?;
     }
     let user = user.ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
+    let event =
+        NewEvent::allowed(&actor, &request_id.to_string(), "user.update", "user").resource(user.id);
+    state.audit(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(web::Json(UserView::from(user)))
 }

@@ -74,6 +74,7 @@ pub fn settings() -> ServeSettings {
         jwt_secret: Some(JWT_SECRET.into()),
         token_ttl: Duration::from_secs(3600),
         facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1)),
+        audit: true,
         demo: false,
     }
 }

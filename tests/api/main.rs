@@ -1,6 +1,7 @@
 //! HTTP tests of the whole service against a real PostgreSQL: every test gets a fresh database
 //! (`#[sqlx::test]`) and its own server on a free port.
 
+mod audit;
 mod auth;
 mod combined;
 mod contract;

@@ -1,0 +1,144 @@
+//! `GET /audit`, `GET /audit/verify` and `GET /children/{child_id}/access-log`.
+
+use actix_web::{get, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+use super::repo::{self, Filters};
+use super::types::{AccessLogPage, AuditFilters, AuditPage, ChainVerdict};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::children::handlers::load;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidQuery;
+use crate::pagination::PageParams;
+use crate::startup::AppState;
+use crate::users::Role;
+
+/// Audit pages are ordered by the chain itself: the cursor is a position in it.
+fn encode_seq(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("seq:{seq}"))
+}
+
+fn decode_seq(raw: Option<&str>) -> ApiResult<Option<i64>> {
+    raw.map(|raw| {
+        URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("seq:").and_then(|n| n.parse().ok()))
+            .ok_or_else(|| ApiError::validation("cursor", "not a cursor this service issued"))
+    })
+    .transpose()
+}
+
+/// Given `limit + 1` rows newest first, trims the extra one and says where the next page starts.
+fn page_by_seq<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    seq: impl Fn(&T) -> i64,
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() <= limit {
+        return (rows, None);
+    }
+    rows.truncate(limit);
+    let next = rows.last().map(|r| encode_seq(seq(r)));
+    (rows, next)
+}
+
+/// The audit trail, newest first. Facilitators see every event; managers their own agency's.
+#[utoipa::path(
+    tag = "audit",
+    operation_id = "listAuditEvents",
+    params(AuditFilters),
+    responses((status = 200, description = "A page of events, newest first", body = AuditPage))
+)]
+#[get("/audit")]
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: ValidQuery<AuditFilters>,
+) -> ApiResult<web::Json<AuditPage>> {
+    authorize(&actor, Action::ReadAudit)?;
+    let q = query.0;
+    let limit = PageParams {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()?;
+    // A manager's view is their own agency's events, whatever the filter asks.
+    let agency = match actor.role() {
+        Role::Facilitator => q.agency,
+        _ => match (q.agency, actor.agency()) {
+            (Some(asked), Some(own)) if asked != own => {
+                return Err(ApiError::Forbidden(
+                    "managers may read only their own agency's events".into(),
+                ));
+            }
+            (_, own) => own,
+        },
+    };
+    let action = crate::validation::optional_text("action", q.action.as_deref(), 100)?;
+    let filters = Filters {
+        child_id: q.child_id,
+        user_id: q.user_id,
+        agency,
+        action: action.as_deref(),
+        from: q.from,
+        to: q.to,
+        before_seq: decode_seq(q.cursor.as_deref())?,
+    };
+    let rows = repo::list(&state.db, &filters, limit + 1).await?;
+    let (items, next_cursor) = page_by_seq(rows, limit, |e| e.seq);
+    Ok(web::Json(AuditPage { items, next_cursor }))
+}
+
+/// Walk the whole chain and say whether every event still follows from its content and its
+/// predecessor (facilitators only).
+#[utoipa::path(
+    tag = "audit",
+    operation_id = "verifyAuditChain",
+    responses((status = 200, description = "The verdict", body = ChainVerdict))
+)]
+#[get("/audit/verify")]
+pub async fn verify_audit(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> ApiResult<web::Json<ChainVerdict>> {
+    authorize(&actor, Action::VerifyAudit)?;
+    Ok(web::Json(repo::verify(&state.db).await?))
+}
+
+/// Who has accessed this child's record, when, and what they did, newest first: the transparency a
+/// family or an inspector would ask for. Any user may ask.
+#[utoipa::path(
+    tag = "audit",
+    operation_id = "getAccessLog",
+    params(("child_id" = Uuid, Path, description = "The child record's id"), PageParams),
+    responses((status = 200, description = "A page of accesses, newest first", body = AccessLogPage))
+)]
+#[get("/children/{child_id}/access-log")]
+pub async fn access_log(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    page: ValidQuery<PageParams>,
+) -> ApiResult<web::Json<AccessLogPage>> {
+    authorize(&actor, Action::ReadChild)?;
+    let limit = page.0.limit()?;
+    let child = load(&state.db, path.into_inner()).await?;
+    let rows = repo::access_log(
+        &state.db,
+        child.id,
+        decode_seq(page.0.cursor.as_deref())?,
+        limit + 1,
+    )
+    .await?;
+    let (rows, next_cursor) = page_by_seq(rows, limit, |(seq, _)| *seq);
+    Ok(web::Json(AccessLogPage {
+        items: rows.into_iter().map(|(_, e)| e).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,211 @@
+//! SQL for the audit trail.
+
+use chrono::{SubsecRound, Utc};
+use futures_util::TryStreamExt;
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use uuid::Uuid;
+
+use super::chain::{Content, GENESIS};
+use super::types::{AccessLogEntry, AuditEvent, ChainVerdict, NewEvent};
+use crate::users::Agency;
+
+/// One writer at a time extends the chain: taken inside the writer's transaction, released at its
+/// commit or rollback, so the chain cannot fork and a rolled-back write leaves no event.
+const CHAIN_LOCK: i64 = 0x6d61_7368_6175_6474;
+
+/// Appends `event` to the chain, inside the caller's transaction.
+pub async fn record(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHAIN_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let prev: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let prev = prev.unwrap_or_else(|| GENESIS.to_string());
+    let id = Uuid::new_v4();
+    // Stored to the microsecond, so the hash is computed over what is stored.
+    let occurred_at = Utc::now().trunc_subsecs(6);
+    let agency = event.who.agency.map(|a| a.as_str());
+    let role = event.who.role.map(|r| match r {
+        crate::users::Role::Practitioner => "practitioner",
+        crate::users::Role::Manager => "manager",
+        crate::users::Role::Facilitator => "facilitator",
+    });
+    let content = Content {
+        id,
+        occurred_at,
+        user_id: event.who.user_id,
+        username: event.who.username.as_deref(),
+        agency,
+        role,
+        action: event.action,
+        resource_type: event.resource_type,
+        resource_id: event.resource_id,
+        child_id: event.child_id,
+        request_id: event.request_id.as_deref(),
+        outcome: event.outcome.as_str(),
+        reason: event.reason.as_deref(),
+    };
+    let hash = content.hash(&prev);
+    sqlx::query(
+        "INSERT INTO audit_events (id, occurred_at, user_id, username, agency, role, action, resource_type,
+                                   resource_id, child_id, request_id, outcome, reason, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(id)
+    .bind(occurred_at)
+    .bind(content.user_id)
+    .bind(content.username)
+    .bind(agency)
+    .bind(role)
+    .bind(content.action)
+    .bind(content.resource_type)
+    .bind(content.resource_id)
+    .bind(content.child_id)
+    .bind(content.request_id)
+    .bind(content.outcome)
+    .bind(content.reason)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records `event` in a transaction of its own (reads, denials and failures have no other).
+pub async fn record_alone(db: &PgPool, event: &NewEvent) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    record(&mut tx, event).await?;
+    tx.commit().await
+}
+
+pub struct Filters<'a> {
+    pub child_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub agency: Option<Agency>,
+    pub action: Option<&'a str>,
+    pub from: Option<chrono::DateTime<Utc>>,
+    pub to: Option<chrono::DateTime<Utc>>,
+    /// Events older than this position in the chain.
+    pub before_seq: Option<i64>,
+}
+
+const EVENT: &str = "id, seq, occurred_at, user_id, username, agency, role, action, resource_type, resource_id, \
+                     child_id, request_id, outcome, reason";
+
+/// Newest first.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    f: &Filters<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditEvent>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVENT} FROM audit_events
+         WHERE ($1::uuid IS NULL OR child_id = $1) AND ($2::uuid IS NULL OR user_id = $2)
+           AND ($3::text IS NULL OR agency = $3) AND ($4::text IS NULL OR action = $4)
+           AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at <= $6)
+           AND ($7::bigint IS NULL OR seq < $7)
+         ORDER BY seq DESC LIMIT $8"
+    )))
+    .bind(f.child_id)
+    .bind(f.user_id)
+    .bind(f.agency)
+    .bind(f.action)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.before_seq)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Who accessed a child's record, newest first, with the names the service knows them by.
+pub async fn access_log(
+    db: impl PgExecutor<'_>,
+    child_id: Uuid,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<(i64, AccessLogEntry)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        seq: i64,
+        #[sqlx(flatten)]
+        entry: AccessLogEntry,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.seq, e.occurred_at, e.user_id, e.username, u.display_name, e.agency, e.role, e.action,
+                e.resource_type, e.resource_id, e.outcome
+         FROM audit_events e LEFT JOIN users u ON u.id = e.user_id
+         WHERE e.child_id = $1 AND ($2::bigint IS NULL OR e.seq < $2)
+         ORDER BY e.seq DESC LIMIT $3",
+    )
+    .bind(child_id)
+    .bind(before_seq)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.seq, r.entry)).collect())
+}
+
+/// Walks the whole chain in order, recomputing every hash.
+pub async fn verify(db: &PgPool) -> sqlx::Result<ChainVerdict> {
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        id: Uuid,
+        occurred_at: chrono::DateTime<Utc>,
+        user_id: Option<Uuid>,
+        username: Option<String>,
+        agency: Option<String>,
+        role: Option<String>,
+        action: String,
+        resource_type: String,
+        resource_id: Option<Uuid>,
+        child_id: Option<Uuid>,
+        request_id: Option<String>,
+        outcome: String,
+        reason: Option<String>,
+        prev_hash: String,
+        hash: String,
+    }
+    let mut rows = sqlx::query_as::<_, Stored>(
+        "SELECT id, occurred_at, user_id, username, agency, role, action, resource_type, resource_id, child_id,
+                request_id, outcome, reason, prev_hash, hash
+         FROM audit_events ORDER BY seq",
+    )
+    .fetch(db);
+    let mut expected_prev = GENESIS.to_string();
+    let mut checked = 0u64;
+    while let Some(e) = rows.try_next().await? {
+        checked += 1;
+        let content = Content {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            user_id: e.user_id,
+            username: e.username.as_deref(),
+            agency: e.agency.as_deref(),
+            role: e.role.as_deref(),
+            action: &e.action,
+            resource_type: &e.resource_type,
+            resource_id: e.resource_id,
+            child_id: e.child_id,
+            request_id: e.request_id.as_deref(),
+            outcome: &e.outcome,
+            reason: e.reason.as_deref(),
+        };
+        if e.prev_hash != expected_prev || content.hash(&e.prev_hash) != e.hash {
+            return Ok(ChainVerdict {
+                valid: false,
+                events_checked: checked,
+                first_broken_event: Some(e.id),
+            });
+        }
+        expected_prev = e.hash;
+    }
+    Ok(ChainVerdict {
+        valid: true,
+        events_checked: checked,
+        first_broken_event: None,
+    })
+}

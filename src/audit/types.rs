@@ -1,0 +1,174 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::users::{Agency, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Who did it: a user, or (at a failed login) only the name typed.
+#[derive(Debug, Clone, Default)]
+pub struct Who {
+    pub user_id: Option<Uuid>,
+    pub username: Option<String>,
+    pub agency: Option<Agency>,
+    pub role: Option<Role>,
+}
+
+impl From<&Actor> for Who {
+    fn from(a: &Actor) -> Self {
+        Who {
+            user_id: Some(a.id()),
+            username: Some(a.user.username.clone()),
+            agency: a.agency(),
+            role: Some(a.role()),
+        }
+    }
+}
+
+/// An event to record.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub who: Who,
+    pub action: &'static str,
+    pub resource_type: &'static str,
+    pub resource_id: Option<Uuid>,
+    pub child_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+}
+
+impl NewEvent {
+    /// A successful action by `actor`.
+    pub fn allowed(
+        actor: &Actor,
+        request_id: &str,
+        action: &'static str,
+        resource_type: &'static str,
+    ) -> Self {
+        NewEvent {
+            who: actor.into(),
+            action,
+            resource_type,
+            resource_id: None,
+            child_id: None,
+            request_id: Some(request_id.to_string()),
+            outcome: Outcome::Allowed,
+            reason: None,
+        }
+    }
+
+    pub fn resource(mut self, id: Uuid) -> Self {
+        self.resource_id = Some(id);
+        self
+    }
+
+    pub fn child(mut self, id: Uuid) -> Self {
+        self.child_id = Some(id);
+        self
+    }
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    /// Position in the chain.
+    pub seq: i64,
+    /// The server's clock.
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: Option<Uuid>,
+    /// The user's name; at a failed login, the name typed.
+    pub username: Option<String>,
+    pub agency: Option<Agency>,
+    pub role: Option<Role>,
+    #[schema(example = "contact.create")]
+    pub action: String,
+    #[schema(example = "contact")]
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub child_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub outcome: Outcome,
+    /// Why it was denied or failed.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEvent>,
+    /// Pass as `cursor` for the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilters {
+    pub child_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub agency: Option<Agency>,
+    /// An action such as `contact.create` or `gap_report.read`.
+    #[param(max_length = 100)]
+    pub action: Option<String>,
+    /// Events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Events at or before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChainVerdict {
+    pub valid: bool,
+    pub events_checked: u64,
+    /// The first event whose hash does not follow from its content and its predecessor.
+    pub first_broken_event: Option<Uuid>,
+}
+
+/// One access to a child's record, for the family or an inspector.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct AccessLogEntry {
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: Option<Uuid>,
+    pub username: Option<String>,
+    /// The practitioner's name as the service knows it.
+    pub display_name: Option<String>,
+    pub agency: Option<Agency>,
+    pub role: Option<Role>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccessLogPage {
+    pub items: Vec<AccessLogEntry>,
+    /// Pass as `cursor` for the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
