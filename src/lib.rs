@@ -12,6 +12,7 @@ pub mod health;
 pub mod openapi;
 pub mod pagination;
 pub mod people;
+pub mod scenario;
 pub mod startup;
 pub mod telemetry;
 pub mod users;

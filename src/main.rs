@@ -1,4 +1,10 @@
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use mash::scenario::replay;
+use mash::vocabulary::SharingMode;
 
 use mash::config::{DatabaseSettings, ServeSettings};
 use mash::startup::{self, Application};
@@ -37,6 +43,65 @@ enum Command {
     },
     /// Print the OpenAPI contract (YAML) that the server implements.
     Openapi,
+    /// Replay a scenario file against a running service, through its public API.
+    Replay {
+        /// The scenario (YAML), e.g. scenarios/child-p-2006-2007.yaml.
+        file: PathBuf,
+        /// The service, e.g. http://localhost:8080.
+        #[arg(long, default_value = "http://localhost:8080")]
+        base_url: String,
+        /// A facilitator's `USERNAME:PASSWORD`: creates the actors' accounts and reads the gap report.
+        #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true)]
+        facilitator: String,
+        /// Stop after the last step at or before this scenario time (RFC 3339 or a date).
+        #[arg(long, value_parser = parse_scenario_time)]
+        until: Option<DateTime<Utc>>,
+        /// Wait for Enter at each checkpoint.
+        #[arg(long)]
+        step: bool,
+        /// Play the record shared (joined up) or siloed (as in 2007).
+        #[arg(long, value_parser = ["shared", "siloed"])]
+        mode: Option<String>,
+        /// Print one JSON document for scripts instead of the running commentary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with scenario files.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Validate a scenario file without a server.
+    Check { file: PathBuf },
+}
+
+fn parse_scenario_time(text: &str) -> Result<DateTime<Utc>, String> {
+    mash::scenario::format::parse_time(text)
+        .ok_or_else(|| format!("`{text}` is not a time (RFC 3339 or a date)"))
+}
+
+/// The scenario in `file`, or its issues printed (each with its line) and exit status 1.
+fn load_scenario(file: &PathBuf) -> anyhow::Result<mash::scenario::format::Scenario> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    match mash::scenario::check::check(&text) {
+        Ok(s) => Ok(s),
+        Err(issues) => {
+            for issue in &issues {
+                eprintln!("{}: {issue}", file.display());
+            }
+            eprintln!(
+                "{}: {} issue(s); nothing was sent",
+                file.display(),
+                issues.len()
+            );
+            std::process::exit(1);
+        }
+    }
 }
 
 #[tokio::main]
@@ -59,6 +124,52 @@ async fn main() -> anyhow::Result<()> {
             users::seed::seed_demo(&pool).await?;
         }
         Command::Openapi => print!("{}", startup::api_doc().to_yaml()?),
+        Command::Scenario {
+            command: ScenarioCommand::Check { file },
+        } => {
+            let scenario = load_scenario(&file)?;
+            println!(
+                "{}: valid: \"{}\", {} steps",
+                file.display(),
+                scenario.name,
+                scenario.steps.len()
+            );
+        }
+        Command::Replay {
+            file,
+            base_url,
+            facilitator,
+            until,
+            step,
+            mode,
+            json,
+        } => {
+            let scenario = load_scenario(&file)?;
+            let (user, pass) = mash::config::parse_credentials(&facilitator)?;
+            let options = replay::Options {
+                base_url,
+                facilitator: (user, pass),
+                until,
+                step,
+                mode: mode.map(|m| {
+                    if m == "siloed" {
+                        SharingMode::Siloed
+                    } else {
+                        SharingMode::Shared
+                    }
+                }),
+                json,
+            };
+            let mut stdout = std::io::stdout();
+            match replay::replay(&scenario, &options, &mut stdout).await {
+                Ok(report) if json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("replay stopped: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
     }
     Ok(())
 }

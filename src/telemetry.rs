@@ -14,9 +14,16 @@ pub fn init(spec: &str) {
     // A second initialisation (tests start many servers in one process) is harmless.
     let _ = if json {
         registry
-            .with(fmt::layer().json().with_current_span(true))
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_writer(std::io::stderr),
+            )
             .try_init()
     } else {
-        registry.with(fmt::layer().with_target(false)).try_init()
+        registry
+            .with(fmt::layer().with_target(false).with_writer(std::io::stderr))
+            .try_init()
     };
 }

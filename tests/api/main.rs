@@ -8,4 +8,5 @@ mod contract;
 mod errors;
 mod helpers;
 mod record;
+mod scenario;
 mod users;

@@ -1,0 +1,368 @@
+//! Validating a scenario without a server: YAML syntax, the JSON Schema, the types, and the story's
+//! own consistency (actors exist and may act so, references point back, time runs forward). Every
+//! issue carries the line it is on.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::format::{Action, Scenario, without_ref};
+use crate::children::types::NewChild;
+use crate::contacts::types::{ContactChanges, NewContact};
+use crate::people::types::NewPerson;
+use crate::users::{Agency, Role};
+
+pub const SCHEMA: &str = include_str!("../../scenarios/scenario.schema.json");
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
+    }
+}
+
+/// Where things are in the text: top-level keys and the start of each step.
+struct Lines {
+    keys: BTreeMap<String, usize>,
+    steps: Vec<usize>,
+}
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        let mut keys = BTreeMap::new();
+        let mut steps = Vec::new();
+        let mut in_steps = false;
+        let mut item_indent = None;
+        for (i, line) in text.lines().enumerate() {
+            let number = i + 1;
+            if !line.starts_with([' ', '-', '#']) && !line.trim().is_empty() {
+                if let Some((key, _)) = line.split_once(':') {
+                    keys.insert(key.trim().to_string(), number);
+                    in_steps = key.trim() == "steps";
+                }
+                continue;
+            }
+            let indent = line.len() - line.trim_start().len();
+            if in_steps
+                && line.trim_start().starts_with("- ")
+                && *item_indent.get_or_insert(indent) == indent
+            {
+                steps.push(number);
+            }
+        }
+        Lines { keys, steps }
+    }
+
+    fn key(&self, key: &str) -> usize {
+        self.keys.get(key).copied().unwrap_or(1)
+    }
+
+    fn step(&self, index: usize) -> usize {
+        self.steps
+            .get(index)
+            .copied()
+            .unwrap_or_else(|| self.key("steps"))
+    }
+
+    /// The line of a JSON pointer into the document, as near as the text tells.
+    fn of_pointer(&self, pointer: &str) -> usize {
+        let mut parts = pointer.trim_start_matches('/').split('/');
+        match (parts.next(), parts.next().and_then(|n| n.parse().ok())) {
+            (Some("steps"), Some(index)) => self.step(index),
+            (Some(key), _) if !key.is_empty() => self.key(key),
+            _ => 1,
+        }
+    }
+}
+
+fn yaml_issue(error: &yaml_serde::Error, field: &str) -> Issue {
+    Issue {
+        line: error.location().map_or(1, |l| l.line()),
+        field: field.to_string(),
+        message: error
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// The scenario, or every issue found with it.
+pub fn check(text: &str) -> Result<Scenario, Vec<Issue>> {
+    let lines = Lines::of(text);
+    let value: Value = yaml_serde::from_str(text).map_err(|e| vec![yaml_issue(&e, "file")])?;
+    let schema: Value = serde_json::from_str(SCHEMA).expect("the bundled schema is JSON");
+    let validator =
+        jsonschema::validator_for(&schema).expect("the bundled schema is a valid JSON Schema");
+    let mut issues: Vec<Issue> = validator
+        .iter_errors(&value)
+        .map(|e| {
+            let pointer = e.instance_path().to_string();
+            Issue {
+                line: lines.of_pointer(&pointer),
+                field: pointer.trim_start_matches('/').replace('/', "."),
+                message: e.to_string(),
+            }
+        })
+        .collect();
+    if !issues.is_empty() {
+        issues.sort_by_key(|i| i.line);
+        return Err(issues);
+    }
+    let scenario: Scenario =
+        yaml_serde::from_str(text).map_err(|e| vec![yaml_issue(&e, "file")])?;
+    let issues = consistency(&scenario, &lines);
+    if issues.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(issues)
+    }
+}
+
+/// Checks `body` as the service's own request type would read it, naming the failing field.
+fn as_request<T: serde::de::DeserializeOwned>(body: Map<String, Value>) -> Result<T, String> {
+    serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| {
+        let path = e.path().to_string();
+        format!(
+            "{}{}",
+            if path == "." {
+                String::new()
+            } else {
+                format!("`{path}`: ")
+            },
+            e.inner()
+        )
+    })
+}
+
+fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    let mut issue = |line: usize, field: String, message: String| {
+        issues.push(Issue {
+            line,
+            field,
+            message,
+        })
+    };
+
+    if let Err(e) = as_request::<NewChild>(s.child.clone()) {
+        issue(lines.key("child"), "child".into(), e);
+    }
+    for (key, actor) in &s.actors {
+        match (actor.role, actor.agency) {
+            (Role::Facilitator, Some(_)) => issue(
+                lines.key("actors"),
+                format!("actors.{key}.agency"),
+                "a facilitator belongs to no agency".into(),
+            ),
+            (Role::Practitioner | Role::Manager, None) => issue(
+                lines.key("actors"),
+                format!("actors.{key}.agency"),
+                "practitioners and managers belong to an agency".into(),
+            ),
+            _ => {}
+        }
+    }
+
+    let mut created = false;
+    let mut previous_at = None;
+    let mut people: std::collections::BTreeSet<String> = Default::default();
+    let mut contacts: BTreeMap<String, Option<Agency>> = BTreeMap::new();
+    for (i, step) in s.steps.iter().enumerate() {
+        let line = lines.step(i);
+        let field = |name: &str| format!("steps[{i}].{name}");
+        if previous_at.is_some_and(|p| step.at < p) {
+            issue(
+                line,
+                field("at"),
+                "earlier than the step before: steps run forward in time".into(),
+            );
+        }
+        previous_at = Some(step.at);
+        let at = Value::String(step.at.0.to_rfc3339());
+
+        let needs_actor = !matches!(
+            step.action,
+            Action::Checkpoint(_) | Action::SetSharingMode(_)
+        );
+        let actor = match &step.actor {
+            Some(key) => match s.actors.get(key) {
+                Some(a) => Some(a),
+                None => {
+                    issue(
+                        line,
+                        field("actor"),
+                        format!("no actor `{key}` in `actors`"),
+                    );
+                    None
+                }
+            },
+            None if needs_actor => {
+                issue(
+                    line,
+                    field("actor"),
+                    format!("`{}` needs an actor", step.action.name()),
+                );
+                None
+            }
+            None => None,
+        };
+        let agency = actor.and_then(|a| a.agency);
+        let touches_record = !matches!(step.action, Action::CreateChild(_) | Action::Checkpoint(_));
+        if touches_record && !created {
+            issue(
+                line,
+                field(step.action.name()),
+                "comes before `create_child`".into(),
+            );
+        }
+        match &step.action {
+            Action::CreateChild(_) if created => issue(
+                line,
+                field("create_child"),
+                "the child is created once".into(),
+            ),
+            Action::CreateChild(_) => created = true,
+            Action::AddPerson(body) => {
+                let (reference, mut body) = without_ref(body);
+                body.insert("occurred_at".into(), at);
+                if let Err(e) = as_request::<NewPerson>(body) {
+                    issue(line, field("add_person"), e);
+                }
+                if actor.is_some() && agency.is_none() {
+                    issue(
+                        line,
+                        field("actor"),
+                        "people are recorded by an agency user".into(),
+                    );
+                }
+                if let Some(r) = reference
+                    && !people.insert(r.clone())
+                {
+                    issue(
+                        line,
+                        field("add_person.ref"),
+                        format!("`{r}` is already used"),
+                    );
+                }
+            }
+            Action::RecordCheck(check) => {
+                if !people.contains(&check.person) {
+                    issue(
+                        line,
+                        field("record_check.person"),
+                        format!("no earlier person with ref `{}`", check.person),
+                    );
+                }
+                if actor.is_some() && agency != Some(Agency::Police) {
+                    issue(
+                        line,
+                        field("actor"),
+                        "background checks are recorded by police".into(),
+                    );
+                }
+            }
+            Action::LogContact(body) => {
+                let (reference, mut body) = without_ref(body);
+                body.insert("occurred_at".into(), at);
+                if let Err(e) = as_request::<NewContact>(body) {
+                    issue(line, field("log_contact"), e);
+                }
+                if actor.is_some() && agency.is_none() {
+                    issue(
+                        line,
+                        field("actor"),
+                        "contacts are logged by an agency user".into(),
+                    );
+                }
+                if let Some(r) = reference
+                    && contacts.insert(r.clone(), agency).is_some()
+                {
+                    issue(
+                        line,
+                        field("log_contact.ref"),
+                        format!("`{r}` is already used"),
+                    );
+                }
+            }
+            Action::AmendContact(amend) => {
+                match contacts.get(&amend.contact) {
+                    None => issue(
+                        line,
+                        field("amend_contact.contact"),
+                        format!("no earlier contact with ref `{}`", amend.contact),
+                    ),
+                    Some(author) if actor.is_some() && *author != agency => {
+                        issue(
+                            line,
+                            field("actor"),
+                            "only the agency that logged a contact may amend it".into(),
+                        );
+                    }
+                    Some(_) => {}
+                }
+                match as_request::<ContactChanges>(amend.changes.clone()) {
+                    Err(e) => issue(line, field("amend_contact.changes"), e),
+                    Ok(c) if c.is_empty() => issue(
+                        line,
+                        field("amend_contact.changes"),
+                        "name at least one field".into(),
+                    ),
+                    Ok(_) => {}
+                }
+            }
+            Action::ChangeStatus(_) | Action::SetSharingMode(_) | Action::Checkpoint(_) => {}
+        }
+    }
+    if !created {
+        issue(
+            lines.key("steps"),
+            "steps".into(),
+            "no `create_child` step".into(),
+        );
+    }
+    issues
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "name: t\ndescription: d\nchild:\n  given_name: A\n  family_name: B\n  date_of_birth: 2006-03-01\n\
+actors:\n  doc:\n    agency: health\n    role: practitioner\n    display_name: Doctor\n\
+steps:\n  - at: 2006-12-11T09:00:00Z\n    actor: doc\n    create_child: {}\n  - at: 2006-12-11T10:00:00Z\n    actor: doc\n    log_contact:\n      kind: hospital_admission\n      summary: bruising\n";
+
+    #[test]
+    fn a_good_file_passes() {
+        let s = check(GOOD).unwrap();
+        assert_eq!(s.steps.len(), 2);
+    }
+
+    #[test]
+    fn issues_name_their_line() {
+        let bad = GOOD
+            .replace("kind: hospital_admission", "kind: hospital")
+            .replace("actor: doc\n    create", "actor: nobody\n    create");
+        let issues = check(&bad).unwrap_err();
+        let lines: Vec<usize> = issues.iter().map(|i| i.line).collect();
+        assert!(lines.contains(&13) || lines.contains(&16), "{issues:?}");
+        let bad_time = GOOD.replace("at: 2006-12-11T10:00:00Z", "at: not-a-date");
+        let issues = check(&bad_time).unwrap_err();
+        assert_eq!(issues[0].line, 16, "{issues:?}");
+    }
+
+    #[test]
+    fn syntax_errors_have_lines_too() {
+        let issues = check("name: [unclosed\n").unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].line >= 1);
+    }
+}

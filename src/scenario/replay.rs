@@ -1,0 +1,465 @@
+//! Playing a scenario through the public REST API, as each actor, step by step. The replay is a
+//! plain client: it logs in, creates or reuses accounts and records everything as any user would.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::format::{Action, Actor, Scenario, without_ref};
+use crate::vocabulary::SharingMode;
+
+pub struct Options {
+    pub base_url: String,
+    pub facilitator: (String, String),
+    pub until: Option<DateTime<Utc>>,
+    pub step: bool,
+    pub mode: Option<SharingMode>,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointReport {
+    pub title: String,
+    pub at: DateTime<Utc>,
+    pub headline: String,
+    /// Indicators that hold now and did not at the checkpoint before.
+    pub new_indicators: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub child_id: Option<String>,
+    pub steps_played: usize,
+    pub checkpoints: Vec<CheckpointReport>,
+}
+
+/// A step the server refused, or a server that could not be reached.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ReplayError(pub String);
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<(Value, Option<String>), ReplayError> {
+        self.call_with(method, path, token, body, None).await
+    }
+
+    /// Sends one request; a non-2xx answer becomes an error carrying the server's problem detail.
+    async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<(Value, Option<String>), ReplayError> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ReplayError(format!("{method} {path}: {e}")))?;
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = response.text().await.unwrap_or_default();
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok((value, etag));
+        }
+        Err(ReplayError(problem_text(
+            &method, path, status, &value, &text,
+        )))
+    }
+}
+
+fn problem_text(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    problem: &Value,
+    raw: &str,
+) -> String {
+    match (problem["title"].as_str(), problem["detail"].as_str()) {
+        (Some(title), Some(detail)) => {
+            format!("{method} {path}: {} {title}: {detail}", status.as_u16())
+        }
+        _ => format!(
+            "{method} {path}: {status}: {}",
+            raw.chars().take(300).collect::<String>()
+        ),
+    }
+}
+
+fn username_for(key: &str, actor: &Actor) -> String {
+    let agency = actor.agency.map_or("facilitator", |a| a.as_str());
+    let mut name = format!("scn_{key}_{agency}");
+    name.truncate(64);
+    name
+}
+
+/// Creates the actor's account, or takes over an existing one of the same name with a fresh password.
+async fn account(
+    client: &Client,
+    admin: &str,
+    key: &str,
+    actor: &Actor,
+) -> Result<String, ReplayError> {
+    let username = username_for(key, actor);
+    let password = format!("replay-{}", uuid::Uuid::new_v4());
+    let body = json!({"username": username, "password": password, "display_name": actor.display_name,
+                      "agency": actor.agency, "role": actor.role});
+    match client
+        .call(Method::POST, "/api/v1/users", Some(admin), Some(&body))
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.0.contains(" 409 ") => {
+            let existing = find_user(client, admin, &username).await?;
+            if existing["agency"] != json!(actor.agency) || existing["role"] != json!(actor.role) {
+                return Err(ReplayError(format!(
+                    "user `{username}` exists with another agency or role"
+                )));
+            }
+            let id = existing["id"].as_str().unwrap_or_default();
+            client
+                .call(
+                    Method::PATCH,
+                    &format!("/api/v1/users/{id}"),
+                    Some(admin),
+                    Some(&json!({"password": password, "disabled": false})),
+                )
+                .await?;
+        }
+        Err(e) => return Err(e),
+    }
+    login(client, &username, &password).await
+}
+
+async fn find_user(client: &Client, admin: &str, username: &str) -> Result<Value, ReplayError> {
+    let mut path = "/api/v1/users?limit=500".to_string();
+    loop {
+        let (page, _) = client.call(Method::GET, &path, Some(admin), None).await?;
+        if let Some(user) = page["items"].as_array().into_iter().flatten().find(|u| {
+            u["username"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(username))
+        }) {
+            return Ok(user.clone());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/users?limit=500&cursor={c}"),
+            None => {
+                return Err(ReplayError(format!(
+                    "user `{username}` exists but could not be found"
+                )));
+            }
+        }
+    }
+}
+
+async fn login(client: &Client, username: &str, password: &str) -> Result<String, ReplayError> {
+    let (body, _) = client
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": username, "password": password})),
+        )
+        .await?;
+    body["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| ReplayError("login answered no token".into()))
+}
+
+fn date(at: DateTime<Utc>, approximate: bool) -> String {
+    let day = at.format("%Y-%m-%d").to_string();
+    if approximate {
+        format!("{day} (approx.)")
+    } else {
+        day
+    }
+}
+
+/// Plays `scenario`, writing each step's line (unless `--json`) to `out`.
+pub async fn replay(
+    scenario: &Scenario,
+    options: &Options,
+    out: &mut (dyn Write + Send),
+) -> Result<Report, ReplayError> {
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: options.base_url.trim_end_matches('/').to_string(),
+    };
+    let admin = login(&client, &options.facilitator.0, &options.facilitator.1).await?;
+    let mut tokens = BTreeMap::new();
+    for (key, actor) in &scenario.actors {
+        tokens.insert(key.clone(), account(&client, &admin, key, actor).await?);
+    }
+
+    let steps: Vec<_> = scenario
+        .steps
+        .iter()
+        .take_while(|s| options.until.is_none_or(|u| s.at.0 <= u))
+        .collect();
+    let bar = if options.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(steps.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut say = |line: String| {
+        if !options.json {
+            bar.suspend(|| {
+                let _ = writeln!(out, "{line}");
+            });
+        }
+    };
+    say(format!(
+        "Replaying \"{}\": {} steps against {}",
+        scenario.name,
+        steps.len(),
+        client.base
+    ));
+
+    let mut report = Report {
+        child_id: None,
+        steps_played: 0,
+        checkpoints: Vec::new(),
+    };
+    let mut people = BTreeMap::new();
+    let mut contacts = BTreeMap::new();
+    let mut held_before: BTreeSet<String> = BTreeSet::new();
+    for (n, step) in steps.iter().enumerate() {
+        let at = step.at.0;
+        let when = date(at, step.approximate);
+        let token = step
+            .actor
+            .as_ref()
+            .and_then(|k| tokens.get(k))
+            .map(String::as_str)
+            .unwrap_or(&admin);
+        let who = step
+            .actor
+            .as_ref()
+            .and_then(|k| scenario.actors.get(k))
+            .map_or("Facilitator", |a| a.display_name.as_str());
+        let child = report.child_id.clone().unwrap_or_default();
+        let base = format!("/api/v1/children/{child}");
+        let line = match &step.action {
+            Action::CreateChild(_) => {
+                let (created, _) = client
+                    .call(
+                        Method::POST,
+                        "/api/v1/children",
+                        Some(token),
+                        Some(&Value::Object(scenario.child.clone())),
+                    )
+                    .await?;
+                let id = created["id"].as_str().unwrap_or_default().to_string();
+                report.child_id = Some(id.clone());
+                if let Some(mode) = options.mode {
+                    client
+                        .call(
+                            Method::PUT,
+                            &format!("/api/v1/children/{id}/sharing-mode"),
+                            Some(&admin),
+                            Some(&json!({"mode": mode})),
+                        )
+                        .await?;
+                }
+                format!("{who} opens the child record {id}")
+            }
+            Action::AddPerson(body) => {
+                let (reference, mut body) = without_ref(body);
+                body.insert("occurred_at".into(), json!(at));
+                let (person, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/people"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                if let Some(r) = reference {
+                    people.insert(r, person["id"].as_str().unwrap_or_default().to_string());
+                }
+                format!(
+                    "{who} records {} ({})",
+                    person["name"].as_str().unwrap_or("a person"),
+                    person["relationship"].as_str().unwrap_or("")
+                )
+            }
+            Action::RecordCheck(check) => {
+                let person = people.get(&check.person).cloned().unwrap_or_default();
+                let body =
+                    json!({"outcome": check.outcome, "summary": check.summary, "occurred_at": at});
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/people/{person}/checks"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                format!(
+                    "{who} records a background check: {}",
+                    check.outcome.as_str()
+                )
+            }
+            Action::LogContact(body) => {
+                let (reference, mut body) = without_ref(body);
+                body.insert("occurred_at".into(), json!(at));
+                let (contact, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/contacts"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                if let Some(r) = reference {
+                    contacts.insert(r, contact["id"].as_str().unwrap_or_default().to_string());
+                }
+                format!(
+                    "{who}: {}: {}",
+                    contact["kind"].as_str().unwrap_or(""),
+                    contact["summary"].as_str().unwrap_or("")
+                )
+            }
+            Action::AmendContact(amend) => {
+                let contact = contacts.get(&amend.contact).cloned().unwrap_or_default();
+                let body =
+                    json!({"reason": amend.reason, "changes": amend.changes, "occurred_at": at});
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/contacts/{contact}/amendments"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                format!("{who} amends a contact: {}", amend.reason)
+            }
+            Action::ChangeStatus(change) => {
+                let (_, etag) = client.call(Method::GET, &base, Some(token), None).await?;
+                let body = json!({"status": change.status, "effective_at": at});
+                client
+                    .call_with(
+                        Method::PATCH,
+                        &base,
+                        Some(token),
+                        Some(&body),
+                        etag.as_deref(),
+                    )
+                    .await?;
+                format!("{who} sets the status to {}", change.status.as_str())
+            }
+            Action::SetSharingMode(change) => {
+                client
+                    .call(
+                        Method::PUT,
+                        &format!("{base}/sharing-mode"),
+                        Some(&admin),
+                        Some(&json!({"mode": change.mode})),
+                    )
+                    .await?;
+                format!(
+                    "Facilitator switches the record to {}",
+                    change.mode.as_str()
+                )
+            }
+            Action::Checkpoint(checkpoint) => {
+                let as_of = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let (gap, _) = client
+                    .call(
+                        Method::GET,
+                        &format!("{base}/gap-report?as_of={as_of}"),
+                        Some(&admin),
+                        None,
+                    )
+                    .await?;
+                let held: BTreeSet<String> = gap["indicators"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["code"].as_str().map(str::to_string))
+                    .collect();
+                let new: Vec<String> = held.difference(&held_before).cloned().collect();
+                held_before = held;
+                let headline = gap["summary"]["headline"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                bar.inc(1);
+                report.steps_played += 1;
+                say(format!("\n== Checkpoint {}: {}", when, checkpoint.title));
+                if let Some(q) = &checkpoint.question {
+                    say(format!("   Ask the room: {q}"));
+                }
+                say(format!("   The combined record: {headline}"));
+                say(if new.is_empty() {
+                    "   Nothing new since the last checkpoint.".to_string()
+                } else {
+                    format!("   New since the last checkpoint: {}", new.join(", "))
+                });
+                say(String::new());
+                report.checkpoints.push(CheckpointReport {
+                    title: checkpoint.title.clone(),
+                    at,
+                    headline,
+                    new_indicators: new,
+                });
+                if options.step && !options.json {
+                    bar.suspend(|| {
+                        eprint!("Press Enter to go on… ");
+                        let _ = std::io::stdin().lock().read_line(&mut String::new());
+                    });
+                }
+                continue;
+            }
+        };
+        report.steps_played += 1;
+        bar.inc(1);
+        say(format!("[{:>3}/{}] {when}  {line}", n + 1, steps.len()));
+    }
+    bar.finish_and_clear();
+    say(format!(
+        "Replayed {} steps; child record {}",
+        report.steps_played,
+        report.child_id.as_deref().unwrap_or("-")
+    ));
+    Ok(report)
+}

@@ -1,0 +1,238 @@
+//! Scenario files: the bundled ones agree with the schema and the types, replay cleanly, and tell
+//! the story they were written for; bad files and refused steps stop with a clear message.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mash::scenario::format::{Action, Scenario};
+use mash::scenario::replay::{Options, Report, replay};
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::helpers::{FACILITATOR, TestApp, spawn};
+
+fn scenarios() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn load(name: &str) -> Scenario {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name),
+    )
+    .unwrap();
+    mash::scenario::check::check(&text).unwrap_or_else(|issues| panic!("{name}: {issues:?}"))
+}
+
+async fn play(app: &TestApp, scenario: &Scenario) -> Report {
+    let options = Options {
+        base_url: app.base.clone(),
+        facilitator: (FACILITATOR.0.into(), FACILITATOR.1.into()),
+        until: None,
+        step: false,
+        mode: None,
+        json: true,
+    };
+    replay(scenario, &options, &mut std::io::sink())
+        .await
+        .expect("the replay succeeds")
+}
+
+async fn final_report(app: &TestApp, report: &Report) -> Value {
+    let facilitator = app.facilitator().await;
+    let last = report.checkpoints.last().unwrap();
+    let child = report.child_id.as_deref().unwrap();
+    let at = last.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.get(
+        &format!("/api/v1/children/{child}/gap-report?as_of={at}"),
+        &facilitator,
+    )
+    .await
+    .json
+}
+
+fn combined_only(report: &Value) -> usize {
+    report["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            i["visible_to_single_agency"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|v| v == false)
+        })
+        .count()
+}
+
+#[test]
+fn the_bundled_scenarios_agree_with_the_schema_and_the_types() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(scenarios().len() >= 2);
+    for file in scenarios() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let value: Value = yaml_serde::from_str(&text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+        assert!(
+            mash::scenario::check::check(&text).is_ok(),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+#[sqlx::test]
+async fn the_case_replays_and_shows_what_only_the_combination_reveals(db: PgPool) {
+    let app = spawn(db).await;
+    let scenario = load("child-p-2006-2007.yaml");
+    let report = play(&app, &scenario).await;
+    assert_eq!(report.steps_played, scenario.steps.len());
+    let gap = final_report(&app, &report).await;
+    assert!(gap["indicators"].as_array().unwrap().len() >= 6, "{gap}");
+    assert!(combined_only(&gap) >= 3, "{gap}");
+    assert_eq!(
+        report.checkpoints.last().unwrap().headline,
+        gap["summary"]["headline"].as_str().unwrap()
+    );
+    // The headline grows checkpoint by checkpoint.
+    let counts: Vec<usize> = report
+        .checkpoints
+        .iter()
+        .map(|c| c.headline.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    // Replaying again makes a fresh child and reuses the accounts.
+    let again = play(&app, &scenario).await;
+    assert_ne!(again.child_id, report.child_id);
+}
+
+fn days_to_protection(s: &Scenario) -> i64 {
+    let first = s
+        .steps
+        .iter()
+        .find(|st| matches!(st.action, Action::LogContact(_)))
+        .unwrap()
+        .at
+        .0;
+    let plan = s.steps.iter().find(|st| matches!(&st.action, Action::ChangeStatus(c) if c.status == mash::vocabulary::ChildStatus::ChildProtectionPlan)).unwrap().at.0;
+    (plan - first).num_days()
+}
+
+#[sqlx::test]
+async fn the_contrast_shows_fewer_warnings_and_earlier_escalation(db: PgPool) {
+    let app = spawn(db).await;
+    let case = load("child-p-2006-2007.yaml");
+    let contrast = load("child-q-joined-up.yaml");
+    let case_gap = final_report(&app, &play(&app, &case).await).await;
+    let contrast_gap = final_report(&app, &play(&app, &contrast).await).await;
+    let count = |g: &Value| g["indicators"].as_array().unwrap().len();
+    assert!(
+        count(&contrast_gap) < count(&case_gap),
+        "{} vs {}",
+        count(&contrast_gap),
+        count(&case_gap)
+    );
+    assert!(days_to_protection(&contrast) < days_to_protection(&case));
+}
+
+fn mash(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mash"))
+        .args(args)
+        .env("MASH_LOG", "error")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_broken_file_is_refused_with_its_line_numbers() {
+    let path = std::env::temp_dir().join(format!("broken-{}.yaml", uuid::Uuid::new_v4()));
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/child-q-joined-up.yaml"),
+    )
+    .unwrap();
+    let steps_line = text.lines().position(|l| l == "steps:").unwrap() + 1;
+    let broken = text.replacen(
+        "steps:\n",
+        "steps:\n  - at: not-a-date\n    actor: nobody-knows-me\n",
+        1,
+    );
+    std::fs::write(&path, broken).unwrap();
+    let out = mash(&["scenario", "check", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains(&format!("line {}", steps_line + 1)), "{said}");
+    assert!(said.contains("nothing was sent"), "{said}");
+    let unknown_actor = text.replace(
+        "actor: police_officer\n    record_check",
+        "actor: constable\n    record_check",
+    );
+    std::fs::write(&path, unknown_actor).unwrap();
+    let out = mash(&["scenario", "check", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("no actor `constable`"),
+        "{said}"
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+#[sqlx::test]
+async fn a_refused_step_stops_the_replay_with_the_servers_problem(db: PgPool) {
+    let app = spawn(db).await;
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/child-q-joined-up.yaml"),
+    )
+    .unwrap();
+    // A contact dated before the child was born: valid on paper, refused by the service.
+    let refused = text
+        .replacen(
+            "  - at: 2009-03-02T10:00:00Z\n",
+            "  - at: 2007-03-02T10:00:00Z\n",
+            1,
+        )
+        .replace("2009-03-02T09:00:00Z", "2007-03-02T09:00:00Z");
+    let path = std::env::temp_dir().join(format!("refused-{}.yaml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, refused).unwrap();
+    let base = app.base.clone();
+    let facilitator = format!("{}:{}", FACILITATOR.0, FACILITATOR.1);
+    let file = path.to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        mash(&[
+            "replay",
+            &file,
+            "--base-url",
+            &base,
+            "--facilitator",
+            &facilitator,
+        ])
+    })
+    .await
+    .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("422") && said.contains("date of birth"),
+        "{said}"
+    );
+    let _ = std::fs::remove_file(path);
+}
