@@ -12,6 +12,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenKeys;
 use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
@@ -225,7 +226,17 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .into_utoipa_app()
             .configure(routes)
             .split_for_parts();
-        app.default_service(web::to(fallback))
+        app.service(
+            // The contract for a person, with Swagger UI's scripts served from this binary.
+            SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::new(["/openapi.yaml"])),
+        )
+        .service(web::resource("/docs").route(web::get().to(|| async {
+            actix_web::HttpResponse::Found()
+                .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                .finish()
+        })))
+        .default_service(web::to(fallback))
     })
     .listen(listener)?
     .shutdown_timeout(10)

@@ -266,8 +266,10 @@ pub struct Contact {
 }
 
 /// What another agency sees of a restricted contact: that it exists, whose, when and what kind, so
-/// that they know whom to ask.
+/// that they know whom to ask. Nothing else: the contract says so, so that a stub and a full contact
+/// are told apart by their shape.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContactStub {
     pub id: Uuid,
     pub agency: Agency,

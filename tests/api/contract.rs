@@ -48,3 +48,64 @@ async fn the_server_serves_the_committed_contract(db: PgPool) {
     assert_eq!(r.status, 200);
     assert_eq!(r.text, committed());
 }
+
+#[sqlx::test]
+async fn the_docs_page_and_its_assets_are_served_without_the_internet(db: PgPool) {
+    let app = spawn(db).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirects
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let page = app
+        .client
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    let assets: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css"))
+        .collect();
+    assert!(assets.len() >= 3, "{assets:?}");
+    for asset in assets {
+        assert!(
+            !asset.starts_with("http"),
+            "{asset} would be fetched from elsewhere"
+        );
+        let r = app
+            .client
+            .get(format!(
+                "{}/docs/{}",
+                app.base,
+                asset.trim_start_matches("./")
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{asset}");
+        let body = r.text().await.unwrap();
+        assert!(!body.is_empty(), "{asset}");
+    }
+    let init = app
+        .client
+        .get(format!("{}/docs/swagger-initializer.js", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        init.contains("/openapi.yaml"),
+        "the page renders this service's contract"
+    );
+}

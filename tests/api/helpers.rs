@@ -115,18 +115,20 @@ impl TestApp {
     ) -> Reply {
         let mut req = self
             .client
-            .request(method, format!("{}{}", self.base, path));
+            .request(method.clone(), format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Self::reply(req.send().await.expect("request sent")).await
+        Self::reply(method, req.send().await.expect("request sent")).await
     }
 
-    pub async fn reply(resp: reqwest::Response) -> Reply {
+    /// The response, checked against the contract (see `conformance`).
+    pub async fn reply(method: Method, resp: reqwest::Response) -> Reply {
         let status = resp.status();
+        let path = resp.url().path().to_string();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -138,6 +140,8 @@ impl TestApp {
             !text.contains("password_hash"),
             "a response named the password hash: {text}"
         );
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+        crate::conformance::check(&method, &path, status.as_u16(), content_type, &json);
         Reply {
             status,
             headers,

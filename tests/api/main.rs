@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod combined;
+mod conformance;
 mod contract;
 mod errors;
 mod helpers;

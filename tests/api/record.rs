@@ -134,7 +134,7 @@ async fn child_records_are_created_found_and_changed_with_if_match(db: PgPool) {
         .send()
         .await
         .unwrap();
-    let ok = TestApp::reply(ok).await;
+    let ok = TestApp::reply(Method::PATCH, ok).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     assert_eq!(ok.json["status"], "child_protection_plan");
     assert_eq!(ok.header("etag"), Some("\"2\""));
@@ -147,7 +147,9 @@ async fn child_records_are_created_found_and_changed_with_if_match(db: PgPool) {
         .send()
         .await
         .unwrap();
-    TestApp::reply(stale).await.assert_problem(412);
+    TestApp::reply(Method::PATCH, stale)
+        .await
+        .assert_problem(412);
 
     let future = app
         .post(

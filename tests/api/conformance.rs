@@ -1,0 +1,141 @@
+//! Every JSON response the tests see is checked against its schema in openapi.yaml, so that a field
+//! renamed in code but not in the contract (or a status the contract does not list) fails a test.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+static CONTRACT: LazyLock<Value> = LazyLock::new(|| {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .expect("openapi.yaml");
+    yaml_serde::from_str(&text).expect("openapi.yaml parses")
+});
+
+type Validators = Mutex<HashMap<String, Arc<jsonschema::Validator>>>;
+static VALIDATORS: LazyLock<Validators> = LazyLock::new(Default::default);
+
+/// The documented path template that `path` falls under.
+fn template_of(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    CONTRACT["paths"]
+        .as_object()?
+        .keys()
+        .map(String::as_str)
+        .find(|t| {
+            let parts: Vec<&str> = t.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
+        })
+}
+
+fn resolve(node: &Value) -> &Value {
+    let mut node = node;
+    while let Some(reference) = node["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
+        node = reference.split('/').fold(&*CONTRACT, |n, key| &n[key]);
+    }
+    node
+}
+
+/// Checks one response against the contract: its status must be documented for the operation, and
+/// its JSON body must match the schema documented for that status and content type.
+pub fn check(method: &Method, path: &str, status: u16, content_type: Option<&str>, body: &Value) {
+    // Unknown routes (404) and wrong methods on known ones (405) belong to no operation.
+    let Some(template) = template_of(path) else {
+        return;
+    };
+    if status == 405 {
+        return;
+    }
+    let operation = &CONTRACT["paths"][template][method.as_str().to_lowercase()];
+    assert!(
+        operation.is_object(),
+        "{method} {template} is not in the contract"
+    );
+    let response = resolve(&operation["responses"][status.to_string()]);
+    assert!(
+        response.is_object(),
+        "{method} {template} answered {status}, which the contract does not list"
+    );
+    let Some(content_type) = content_type.map(|c| c.split(';').next().unwrap_or(c).trim()) else {
+        return;
+    };
+    if !content_type.ends_with("json") {
+        return;
+    }
+    let schema = &response["content"][content_type]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {template} {status}: no schema for {content_type}"
+    );
+    let key = format!("{method} {template} {status} {content_type}");
+    let validator = {
+        let mut cache = VALIDATORS.lock().unwrap();
+        cache
+            .entry(key.clone())
+            .or_insert_with(|| {
+                // The schema, with the contract's components beside it so that its $refs resolve.
+                let mut root = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "components": CONTRACT["components"]});
+                for (k, v) in schema.as_object().unwrap() {
+                    root[k] = v.clone();
+                }
+                Arc::new(jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{key}: {e}")))
+            })
+            .clone()
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{key}: the response does not match the contract: {errors:?}\nbody: {body}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "does not match the contract")]
+fn a_renamed_field_is_caught() {
+    let me = json!({"id": uuid::Uuid::nil(), "user_name": "x", "display_name": "X", "agency": null, "role": "facilitator",
+                    "disabled": false, "created_at": "2007-01-01T00:00:00Z"});
+    check(
+        &Method::GET,
+        "/api/v1/me",
+        200,
+        Some("application/json"),
+        &me,
+    );
+}
+
+#[test]
+#[should_panic(expected = "does not list")]
+fn an_undocumented_status_is_caught() {
+    check(
+        &Method::GET,
+        "/api/v1/me",
+        409,
+        Some("application/problem+json"),
+        &json!({}),
+    );
+}
+
+#[test]
+fn a_full_contact_is_exactly_one_of_the_entry_shapes() {
+    let full = json!({"id": uuid::Uuid::nil(), "child_id": uuid::Uuid::nil(), "agency": "health", "author_id": uuid::Uuid::nil(),
+        "author_name": "Dr", "recorded_at": "2007-01-01T00:00:00Z", "visibility": "shared", "restricted": false,
+        "occurred_at": "2007-01-01T00:00:00Z", "kind": "phone_call", "location": null, "summary": "s", "child_seen": null,
+        "appearance_obscured": null, "injuries": [], "explanation": null, "examination": null, "opinion": null,
+        "concern_level": null, "concern_categories": [], "outcome": null, "actions": [], "amended": false, "original": null,
+        "amendments": []});
+    check(
+        &Method::GET,
+        &format!("/api/v1/children/{0}/contacts/{0}", uuid::Uuid::nil()),
+        200,
+        Some("application/json"),
+        &full,
+    );
+}
