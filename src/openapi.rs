@@ -218,7 +218,7 @@ pub struct ContractYaml(pub String);
 #[utoipa::path(
     tag = "meta",
     operation_id = "getOpenApi",
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/yaml", body = String)),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/yaml", body = Object)),
     security(())
 )]
 #[get("/openapi.yaml")]

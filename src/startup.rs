@@ -149,7 +149,12 @@ impl Application {
             &jwt_secret(settings.jwt_secret.as_deref())?,
             settings.token_ttl,
         );
-        if let Some(creds) = &settings.facilitator {
+        // An empty MASH_FACILITATOR means none, as in an environment file left blank.
+        if let Some(creds) = settings
+            .facilitator
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+        {
             let (user, pass) = crate::config::parse_credentials(creds)?;
             users::seed::bootstrap_facilitator(&db, &user, &pass).await?;
         }

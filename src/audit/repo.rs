@@ -24,6 +24,13 @@ pub async fn record(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<(
             .fetch_optional(&mut *conn)
             .await?;
     let prev = prev.unwrap_or_else(|| GENESIS.to_string());
+    // What the client typed may hold a NUL, which PostgreSQL text cannot store.
+    let clean = |s: &Option<String>| s.as_deref().map(|s| s.replace('\0', "\u{fffd}"));
+    let (username, request_id, reason) = (
+        clean(&event.who.username),
+        clean(&event.request_id),
+        clean(&event.reason),
+    );
     let id = Uuid::new_v4();
     // Stored to the microsecond, so the hash is computed over what is stored.
     let occurred_at = Utc::now().trunc_subsecs(6);
@@ -37,16 +44,16 @@ pub async fn record(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<(
         id,
         occurred_at,
         user_id: event.who.user_id,
-        username: event.who.username.as_deref(),
+        username: username.as_deref(),
         agency,
         role,
         action: event.action,
         resource_type: event.resource_type,
         resource_id: event.resource_id,
         child_id: event.child_id,
-        request_id: event.request_id.as_deref(),
+        request_id: request_id.as_deref(),
         outcome: event.outcome.as_str(),
-        reason: event.reason.as_deref(),
+        reason: reason.as_deref(),
     };
     let hash = content.hash(&prev);
     sqlx::query(

@@ -64,7 +64,10 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let request_id = request_id.to_string();
-    let username = validation::text("username", &body.username, 1, 64)?;
+    // A name this service could not have issued is refused like any wrong one.
+    let Ok(username) = validation::text("username", &body.username, 1, 64) else {
+        return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
+    };
     if body.password.is_empty()
         || body.password.chars().count() > 128
         || body.password.contains('\0')

@@ -129,8 +129,9 @@ pub async fn get_child(
     Ok(with_etag(HttpResponse::Ok(), &child))
 }
 
-/// The version an `If-Match` header allows, given the record's current one.
-fn matched_version(req: &HttpRequest, current: &Child) -> ApiResult<i32> {
+/// The version an `If-Match` header allows, given the record's current one; `None` for `*`, which
+/// allows whatever version is current when the change is made.
+fn matched_version(req: &HttpRequest, current: &Child) -> ApiResult<Option<i32>> {
     let value = req
         .headers()
         .get(header::IF_MATCH)
@@ -138,12 +139,14 @@ fn matched_version(req: &HttpRequest, current: &Child) -> ApiResult<i32> {
         .to_str()
         .map_err(|_| ApiError::PreconditionFailed("If-Match is not a valid ETag".into()))?;
     let current_tag = current.etag();
-    let matches = value
+    let tags: Vec<&str> = value
         .split(',')
         .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == "*" || t == current_tag);
-    if matches {
-        Ok(current.version)
+        .collect();
+    if tags.contains(&"*") {
+        Ok(None)
+    } else if tags.contains(&current_tag.as_str()) {
+        Ok(Some(current.version))
     } else {
         Err(ApiError::PreconditionFailed(format!(
             "the record has changed (now at {current_tag}); read it again and retry"
@@ -157,7 +160,8 @@ fn matched_version(req: &HttpRequest, current: &Child) -> ApiResult<i32> {
     operation_id = "updateChild",
     params(
         ("child_id" = Uuid, Path, description = "The child record's id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version being changed, or `*`. \
+Without it the change is refused with 428."),
     ),
     request_body = ChildChange,
     responses(

@@ -86,11 +86,12 @@ pub async fn search(
     .await
 }
 
-/// Applies a change if the record is still at `expected_version`; `None` when it is not (or is gone).
+/// Applies a change if the record is still at `expected_version` (any, when `None`); `None` when
+/// it is not (or is gone).
 pub async fn update(
     db: impl PgExecutor<'_>,
     id: Uuid,
-    expected_version: i32,
+    expected_version: Option<i32>,
     status: Option<ChildStatus>,
     address: Option<Option<&str>>,
 ) -> sqlx::Result<Option<Child>> {
@@ -100,7 +101,7 @@ pub async fn update(
            address = CASE WHEN $4 THEN $5 ELSE address END,
            version = version + 1,
            updated_at = now()
-         WHERE id = $1 AND version = $2
+         WHERE id = $1 AND ($2::integer IS NULL OR version = $2)
          RETURNING {COLUMNS}"
     )))
     .bind(id)

@@ -114,7 +114,10 @@ pub async fn list_users(
     operation_id = "updateUser",
     params(("user_id" = Uuid, Path, description = "The user's id")),
     request_body = UserChange,
-    responses((status = 200, description = "The user as changed", body = UserView))
+    responses(
+        (status = 200, description = "The user as changed", body = UserView),
+        (status = 409, description = "A facilitator tried to disable their own account", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[patch("/users/{user_id}")]
 pub async fn update_user(
@@ -127,6 +130,11 @@ pub async fn update_user(
     authorize(&actor, Action::ManageUsers)?;
     let user_id = path.into_inner();
     let change = body.0;
+    if change.disabled == Some(true) && user_id == actor.id() {
+        return Err(ApiError::Conflict(
+            "a facilitator cannot disable their own account".into(),
+        ));
+    }
     if change.disabled.is_none() && change.password.is_none() {
         return Err(ApiError::validation(
             "body",

@@ -582,3 +582,24 @@ async fn fifty_concurrent_contacts_are_each_stored_once(db: PgPool) {
         .collect();
     assert_eq!(summaries.len(), 50);
 }
+
+#[sqlx::test]
+async fn if_match_star_changes_whatever_version_is_current(db: PgPool) {
+    let app = spawn(db).await;
+    let a = agencies(&app).await;
+    let child = new_child(&app, &a.social_care).await;
+    for status in ["child_in_need", "child_protection_plan"] {
+        let r = app
+            .client
+            .patch(format!("{}/api/v1/children/{child}", app.base))
+            .bearer_auth(&a.social_care)
+            .header("If-Match", "*")
+            .json(&json!({"status": status}))
+            .send()
+            .await
+            .unwrap();
+        let r = TestApp::reply(Method::PATCH, r).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json["status"], status);
+    }
+}

@@ -179,3 +179,20 @@ async fn demo_users_and_the_bootstrap_facilitator_are_seeded_once(db: PgPool) {
     assert_eq!(me.json["agency"], "police");
     assert_eq!(me.json["role"], "practitioner");
 }
+
+#[sqlx::test]
+async fn a_facilitator_cannot_lock_themself_out(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let me = app.get("/api/v1/me", &facilitator).await;
+    let path = format!("/api/v1/users/{}", me.json["id"].as_str().unwrap());
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&facilitator),
+        Some(json!({"disabled": true})),
+    )
+    .await
+    .assert_problem(409);
+    assert_eq!(app.get("/api/v1/me", &facilitator).await.status, 200);
+}
