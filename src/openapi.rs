@@ -11,6 +11,9 @@ use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ApiError, PROBLEM_JSON};
+use crate::vocabulary::ContactKind;
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::link::LinkBuilder;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -226,4 +229,196 @@ pub async fn openapi_yaml(contract: web::Data<ContractYaml>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml")
         .body(contract.0.clone())
+}
+
+/// A link from one operation's answer to an operation its ids feed.
+struct OperationLink {
+    from: &'static str,
+    status: &'static str,
+    name: &'static str,
+    target: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+/// Links from a response's ids to the operations they feed, so that clients and stateful testers can
+/// follow them.
+const LINKS: &[OperationLink] = &[
+    OperationLink {
+        from: "login",
+        status: "200",
+        name: "me",
+        target: "getMe",
+        parameters: &[],
+    },
+    OperationLink {
+        from: "createUser",
+        status: "201",
+        name: "update",
+        target: "updateUser",
+        parameters: &[("user_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "read",
+        target: "getChild",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "logContact",
+        target: "createContact",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "recordPerson",
+        target: "createPerson",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "chronology",
+        target: "getChronology",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "gapReport",
+        target: "getGapReport",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createContact",
+        status: "201",
+        name: "read",
+        target: "getContact",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("contact_id", "$response.body#/id"),
+        ],
+    },
+    OperationLink {
+        from: "createContact",
+        status: "201",
+        name: "amend",
+        target: "amendContact",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("contact_id", "$response.body#/id"),
+        ],
+    },
+    OperationLink {
+        from: "createPerson",
+        status: "201",
+        name: "recordCheck",
+        target: "createCheck",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("person_id", "$response.body#/id"),
+        ],
+    },
+];
+
+/// A plausible contact of each kind, so that the contract shows a request for every kind.
+fn contact_example(kind: ContactKind) -> serde_json::Value {
+    use serde_json::json;
+    let mut body = match kind {
+        ContactKind::HospitalAdmission | ContactKind::HospitalAttendance => json!({
+            "summary": "Bruising to the face and body; mother says another child pushed him",
+            "child_seen": true,
+            "injuries": [{"body_location": "face", "type": "bruise", "description": "extensive bruising"}],
+            "explanation": {"given_by": "mother", "category": "another_child", "text": "pushed by another child"},
+            "examination": {"completed": true},
+            "opinion": "non_accidental_injury_suspected", "concern_level": "high",
+            "concern_categories": ["physical_injury"], "outcome": "referred_to_police"}),
+        ContactKind::HomeVisit => json!({
+            "summary": "Pre-arranged visit; face covered in chocolate", "child_seen": true,
+            "appearance_obscured": true, "concern_level": "medium"}),
+        ContactKind::ClinicAppointment | ContactKind::GpAppointment => json!({
+            "summary": "Development check not completed", "child_seen": true,
+            "examination": {"completed": false, "reason_incomplete": "child miserable and cranky"}}),
+        ContactKind::PoliceInterview | ContactKind::Arrest => json!({
+            "summary": "Mother interviewed under caution; blames another child", "visibility": "restricted",
+            "explanation": {"given_by": "mother", "category": "another_child"}, "concern_level": "high",
+            "outcome": "further_investigation"}),
+        ContactKind::Referral => {
+            json!({"summary": "Referral from the hospital", "concern_level": "high",
+            "concern_categories": ["physical_injury"], "outcome": "referred_to_social_care"})
+        }
+        ContactKind::StrategyDiscussion | ContactKind::CaseConference => json!({
+            "summary": "Multi-agency discussion of the injuries", "concern_level": "high",
+            "outcome": "child_protection_plan", "actions": ["Police check on the mother's partner"]}),
+        ContactKind::LegalAdvice => json!({"summary": "Threshold for care proceedings not met",
+            "outcome": "threshold_for_care_not_met"}),
+        ContactKind::ChargingDecision => json!({"summary": "Not enough evidence to prosecute",
+            "outcome": "insufficient_evidence"}),
+        ContactKind::PhoneCall | ContactKind::Other => {
+            json!({"summary": "Mother told she will not be prosecuted",
+            "outcome": "no_further_action"})
+        }
+    };
+    body["occurred_at"] = json!("2007-06-28T10:00:00Z");
+    body["kind"] = json!(kind.as_str());
+    body
+}
+
+/// Adds the links above and an example request for every kind of contact.
+pub struct ExamplesAndLinks;
+
+impl Modify for ExamplesAndLinks {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for (_, operation) in operations(item) {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                for link in LINKS.iter().filter(|l| l.from == id) {
+                    if let Some(RefOr::T(response)) =
+                        operation.responses.responses.get_mut(link.status)
+                    {
+                        let built = link
+                            .parameters
+                            .iter()
+                            .fold(LinkBuilder::new().operation_id(link.target), |l, (p, v)| {
+                                l.parameter(*p, *v)
+                            })
+                            .description(format!(
+                                "Follow {}'s answer to {}",
+                                link.from, link.target
+                            ))
+                            .build();
+                        response
+                            .links
+                            .insert(link.name.to_string(), RefOr::T(built));
+                    }
+                }
+                if id == "createContact"
+                    && let Some(content) = operation
+                        .request_body
+                        .as_mut()
+                        .and_then(|b| match b {
+                            RefOr::T(body) => body.content.get_mut("application/json"),
+                            RefOr::Ref(_) => None,
+                        })
+                        .and_then(|c| match c {
+                            RefOr::T(content) => Some(content),
+                            RefOr::Ref(_) => None,
+                        })
+                {
+                    for kind in ContactKind::ALL {
+                        let example = ExampleBuilder::new()
+                            .summary(format!("A {} contact", kind.as_str().replace('_', " ")))
+                            .value(Some(contact_example(*kind)))
+                            .build();
+                        content
+                            .examples
+                            .insert(kind.as_str().to_string(), RefOr::T(example));
+                    }
+                }
+            }
+        }
+    }
 }

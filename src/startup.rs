@@ -18,7 +18,9 @@ use crate::auth::TokenKeys;
 use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::openapi::{ApiDoc, ContractYaml, RouteTable, Security, StandardProblems, fallback};
+use crate::openapi::{
+    ApiDoc, ContractYaml, ExamplesAndLinks, RouteTable, Security, StandardProblems, fallback,
+};
 use crate::{audit, auth, children, combined, contacts, health, openapi, people, users};
 
 /// What every handler may reach.
@@ -87,6 +89,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = doc;
     Security.modify(&mut doc);
     StandardProblems.modify(&mut doc);
+    ExamplesAndLinks.modify(&mut doc);
     doc
 }
 

@@ -109,3 +109,81 @@ async fn the_docs_page_and_its_assets_are_served_without_the_internet(db: PgPool
         "the page renders this service's contract"
     );
 }
+
+fn contract() -> serde_json::Value {
+    yaml_serde::from_str(&committed()).unwrap()
+}
+
+#[sqlx::test]
+async fn every_contact_example_in_the_contract_is_accepted(db: PgPool) {
+    let app = spawn(db).await;
+    let doc = contract();
+    let examples = doc["paths"]["/api/v1/children/{child_id}/contacts"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+        .as_object()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        examples.len(),
+        mash::vocabulary::ContactKind::ALL.len(),
+        "one example per kind of contact"
+    );
+    let (_, token) = app.user("dr_example", Some("health"), "practitioner").await;
+    let child = app
+        .post("/api/v1/children", &token, serde_json::json!({"given_name": "E", "family_name": "X", "date_of_birth": "2006-03-01"}))
+        .await;
+    let path = format!(
+        "/api/v1/children/{}/contacts",
+        child.json["id"].as_str().unwrap()
+    );
+    for (kind, example) in examples {
+        let r = app.post(&path, &token, example["value"].clone()).await;
+        assert_eq!(r.status, 201, "the {kind} example: {}", r.text);
+        assert_eq!(r.json["kind"], kind);
+    }
+}
+
+#[test]
+fn every_link_names_an_operation_and_its_parameters() {
+    let doc = contract();
+    let mut operations = std::collections::HashMap::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let params: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect();
+            operations.insert(
+                op["operationId"].as_str().unwrap().to_string(),
+                (op.clone(), params),
+            );
+        }
+    }
+    let mut links = 0;
+    for (op, _) in operations.values() {
+        for response in op["responses"].as_object().unwrap().values() {
+            for link in response["links"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, l)| l)
+            {
+                links += 1;
+                let target = link["operationId"].as_str().unwrap();
+                let (_, params) = operations
+                    .get(target)
+                    .unwrap_or_else(|| panic!("link to unknown {target}"));
+                for name in link["parameters"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(n, _)| n)
+                {
+                    assert!(params.contains(name), "{target} has no parameter {name}");
+                }
+            }
+        }
+    }
+    assert!(links >= 10);
+}
