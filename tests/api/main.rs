@@ -7,6 +7,7 @@ mod combined;
 mod conformance;
 mod contract;
 mod errors;
+mod faults;
 mod helpers;
 mod record;
 mod scenario;
