@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod openapi;
 pub mod pagination;
 pub mod people;

@@ -422,3 +422,44 @@ impl Modify for ExamplesAndLinks {
         }
     }
 }
+
+/// Documents `Idempotency-Key` on the operations that create something (see `idempotency`).
+pub struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        for item in openapi.paths.paths.values_mut() {
+            for (_, operation) in operations(item) {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                if !crate::idempotency::OPERATIONS.contains(&id.as_str()) {
+                    continue;
+                }
+                let parameter = ParameterBuilder::new()
+                    .name(crate::idempotency::HEADER)
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "Makes a retry safe: the same key with the same request answers the first success again \
+                         and creates nothing new; with a different request it is a 422; while the first is still \
+                         running, a 409.",
+                    ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                    .build();
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(RefOr::T(parameter));
+                operation.responses.responses.entry("409".into()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description("A request with this Idempotency-Key is still in progress, or the resource exists")
+                            .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
+}

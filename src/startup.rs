@@ -19,7 +19,8 @@ use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::openapi::{
-    ApiDoc, ContractYaml, ExamplesAndLinks, RouteTable, Security, StandardProblems, fallback,
+    ApiDoc, ContractYaml, ExamplesAndLinks, IdempotencyKeys, RouteTable, Security,
+    StandardProblems, fallback,
 };
 use crate::{audit, auth, children, combined, contacts, health, openapi, people, users};
 
@@ -90,6 +91,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     Security.modify(&mut doc);
     StandardProblems.modify(&mut doc);
     ExamplesAndLinks.modify(&mut doc);
+    IdempotencyKeys.modify(&mut doc);
     doc
 }
 
@@ -208,6 +210,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
             // Innermost, so that its own 503 still gets the request id header.
+            .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
             .wrap(actix_web::middleware::from_fn(audit::middleware::trail))
             .wrap_fn(|req, srv| {
                 let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());

@@ -9,6 +9,7 @@ mod contract;
 mod errors;
 mod faults;
 mod helpers;
+mod idempotency;
 mod record;
 mod scenario;
 mod users;

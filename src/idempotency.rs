@@ -1,0 +1,189 @@
+//! `Idempotency-Key` on the POSTs that create something: a retry with the same key and the same
+//! request gets the first (successful) answer again and creates nothing new; the same key with a
+//! different request is a 422; a retry while the first is still running is a 409. Keys belong to the
+//! user who sent them. A refused or failed request frees its key, so it can be retried.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub const HEADER: &str = "Idempotency-Key";
+
+/// The operations that create something, by operation id (for the contract) and route pattern.
+pub const OPERATIONS: [&str; 6] = [
+    "createUser",
+    "createChild",
+    "createPerson",
+    "createCheck",
+    "createContact",
+    "amendContact",
+];
+
+fn creates(pattern: &str) -> bool {
+    matches!(
+        pattern,
+        "/api/v1/users"
+            | "/api/v1/children"
+            | "/api/v1/children/{child_id}/people"
+            | "/api/v1/children/{child_id}/people/{person_id}/checks"
+            | "/api/v1/children/{child_id}/contacts"
+            | "/api/v1/children/{child_id}/contacts/{contact_id}/amendments"
+    )
+}
+
+/// The first answer to a keyed request, once it has one.
+#[derive(sqlx::FromRow)]
+struct StoredAnswer {
+    request_hash: String,
+    status: Option<i16>,
+    content_type: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
+fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    req.into_response(error.error_response())
+}
+
+fn bearer_subject(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| state.tokens.verify(token.trim()).map(|c| c.sub))
+        .flatten()
+}
+
+pub async fn keyed(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req
+        .headers()
+        .get(HEADER)
+        .map(|v| v.to_str().map(str::to_string));
+    let applies = req.method() == Method::POST && req.match_pattern().is_some_and(|p| creates(&p));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(key), true, Some(state)) = (key, applies, state) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match key {
+        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k,
+        _ => {
+            let error = ApiError::validation(HEADER, "must be 1 to 255 visible ASCII characters");
+            return Ok(refuse(req, error));
+        }
+    };
+    // Without a valid token the request is refused anyway; keys are only kept for known users.
+    let Some(user_id) = bearer_subject(&req, &state) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(body) => body,
+        Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    let mut digest = Sha256::new();
+    digest.update(req.path().as_bytes());
+    digest.update(b"\n");
+    digest.update(&body);
+    let hash = hex::encode(digest.finalize());
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    req.set_payload(Payload::from(payload));
+
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(&key)
+    .bind(&hash)
+    .execute(&state.db)
+    .await;
+    match claimed {
+        Err(e) => return Ok(refuse(req, e.into())),
+        Ok(done) if done.rows_affected() == 0 => {
+            let stored: Result<Option<StoredAnswer>, _> = sqlx::query_as(
+                "SELECT request_hash, status, content_type, body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user_id)
+            .bind(&key)
+            .fetch_optional(&state.db)
+            .await;
+            return Ok(match stored {
+                Err(e) => refuse(req, e.into()),
+                Ok(None) => refuse(
+                    req,
+                    ApiError::Conflict("this Idempotency-Key was just released; retry".into()),
+                ),
+                Ok(Some(StoredAnswer { request_hash, .. })) if request_hash != hash => refuse(
+                    req,
+                    ApiError::validation(
+                        HEADER,
+                        "this key was used for a different request; use a new key",
+                    ),
+                ),
+                Ok(Some(StoredAnswer { status: None, .. })) => refuse(
+                    req,
+                    ApiError::Conflict(
+                        "a request with this Idempotency-Key is still in progress".into(),
+                    ),
+                ),
+                Ok(Some(StoredAnswer {
+                    status: Some(status),
+                    content_type,
+                    body,
+                    ..
+                })) => {
+                    let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+                    let mut replay = HttpResponse::build(status);
+                    if let Some(ct) = content_type {
+                        replay.insert_header((header::CONTENT_TYPE, ct));
+                    }
+                    replay.insert_header(("Idempotent-Replayed", "true"));
+                    req.into_response(replay.body(body.unwrap_or_default()))
+                }
+            });
+        }
+        Ok(_) => {}
+    }
+
+    let res = next.call(req).await?;
+    let status = res.status();
+    let (request, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    let stored = if status.is_success() {
+        let content_type = head
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        sqlx::query("UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 WHERE user_id = $1 AND key = $2")
+            .bind(user_id)
+            .bind(&key)
+            .bind(status.as_u16() as i16)
+            .bind(content_type)
+            .bind(bytes.to_vec())
+            .execute(&state.db)
+            .await
+    } else {
+        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+            .bind(user_id)
+            .bind(&key)
+            .execute(&state.db)
+            .await
+    };
+    if let Err(error) = stored {
+        tracing::error!(?error, "the idempotency record could not be kept");
+    }
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
+}
