@@ -35,11 +35,7 @@ pub async fn record(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<(
     // Stored to the microsecond, so the hash is computed over what is stored.
     let occurred_at = Utc::now().trunc_subsecs(6);
     let agency = event.who.agency.map(|a| a.as_str());
-    let role = event.who.role.map(|r| match r {
-        crate::users::Role::Practitioner => "practitioner",
-        crate::users::Role::Manager => "manager",
-        crate::users::Role::Facilitator => "facilitator",
-    });
+    let role = event.who.role.map(|r| r.as_str());
     let content = Content {
         id,
         occurred_at,

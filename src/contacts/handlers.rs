@@ -201,19 +201,17 @@ pub async fn list_contacts(
     Ok(web::Json(ContactPage { items, next_cursor }))
 }
 
+/// The contact, unless it is hidden from `actor` (then, as if it did not exist, 404).
 async fn load_row(
     state: &AppState,
     actor: &Actor,
     child: &Child,
     contact_id: Uuid,
-) -> ApiResult<(ContactRow, Sight)> {
-    let row = repo::find(&state.db, child.id, contact_id).await?;
-    row.map(|r| {
-        let s = sight(actor, child.sharing_mode, r.agency, r.visibility);
-        (r, s)
-    })
-    .filter(|(_, s)| *s != Sight::Hidden)
-    .ok_or_else(|| ApiError::NotFound("no such contact on this record".into()))
+) -> ApiResult<ContactRow> {
+    repo::find(&state.db, child.id, contact_id)
+        .await?
+        .filter(|r| sight(actor, child.sharing_mode, r.agency, r.visibility) != Sight::Hidden)
+        .ok_or_else(|| ApiError::NotFound("no such contact on this record".into()))
 }
 
 /// Read one contact: in full with its amendments, or a stub of another agency's restricted one.
@@ -235,7 +233,7 @@ pub async fn get_contact(
     authorize(&actor, Action::ReadChild)?;
     let (child_id, contact_id) = path.into_inner();
     let child = load(&state.db, child_id).await?;
-    let (row, _) = load_row(&state, &actor, &child, contact_id).await?;
+    let row = load_row(&state, &actor, &child, contact_id).await?;
     let mut entries = entries(&state.db, &actor, &child, vec![row]).await?;
     entries
         .pop()
@@ -265,7 +263,7 @@ pub async fn amend_contact(
     let (child_id, contact_id) = path.into_inner();
     let body = body.0;
     let child = load(&state.db, child_id).await?;
-    let (row, _) = load_row(&state, &actor, &child, contact_id).await?;
+    let row = load_row(&state, &actor, &child, contact_id).await?;
     authorize(
         &actor,
         Action::AmendContact {

@@ -63,6 +63,16 @@ pub enum Role {
     Facilitator,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Practitioner => "practitioner",
+            Role::Manager => "manager",
+            Role::Facilitator => "facilitator",
+        }
+    }
+}
+
 /// A user as stored, password hash included: never serialised.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
