@@ -13,8 +13,17 @@ use crate::helpers::{spawn, spawn_with};
 
 #[sqlx::test]
 async fn fifty_clients_post_two_thousand_contacts_and_each_is_stored_once_with_its_event(
-    db: PgPool,
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
 ) {
+    // A pool of the service's own size, not the harness's small one tied to its parent: under this
+    // load that one was seen to spin in sqlx.
+    let db = PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(connect)
+        .await
+        .unwrap();
     let app = spawn(db).await;
     let (_, token) = app
         .user("sw_load", Some("social_care"), "practitioner")
