@@ -1,7 +1,11 @@
 //! argon2id with OWASP's parameters (19 MiB, 2 iterations, 1 lane). Hashing is CPU-bound and slow by
-//! design, so it runs on the blocking pool, never on the async workers.
+//! design, so it runs on the blocking pool, never on the async workers, and only on half the cores
+//! at once: a crowd logging in together queues here instead of taking every core (and 19 MiB each)
+//! from the requests of people already at work.
 
 use std::sync::LazyLock;
+
+use tokio::sync::Semaphore;
 
 use anyhow::Context;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -21,8 +25,17 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
+/// Permits to run argon2: half the cores, at least one.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Semaphore::new((cores / 2).max(1))
+});
+
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let permit = HASHING.acquire().await.context("password hashing permit")?;
     tokio::task::spawn_blocking(move || {
+        // Held by the work itself, so a caller that goes away does not free it early.
+        let _permit = permit;
         hasher()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
@@ -35,7 +48,12 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 /// True when `candidate` matches `stored`; with no stored hash, verifies against a dummy and answers
 /// false, taking the same time.
 pub async fn verify(stored: Option<String>, candidate: String) -> anyhow::Result<bool> {
+    let permit = HASHING
+        .acquire()
+        .await
+        .context("password verification permit")?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let (hash, known) = match stored {
             Some(h) => (h, true),
             None => (DUMMY_HASH.clone(), false),
