@@ -10,6 +10,8 @@ mod errors;
 mod faults;
 mod helpers;
 mod idempotency;
+mod outages;
+mod proxy;
 mod record;
 mod scenario;
 mod users;

@@ -1,0 +1,384 @@
+//! The service process killed mid-write and restarted, and the database going away mid-load and
+//! coming back: nothing acknowledged is lost, nothing half-written is seen, failures are quick 503s,
+//! and the service recovers on its own.
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use mash::config::DatabaseSettings;
+use mash::startup::pool_options;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use uuid::Uuid;
+
+use crate::helpers::{FACILITATOR, JWT_SECRET, settings, spawn_with};
+use crate::proxy::Proxy;
+
+/// `mash serve` as its own process, killed with SIGKILL when dropped.
+struct Service {
+    process: Child,
+}
+
+impl Service {
+    fn start(database_url: &str, port: u16) -> Service {
+        let process = Command::new(env!("CARGO_BIN_EXE_mash"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("MASH_LISTEN", format!("127.0.0.1:{port}"))
+            .env("MASH_JWT_SECRET", JWT_SECRET)
+            .env(
+                "MASH_FACILITATOR",
+                format!("{}:{}", FACILITATOR.0, FACILITATOR.1),
+            )
+            .env("MASH_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mash starts");
+        Service { process }
+    }
+
+    fn kill(&mut self) {
+        self.process.kill().expect("SIGKILL is delivered");
+        self.process.wait().expect("the killed process is reaped");
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `/readyz` until it answers 200.
+async fn until_ready(client: &reqwest::Client, base: &str, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status() == StatusCode::OK
+        {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < within, "not ready within {within:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Waits (a minute at most) until `counter` reaches `n`.
+async fn until(counter: &AtomicUsize, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counter.load(Ordering::Relaxed) < n {
+        assert!(Instant::now() < deadline, "stalled below {n}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut request = client.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let r = request.send().await.expect("the service answers");
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Every contact is there with exactly one creation event and every creation event with its
+/// contact; the acknowledged ones are all among them; the chain still verifies.
+async fn assert_whole(db: &PgPool, acknowledged: &[Uuid]) {
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts WHERE id = ANY($1)")
+        .bind(acknowledged)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored as usize,
+        acknowledged.len(),
+        "an acknowledged contact was lost"
+    );
+    let without_event: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM contacts c WHERE (SELECT count(*) FROM audit_events e
+           WHERE e.resource_id = c.id AND e.action = 'contact.create' AND e.outcome = 'allowed') <> 1",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        without_event, 0,
+        "a contact without exactly one creation event"
+    );
+    let without_contact: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events e WHERE e.action = 'contact.create' AND e.outcome = 'allowed'
+           AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = e.resource_id)",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(without_contact, 0, "a creation event without its contact");
+}
+
+#[sqlx::test]
+async fn a_service_killed_mid_write_and_restarted_has_lost_nothing_acknowledged(
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(connect.clone())
+        .await
+        .unwrap();
+    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(connect.get_database().unwrap());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut service = Service::start(url.as_str(), port);
+    until_ready(&client, &base, Duration::from_secs(60)).await;
+
+    let login = |username: &'static str, password: &'static str| {
+        let (client, base) = (&client, &base);
+        async move {
+            let (status, body) = call(
+                client,
+                format!("{base}/api/v1/auth/login"),
+                None,
+                json!({"username": username, "password": password}),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let facilitator = login(FACILITATOR.0, FACILITATOR.1).await;
+    let (status, _) = call(
+        &client,
+        format!("{base}/api/v1/users"),
+        Some(&facilitator),
+        json!({"username": "sw_killed", "password": "a long enough password", "display_name": "SW",
+               "agency": "social_care", "role": "practitioner"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let token = login("sw_killed", "a long enough password").await;
+    let (status, child) = call(
+        &client,
+        format!("{base}/api/v1/children"),
+        Some(&token),
+        json!({"given_name": "K", "family_name": "Illed", "date_of_birth": "2006-03-01"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let contacts = format!(
+        "{base}/api/v1/children/{}/contacts",
+        child["id"].as_str().unwrap()
+    );
+
+    // Sixteen writers post until told to stop; a refused connection (the service is down) is tried
+    // again shortly after.
+    let acknowledged = Mutex::new(Vec::<Uuid>::new());
+    let count = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let writers = (0..16).map(|w| {
+        let (client, contacts, token, acknowledged, count, stop) =
+            (&client, &contacts, &token, &acknowledged, &count, &stop);
+        async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let body = json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "home_visit",
+                                  "summary": format!("writer {w} visit {i}"), "concern_level": "low"});
+                match client.post(contacts).bearer_auth(token).json(&body).send().await {
+                    Ok(r) if r.status() == StatusCode::CREATED => {
+                        let body: Value = r.json().await.unwrap();
+                        let id = body["id"].as_str().unwrap().parse().unwrap();
+                        acknowledged.lock().unwrap().push(id);
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(r) => assert!(
+                        r.status() == StatusCode::SERVICE_UNAVAILABLE,
+                        "{}",
+                        r.status()
+                    ),
+                    // Killed under the request, or not listening yet.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        }
+    });
+    let controller = async {
+        until(&count, 150).await;
+        service.kill();
+        let killed_at = count.load(Ordering::Relaxed);
+        service = Service::start(url.as_str(), port);
+        until_ready(&client, &base, Duration::from_secs(60)).await;
+        until(&count, killed_at + 150).await;
+        stop.store(true, Ordering::Relaxed);
+    };
+    tokio::join!(futures_util::future::join_all(writers), controller);
+
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!(acknowledged.len() >= 300);
+    assert_whole(&db, &acknowledged).await;
+    let r = client
+        .get(format!("{base}/api/v1/audit/verify"))
+        .bearer_auth(&facilitator)
+        .send()
+        .await
+        .unwrap();
+    let verdict: Value = r.json().await.unwrap();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}
+
+#[sqlx::test]
+async fn a_database_outage_gets_quick_503s_and_the_service_recovers_on_its_own(
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let target: SocketAddr = (connect.get_host(), connect.get_port())
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = Proxy::start(target).await;
+    let acquire_timeout = Duration::from_secs(1);
+    let pool = pool_options(&DatabaseSettings {
+        database_url: String::new(),
+        db_max_connections: 10,
+        db_acquire_timeout: acquire_timeout,
+    })
+    .connect_with(connect.clone().host("127.0.0.1").port(proxy.port))
+    .await
+    .unwrap();
+    let direct = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(connect)
+        .await
+        .unwrap();
+    let app = spawn_with(pool, settings()).await;
+    let (_, token) = app
+        .user("sw_outage", Some("social_care"), "practitioner")
+        .await;
+    let child = app
+        .post(
+            "/api/v1/children",
+            &token,
+            json!({"given_name": "O", "family_name": "Utage", "date_of_birth": "2006-03-01"}),
+        )
+        .await;
+    let contacts = format!(
+        "{}/api/v1/children/{}/contacts",
+        app.base,
+        child.json["id"].as_str().unwrap()
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+
+    let acknowledged = Mutex::new(Vec::<Uuid>::new());
+    let (successes, refusals) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let slowest = Mutex::new(Duration::ZERO);
+    let stop = AtomicBool::new(false);
+    let writers = (0..8).map(|w| {
+        let (client, contacts, token) = (&client, &contacts, &token);
+        let (acknowledged, successes, refusals, slowest, stop) =
+            (&acknowledged, &successes, &refusals, &slowest, &stop);
+        async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let body = json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "phone_call",
+                                  "summary": format!("writer {w} call {i}")});
+                let started = Instant::now();
+                let r = client
+                    .post(contacts)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let took = started.elapsed();
+                let status = r.status();
+                let content_type = r.headers().get("content-type").cloned();
+                let body: Value = r.json().await.unwrap();
+                {
+                    let mut slowest = slowest.lock().unwrap();
+                    *slowest = (*slowest).max(took);
+                }
+                match status {
+                    StatusCode::CREATED => {
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .push(body["id"].as_str().unwrap().parse().unwrap());
+                        successes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    StatusCode::SERVICE_UNAVAILABLE => {
+                        assert_eq!(content_type.unwrap(), "application/problem+json");
+                        assert_eq!(body["status"], 503);
+                        refusals.fetch_add(1, Ordering::Relaxed);
+                        // A client backing off, as Retry-After asks.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    other => panic!("{other}: {body}"),
+                }
+            }
+        }
+    });
+    let readyz = || async {
+        let r = client
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.headers().get("content-type").cloned())
+    };
+    let controller = async {
+        until(&successes, 50).await;
+        proxy.cut();
+        let (status, content_type) = readyz().await;
+        assert_eq!(status, 503, "/readyz reports the outage");
+        assert_eq!(content_type.unwrap(), "application/problem+json");
+        until(&refusals, 20).await;
+        proxy.restore();
+        let back = Instant::now();
+        until_ready(&client, &app.base, Duration::from_secs(5)).await;
+        let before = successes.load(Ordering::Relaxed);
+        until(&successes, before + 20).await;
+        let recovered = back.elapsed();
+        assert!(
+            recovered < Duration::from_secs(5),
+            "recovered after {recovered:?}"
+        );
+        stop.store(true, Ordering::Relaxed);
+    };
+    tokio::join!(futures_util::future::join_all(writers), controller);
+
+    let slowest = *slowest.lock().unwrap();
+    assert!(
+        slowest < acquire_timeout + Duration::from_secs(2),
+        "a request took {slowest:?}"
+    );
+    assert_whole(&direct, &acknowledged.into_inner().unwrap()).await;
+}
