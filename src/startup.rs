@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::audit::writer::AuditWriter;
 use crate::auth::TokenKeys;
 use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub db: PgPool,
     pub tokens: TokenKeys,
     pub audit_enabled: bool,
+    /// Records the events that have no transaction of their own.
+    pub audit_writer: AuditWriter,
 }
 
 impl AppState {
@@ -177,6 +180,7 @@ impl Application {
         let server = run(
             listener,
             AppState {
+                audit_writer: AuditWriter::start(db.clone()),
                 db,
                 tokens,
                 audit_enabled: settings.audit,

@@ -11,6 +11,7 @@ use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::types::{NewEvent, Outcome, Who};
+use super::writer::Unrecorded;
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -149,13 +150,10 @@ pub async fn trail(
                 .map_or_else(|| status.to_string(), |e| e.problem().detail)
         }),
     };
-    match super::repo::record_alone(&state.db, &event).await {
+    match state.audit_writer.record(event).await {
         Ok(()) => Ok(res),
-        Err(error) => {
-            tracing::error!(
-                ?error,
-                "the audit event could not be written; refusing the response"
-            );
+        Err(Unrecorded) => {
+            tracing::error!("the audit event could not be written; refusing the response");
             let refusal = ApiError::Unavailable {
                 detail: "the audit trail is unavailable, so the request cannot be answered".into(),
                 retry_after_secs: 2,

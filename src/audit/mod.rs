@@ -1,12 +1,13 @@
 //! The audit trail: who read or wrote what, when, and with what outcome; append-only and chained by
 //! hash. Successful writes record their event inside their own transaction; everything else that
 //! touches child data (reads, denials, failures) is recorded by the `trail` middleware before the
-//! response leaves.
+//! response leaves, through the `writer`, which commits concurrent requests' events together.
 
 pub mod chain;
 pub mod handlers;
 pub mod middleware;
 pub mod repo;
 pub mod types;
+pub mod writer;
 
 pub use types::{NewEvent, Outcome};

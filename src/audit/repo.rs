@@ -15,72 +15,122 @@ const CHAIN_LOCK: i64 = 0x6d61_7368_6175_6474;
 
 /// Appends `event` to the chain, inside the caller's transaction.
 pub async fn record(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<()> {
+    append(conn, &[event]).await
+}
+
+/// Appends `events` to the chain in order, inside the caller's transaction: one lock, one read of
+/// the chain's tip and one insert, however many there are.
+pub async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> sqlx::Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(CHAIN_LOCK)
         .execute(&mut *conn)
         .await?;
-    let prev: Option<String> =
+    let tip: Option<String> =
         sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
-    let prev = prev.unwrap_or_else(|| GENESIS.to_string());
-    // What the client typed may hold a NUL, which PostgreSQL text cannot store.
-    let clean = |s: &Option<String>| s.as_deref().map(|s| s.replace('\0', "\u{fffd}"));
-    let (username, request_id, reason) = (
-        clean(&event.who.username),
-        clean(&event.request_id),
-        clean(&event.reason),
-    );
-    let id = Uuid::new_v4();
+    let mut prev = tip.unwrap_or_else(|| GENESIS.to_string());
     // Stored to the microsecond, so the hash is computed over what is stored.
     let occurred_at = Utc::now().trunc_subsecs(6);
-    let agency = event.who.agency.map(|a| a.as_str());
-    let role = event.who.role.map(|r| r.as_str());
-    let content = Content {
-        id,
-        occurred_at,
-        user_id: event.who.user_id,
-        username: username.as_deref(),
-        agency,
-        role,
-        action: event.action,
-        resource_type: event.resource_type,
-        resource_id: event.resource_id,
-        child_id: event.child_id,
-        request_id: request_id.as_deref(),
-        outcome: event.outcome.as_str(),
-        reason: reason.as_deref(),
-    };
-    let hash = content.hash(&prev);
+    // What the client typed may hold a NUL, which PostgreSQL text cannot store.
+    let clean = |s: &Option<String>| s.as_deref().map(|s| s.replace('\0', "\u{fffd}"));
+    let mut rows = Rows::default();
+    for event in events {
+        let (username, request_id, reason) = (
+            clean(&event.who.username),
+            clean(&event.request_id),
+            clean(&event.reason),
+        );
+        let id = Uuid::new_v4();
+        let agency = event.who.agency.map(|a| a.as_str());
+        let role = event.who.role.map(|r| r.as_str());
+        let content = Content {
+            id,
+            occurred_at,
+            user_id: event.who.user_id,
+            username: username.as_deref(),
+            agency,
+            role,
+            action: event.action,
+            resource_type: event.resource_type,
+            resource_id: event.resource_id,
+            child_id: event.child_id,
+            request_id: request_id.as_deref(),
+            outcome: event.outcome.as_str(),
+            reason: reason.as_deref(),
+        };
+        let hash = content.hash(&prev);
+        rows.id.push(id);
+        rows.user_id.push(event.who.user_id);
+        rows.agency.push(agency);
+        rows.role.push(role);
+        rows.action.push(event.action);
+        rows.resource_type.push(event.resource_type);
+        rows.resource_id.push(event.resource_id);
+        rows.child_id.push(event.child_id);
+        rows.outcome.push(event.outcome.as_str());
+        rows.username.push(username);
+        rows.request_id.push(request_id);
+        rows.reason.push(reason);
+        rows.prev_hash
+            .push(std::mem::replace(&mut prev, hash.clone()));
+        rows.hash.push(hash);
+    }
+    // In array order, so that `seq` follows the chain.
     sqlx::query(
         "INSERT INTO audit_events (id, occurred_at, user_id, username, agency, role, action, resource_type,
                                    resource_id, child_id, request_id, outcome, reason, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         SELECT id, $2, user_id, username, agency, role, action, resource_type, resource_id, child_id,
+                request_id, outcome, reason, prev_hash, hash
+         FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::uuid[], $10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+              WITH ORDINALITY AS e(id, user_id, username, agency, role, action, resource_type, resource_id,
+                                   child_id, request_id, outcome, reason, prev_hash, hash, position)
+         ORDER BY position",
     )
-    .bind(id)
+    .bind(&rows.id)
     .bind(occurred_at)
-    .bind(content.user_id)
-    .bind(content.username)
-    .bind(agency)
-    .bind(role)
-    .bind(content.action)
-    .bind(content.resource_type)
-    .bind(content.resource_id)
-    .bind(content.child_id)
-    .bind(content.request_id)
-    .bind(content.outcome)
-    .bind(content.reason)
-    .bind(&prev)
-    .bind(&hash)
+    .bind(&rows.user_id)
+    .bind(&rows.username)
+    .bind(&rows.agency)
+    .bind(&rows.role)
+    .bind(&rows.action)
+    .bind(&rows.resource_type)
+    .bind(&rows.resource_id)
+    .bind(&rows.child_id)
+    .bind(&rows.request_id)
+    .bind(&rows.outcome)
+    .bind(&rows.reason)
+    .bind(&rows.prev_hash)
+    .bind(&rows.hash)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Records `event` in a transaction of its own (reads, denials and failures have no other).
-pub async fn record_alone(db: &PgPool, event: &NewEvent) -> sqlx::Result<()> {
+/// Events as columns, for one insert of them all.
+#[derive(Default)]
+struct Rows {
+    id: Vec<Uuid>,
+    user_id: Vec<Option<Uuid>>,
+    username: Vec<Option<String>>,
+    agency: Vec<Option<&'static str>>,
+    role: Vec<Option<&'static str>>,
+    action: Vec<&'static str>,
+    resource_type: Vec<&'static str>,
+    resource_id: Vec<Option<Uuid>>,
+    child_id: Vec<Option<Uuid>>,
+    request_id: Vec<Option<String>>,
+    outcome: Vec<&'static str>,
+    reason: Vec<Option<String>>,
+    prev_hash: Vec<String>,
+    hash: Vec<String>,
+}
+
+/// Records `events` in a transaction of their own (reads, denials and failures have no other).
+pub async fn record_alone(db: &PgPool, events: &[&NewEvent]) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
-    record(&mut tx, event).await?;
+    append(&mut tx, events).await?;
     tx.commit().await
 }
 
