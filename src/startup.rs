@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::audit::writer::AuditWriter;
 use crate::auth::TokenKeys;
+use crate::combined::cache::RecordCache;
 use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub audit_enabled: bool,
     /// Records the events that have no transaction of their own.
     pub audit_writer: AuditWriter,
+    /// Child records as the combined views last read them.
+    pub records: RecordCache,
 }
 
 impl AppState {
@@ -181,6 +184,7 @@ impl Application {
             listener,
             AppState {
                 audit_writer: AuditWriter::start(db.clone()),
+                records: RecordCache::default(),
                 db,
                 tokens,
                 audit_enabled: settings.audit,

@@ -11,7 +11,6 @@ use uuid::Uuid;
 use super::chronology::{Position, StubFact, chronology};
 use super::concerns::concerns;
 use super::indicators::{RuleConfig, gap_report};
-use super::repo;
 use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
 use super::types::{AsOfParams, ChronologyPage, ChronologyParams, ConcernSummary, GapReport};
 use crate::auth::Actor;
@@ -23,8 +22,9 @@ use crate::pagination::PageParams;
 use crate::startup::AppState;
 use crate::vocabulary::Visibility;
 
-/// The record as `actor` may see it, up to `as_of` (or now): the child, then the rest in two
-/// queries sent side by side.
+/// The record as `actor` may see it, up to `as_of` (or now): the child, then the whole record
+/// (from memory when it has not changed since it was last read), narrowed here to the moment and
+/// to what the actor may see.
 async fn view(
     state: &AppState,
     actor: &Actor,
@@ -34,12 +34,12 @@ async fn view(
     authorize(actor, Action::ReadChild)?;
     let child = load(&state.db, child_id).await?;
     let horizon = as_of.unwrap_or_else(Utc::now);
-    let record = repo::load(&state.db, child.id, horizon).await?;
+    let record = state.records.record(&state.db, &child).await?;
     let mode = child.sharing_mode;
     let mut contacts = Vec::new();
     let mut stubs = Vec::new();
-    for stored in record.contacts {
-        let row = stored.row;
+    for stored in &record.contacts {
+        let row = &stored.row;
         match sight(actor, mode, row.agency, row.visibility) {
             Sight::Hidden => {}
             Sight::Stub if row.occurred_at <= horizon => stubs.push(StubFact {
@@ -52,8 +52,17 @@ async fn view(
             Sight::Stub => {}
             Sight::Full => {
                 let (id, agency, recorded_at) = (row.id, row.agency, row.recorded_at);
-                let contact =
-                    row.into_contact(stored.amendments.0.into_iter().map(Into::into).collect());
+                // Only the amendments made by the horizon: a view as of a moment shows the
+                // contact as it stood then.
+                let amendments = stored
+                    .amendments
+                    .0
+                    .iter()
+                    .filter(|a| a.occurred_at <= horizon)
+                    .cloned()
+                    .map(Into::into)
+                    .collect();
+                let contact = row.clone().into_contact(amendments);
                 if contact.current.occurred_at <= horizon {
                     contacts.push(ContactFact {
                         id,
@@ -71,14 +80,14 @@ async fn view(
     let visible = |agency| sight(actor, mode, agency, Visibility::Shared) == Sight::Full;
     let people = record
         .people
-        .into_iter()
-        .filter(|p| visible(p.agency))
+        .iter()
+        .filter(|p| p.occurred_at <= horizon && visible(p.agency))
         .map(|p| PersonFact {
             id: p.id,
             agency: p.agency,
             at: p.occurred_at,
             recorded_at: p.recorded_at,
-            name: p.name,
+            name: p.name.clone(),
             relationship: p.relationship,
             lives_in_household: p.lives_in_household,
             identity_verified: p.identity_verified,
@@ -86,8 +95,8 @@ async fn view(
         .collect();
     let checks = record
         .checks
-        .into_iter()
-        .filter(|c| visible(c.agency))
+        .iter()
+        .filter(|c| c.occurred_at <= horizon && visible(c.agency))
         .map(|c| CheckFact {
             id: c.id,
             person_id: c.person_id,
@@ -95,12 +104,13 @@ async fn view(
             at: c.occurred_at,
             recorded_at: c.recorded_at,
             outcome: c.outcome,
-            summary: c.summary,
+            summary: c.summary.clone(),
         })
         .collect();
     let statuses = record
         .statuses
-        .into_iter()
+        .iter()
+        .filter(|s| s.at <= horizon)
         .map(|s| StatusFact {
             status: s.status,
             at: s.at,

@@ -2,6 +2,7 @@
 //! as one reader may see it, and pure functions over it: the chronology, the concern summary and
 //! the gap indicators.
 
+pub mod cache;
 pub mod chronology;
 pub mod concerns;
 pub mod handlers;

@@ -1,5 +1,5 @@
-//! Reading a whole child record for the combined views: contacts with their amendments up to a
-//! moment, and people, checks and status changes, in two queries sent together.
+//! Reading a whole child record for the combined views: contacts with their amendments, and people,
+//! checks and status changes, in two queries sent together.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use crate::contacts::repo::{AmendmentRow, ContactRow};
 use crate::people::types::{Person, PersonCheck};
 use crate::vocabulary::ChildStatus;
 
-/// A contact with the amendments made by the horizon, oldest first.
+/// A contact with its amendments, oldest first.
 #[derive(Debug, sqlx::FromRow)]
 pub struct StoredContact {
     #[sqlx(flatten)]
@@ -40,40 +40,46 @@ pub struct StoredRecord {
     pub statuses: Vec<StoredStatus>,
 }
 
-/// Everything recorded about the child by `horizon` (scenario time), in two queries run side by
-/// side. Contacts are all returned, with the amendments made by then, because an amendment may
-/// move a contact's `occurred_at`.
-pub async fn load(
-    db: &PgPool,
-    child_id: Uuid,
-    horizon: DateTime<Utc>,
-) -> sqlx::Result<StoredRecord> {
+impl StoredRecord {
+    /// How many entries it holds, amendments included.
+    pub fn entries(&self) -> usize {
+        self.contacts
+            .iter()
+            .map(|c| 1 + c.amendments.0.len())
+            .sum::<usize>()
+            + self.people.len()
+            + self.checks.len()
+            + self.statuses.len()
+    }
+}
+
+/// Everything recorded about the child, in two queries run side by side; what a view as of a moment
+/// may show is chosen from it in memory.
+pub async fn load(db: &PgPool, child_id: Uuid) -> sqlx::Result<StoredRecord> {
     let contacts = sqlx::query_as::<_, StoredContact>(
         "SELECT c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at,
                 c.recorded_at, c.kind, c.location, c.summary, c.child_seen, c.appearance_obscured, c.injuries,
                 c.explanation, c.examination, c.opinion, c.concern_level, c.concern_categories, c.outcome,
                 c.actions, c.visibility,
                 coalesce((SELECT json_agg(a ORDER BY a.amended_at, a.id) FROM contact_amendments a
-                          WHERE a.contact_id = c.id AND a.occurred_at <= $2), '[]') AS amendments
+                          WHERE a.contact_id = c.id), '[]') AS amendments
          FROM contacts c JOIN users u ON u.id = c.author_id
          WHERE c.child_id = $1
          ORDER BY c.occurred_at, c.recorded_at, c.id",
     )
     .bind(child_id)
-    .bind(horizon)
     .fetch_all(db);
     let surroundings = sqlx::query_scalar::<_, Json<StoredSurroundings>>(
         "SELECT json_build_object(
            'people', coalesce((SELECT json_agg(p ORDER BY p.occurred_at, p.recorded_at, p.id)
-                               FROM people p WHERE p.child_id = $1 AND p.occurred_at <= $2), '[]'),
+                               FROM people p WHERE p.child_id = $1), '[]'),
            'checks', coalesce((SELECT json_agg(k ORDER BY k.occurred_at, k.recorded_at, k.id)
-                               FROM person_checks k WHERE k.child_id = $1 AND k.occurred_at <= $2), '[]'),
+                               FROM person_checks k WHERE k.child_id = $1), '[]'),
            'statuses', coalesce((SELECT json_agg(json_build_object('status', s.status, 'at', s.effective_at)
                                                  ORDER BY s.effective_at, s.recorded_at)
-                                 FROM child_status_changes s WHERE s.child_id = $1 AND s.effective_at <= $2), '[]'))",
+                                 FROM child_status_changes s WHERE s.child_id = $1), '[]'))",
     )
     .bind(child_id)
-    .bind(horizon)
     .fetch_one(db);
     let (contacts, Json(rest)) = tokio::try_join!(contacts, surroundings)?;
     Ok(StoredRecord {

@@ -20,7 +20,7 @@ const CONTACT: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name A
 const AMENDMENT: &str =
     "id, contact_id, agency, author_id, reason, changes, occurred_at, amended_at";
 
-#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct ContactRow {
     pub id: Uuid,
     pub child_id: Uuid,
@@ -90,7 +90,7 @@ impl ContactRow {
     }
 }
 
-#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct AmendmentRow {
     pub id: Uuid,
     pub contact_id: Uuid,

@@ -524,3 +524,84 @@ async fn the_chronology_merges_agencies_people_and_checks_in_order_and_pages(db:
         .await;
     assert_eq!(early.json["items"].as_array().unwrap().len(), 3);
 }
+
+#[sqlx::test]
+async fn the_views_are_current_after_every_kind_of_entry(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let (_, health) = app.user("dr_fresh", Some("health"), "practitioner").await;
+    let (_, police) = app.user("pc_fresh", Some("police"), "practitioner").await;
+    let child = app
+        .post(
+            "/api/v1/children",
+            &health,
+            json!({"given_name": "F", "family_name": "Resh", "date_of_birth": "2006-03-01"}),
+        )
+        .await;
+    let child = child.json["id"].as_str().unwrap().to_string();
+    // Each read after a write must show it, though the record was read (and kept) just before.
+    let summaries = || async {
+        let r = app
+            .get(
+                &format!("/api/v1/children/{child}/chronology?limit=500"),
+                &facilitator,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}:{}",
+                    i["kind"].as_str().unwrap(),
+                    i["summary"].as_str().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(summaries().await.is_empty());
+    let contact = app
+        .post(
+            &format!("/api/v1/children/{child}/contacts"),
+            &health,
+            json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "hospital_attendance", "summary": "bruised"}),
+        )
+        .await;
+    assert_eq!(summaries().await, ["hospital_attendance:bruised"]);
+    let amended = app
+        .post(
+            &format!(
+                "/api/v1/children/{child}/contacts/{}/amendments",
+                contact.json["id"].as_str().unwrap()
+            ),
+            &health,
+            json!({"reason": "fuller", "changes": {"summary": "bruised face"}}),
+        )
+        .await;
+    assert_eq!(amended.status, 201, "{}", amended.text);
+    assert_eq!(summaries().await, ["hospital_attendance:bruised face"]);
+    let person = app
+        .post(
+            &format!("/api/v1/children/{child}/people"),
+            &health,
+            json!({"name": "Lodger", "relationship": "lodger", "lives_in_household": true,
+                   "identity_verified": false, "occurred_at": "2007-02-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(person.status, 201, "{}", person.text);
+    assert_eq!(summaries().await.len(), 2);
+    let check = app
+        .post(
+            &format!(
+                "/api/v1/children/{child}/people/{}/checks",
+                person.json["id"].as_str().unwrap()
+            ),
+            &police,
+            json!({"outcome": "relevant_history", "summary": "violence", "occurred_at": "2007-03-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(check.status, 201, "{}", check.text);
+    assert_eq!(summaries().await.len(), 3);
+}

@@ -1,0 +1,54 @@
+//! Whole child records kept in memory between requests for the combined views. A record only grows,
+//! and every entry added bumps the child's `record_version` in the same transaction, so a record
+//! read at a version is current for as long as the child row says that version. Readers of the
+//! same record at the same version share one read of the database.
+
+use std::sync::Arc;
+
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::repo::{self, StoredRecord};
+use crate::children::types::Child;
+
+/// Most entries (contacts, amendments, people, checks) held in memory across all records: a few
+/// tens of megabytes.
+const MAX_ENTRIES: u64 = 40_000;
+
+#[derive(Clone)]
+struct Entries;
+
+impl Weighter<(Uuid, i64), Arc<StoredRecord>> for Entries {
+    fn weight(&self, _: &(Uuid, i64), record: &Arc<StoredRecord>) -> u64 {
+        1 + record.entries() as u64
+    }
+}
+
+pub struct RecordCache {
+    records: Cache<(Uuid, i64), Arc<StoredRecord>, Entries>,
+}
+
+impl Default for RecordCache {
+    fn default() -> Self {
+        RecordCache {
+            records: Cache::with_weighter(64, MAX_ENTRIES, Entries),
+        }
+    }
+}
+
+impl RecordCache {
+    /// The whole record of `child`, as of the version of the child row just read.
+    pub async fn record(&self, db: &PgPool, child: &Child) -> sqlx::Result<Arc<StoredRecord>> {
+        let key = (child.id, child.record_version);
+        match self.records.get_value_or_guard_async(&key).await {
+            Ok(record) => Ok(record),
+            Err(guard) => {
+                let record = Arc::new(repo::load(db, child.id).await?);
+                let _ = guard.insert(record.clone());
+                Ok(record)
+            }
+        }
+    }
+}
