@@ -1,15 +1,21 @@
 -- The combined views keep whole child records in memory between requests. A record only ever grows
 -- (contacts and amendments are never changed; people, checks and status changes are only added),
 -- so one counter per child, bumped in the same transaction as every entry added, tells a reader
--- whether what it holds is current. It is not the child's `version` (the ETag of the child's own
--- details), which adding an entry must not change. The bump runs at commit (a deferred trigger),
--- so the child's row is locked only while the transaction commits: writers to one child do not
--- queue behind each other's whole transactions for it.
-ALTER TABLE children ADD COLUMN record_version bigint NOT NULL DEFAULT 0;
+-- whether what it holds is current.
+--
+-- The counter has a table of its own rather than a column of `children`: the entries' foreign keys
+-- share-lock the child's row, and updating a row that many writers hold share-locks costs
+-- PostgreSQL dearly (multixacts), so `children` is left alone. The bump runs inside the commit (a
+-- deferred trigger), so the counter's row is locked only while a writer commits.
+CREATE TABLE child_record_versions (
+    child_id uuid   PRIMARY KEY REFERENCES children (id),
+    version  bigint NOT NULL
+);
 
 CREATE FUNCTION bump_record_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE children SET record_version = record_version + 1 WHERE id = NEW.child_id;
+    INSERT INTO child_record_versions (child_id, version) VALUES (NEW.child_id, 1)
+    ON CONFLICT (child_id) DO UPDATE SET version = child_record_versions.version + 1;
     RETURN NULL;
 END $$;
 

@@ -10,7 +10,7 @@ use crate::vocabulary::{ChildStatus, SharingMode};
 
 // Every query below is a constant string with this constant column list spliced in.
 const COLUMNS: &str = "id, given_name, family_name, date_of_birth, identifier, address, status, sharing_mode, \
-                       version, record_version, created_by, created_at, updated_at";
+                       version, created_by, created_at, updated_at";
 
 pub struct ChildRecord<'a> {
     pub given_name: &'a str,

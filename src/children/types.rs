@@ -19,9 +19,6 @@ pub struct Child {
     pub sharing_mode: SharingMode,
     /// Changes with every update; sent as the `ETag`, expected back in `If-Match`.
     pub version: i32,
-    /// Changes with every entry added to the record; not part of the API.
-    #[serde(skip)]
-    pub record_version: i64,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -1,7 +1,7 @@
 //! Whole child records kept in memory between requests for the combined views. A record only grows,
-//! and every entry added bumps the child's `record_version` in the same transaction, so a record
-//! read at a version is current for as long as the child row says that version. Readers of the
-//! same record at the same version share one read of the database.
+//! and every entry added bumps the child's record version in the same transaction, so a record read
+//! after its version is current for as long as the version stays the same. Readers of the same
+//! record at the same version share one read of the database.
 
 use std::sync::Arc;
 
@@ -39,9 +39,16 @@ impl Default for RecordCache {
 }
 
 impl RecordCache {
-    /// The whole record of `child`, as of the version of the child row just read.
+    /// The whole record of `child`, current as of this call.
     pub async fn record(&self, db: &PgPool, child: &Child) -> sqlx::Result<Arc<StoredRecord>> {
-        let key = (child.id, child.record_version);
+        // Read before the record, so that what is loaded holds at least what this version says.
+        let version: i64 = sqlx::query_scalar(
+            "SELECT coalesce((SELECT version FROM child_record_versions WHERE child_id = $1), 0)",
+        )
+        .bind(child.id)
+        .fetch_one(db)
+        .await?;
+        let key = (child.id, version);
         match self.records.get_value_or_guard_async(&key).await {
             Ok(record) => Ok(record),
             Err(guard) => {
