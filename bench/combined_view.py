@@ -4,6 +4,7 @@
 Seeds through the public API (so the data is what the service itself writes), then times sequential
 requests over one keep-alive connection and prints the median and 95th percentile per view and size.
 Usage: combined_view.py BASE_URL FACILITATOR_USER:PASS [SIZES...]   (default sizes: 100 1000 10000)
+       combined_view.py BASE_URL FACILITATOR_USER:PASS --seed N   seeds one child, prints its id
 """
 import concurrent.futures as cf
 import datetime as dt
@@ -17,7 +18,8 @@ import uuid
 
 BASE = sys.argv[1]
 FAC_USER, FAC_PASS = sys.argv[2].split(":", 1)
-SIZES = [int(s) for s in sys.argv[3:]] or [100, 1000, 10000]
+SEED_ONLY = sys.argv[3] == "--seed" if len(sys.argv) > 3 else False
+SIZES = [int(s) for s in sys.argv[4 if SEED_ONLY else 3:]] or [100, 1000, 10000]
 REPEATS = 40
 AGENCIES = ["police", "health", "social_care", "legal"]
 KINDS = {"police": "police_interview", "health": "hospital_attendance", "social_care": "home_visit", "legal": "legal_advice"}
@@ -97,6 +99,9 @@ def main():
                                                              "agency": agency, "role": "practitioner"}, ftok)
         assert status == 201, data
         tokens[agency] = login(conn, name, pw)
+    if SEED_ONLY:
+        print(seed(tokens, SIZES[0]))
+        return
     print(f"{'entries':>8} | {'view':<28} | {'median ms':>9} | {'p95 ms':>7}")
     print("-" * 62)
     for n in SIZES:

@@ -16,10 +16,11 @@ async fn fifty_clients_post_two_thousand_contacts_and_each_is_stored_once_with_i
     _: PgPoolOptions,
     connect: PgConnectOptions,
 ) {
-    // A pool of the service's own size, not the harness's small one tied to its parent: under this
-    // load that one was seen to spin in sqlx.
+    // A pool of its own, not the harness's small one tied to its parent: under this load that one
+    // was seen to spin in sqlx. Smaller than the service's default, as the tests share one server's
+    // connection limit.
     let db = PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(12)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(connect)
         .await

@@ -36,6 +36,8 @@ impl Service {
                 format!("{}:{}", FACILITATOR.0, FACILITATOR.1),
             )
             .env("MASH_LOG", "warn")
+            // The tests share one PostgreSQL server and its connection limit.
+            .env("MASH_DB_MAX_CONNECTIONS", "8")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -264,7 +266,7 @@ async fn a_database_outage_gets_quick_503s_and_the_service_recovers_on_its_own(
     let acquire_timeout = Duration::from_secs(1);
     let pool = pool_options(&DatabaseSettings {
         database_url: String::new(),
-        db_max_connections: 10,
+        db_max_connections: 6,
         db_acquire_timeout: acquire_timeout,
     })
     .connect_with(connect.clone().host("127.0.0.1").port(proxy.port))
