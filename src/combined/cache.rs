@@ -10,24 +10,26 @@ use quick_cache::sync::Cache;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::repo::{self, StoredRecord};
+use super::record::KeptRecord;
+use super::repo;
 use crate::children::types::Child;
 
 /// Most entries (contacts, amendments, people, checks) held in memory across all records: a few
 /// tens of megabytes.
-const MAX_ENTRIES: u64 = 40_000;
+const MAX_ENTRIES: u64 = 80_000;
 
 #[derive(Clone)]
 struct Entries;
 
-impl Weighter<(Uuid, i64), Arc<StoredRecord>> for Entries {
-    fn weight(&self, _: &(Uuid, i64), record: &Arc<StoredRecord>) -> u64 {
-        1 + record.entries() as u64
+impl Weighter<(Uuid, i64), Arc<KeptRecord>> for Entries {
+    fn weight(&self, _: &(Uuid, i64), kept: &Arc<KeptRecord>) -> u64 {
+        // Each entry is held twice: as read, and in the whole view.
+        1 + 2 * kept.stored.entries() as u64
     }
 }
 
 pub struct RecordCache {
-    records: Cache<(Uuid, i64), Arc<StoredRecord>, Entries>,
+    records: Cache<(Uuid, i64), Arc<KeptRecord>, Entries>,
 }
 
 impl Default for RecordCache {
@@ -40,7 +42,7 @@ impl Default for RecordCache {
 
 impl RecordCache {
     /// The whole record of `child`, current as of this call.
-    pub async fn record(&self, db: &PgPool, child: &Child) -> sqlx::Result<Arc<StoredRecord>> {
+    pub async fn record(&self, db: &PgPool, child: &Child) -> sqlx::Result<Arc<KeptRecord>> {
         // Read before the record, so that what is loaded holds at least what this version says.
         let version: i64 = sqlx::query_scalar(
             "SELECT coalesce((SELECT version FROM child_record_versions WHERE child_id = $1), 0)",
@@ -52,7 +54,7 @@ impl RecordCache {
         match self.records.get_value_or_guard_async(&key).await {
             Ok(record) => Ok(record),
             Err(guard) => {
-                let record = Arc::new(repo::load(db, child.id).await?);
+                let record = Arc::new(KeptRecord::new(repo::load(db, child.id).await?));
                 let _ = guard.insert(record.clone());
                 Ok(record)
             }

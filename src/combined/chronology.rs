@@ -68,7 +68,7 @@ impl Position {
 pub fn chronology(snapshot: &Snapshot, stubs: &[StubFact]) -> Vec<(Position, ChronologyItem)> {
     let mut items =
         Vec::with_capacity(snapshot.contacts.len() + stubs.len() + snapshot.people.len());
-    for c in &snapshot.contacts {
+    for c in snapshot.contacts.iter() {
         let f = &c.fields;
         items.push((
             Position {
@@ -113,7 +113,7 @@ pub fn chronology(snapshot: &Snapshot, stubs: &[StubFact]) -> Vec<(Position, Chr
             },
         ));
     }
-    for p in &snapshot.people {
+    for p in snapshot.people.iter() {
         let household = if p.lives_in_household {
             "lives in the household"
         } else {
@@ -149,7 +149,7 @@ pub fn chronology(snapshot: &Snapshot, stubs: &[StubFact]) -> Vec<(Position, Chr
             },
         ));
     }
-    for c in &snapshot.checks {
+    for c in snapshot.checks.iter() {
         let about = snapshot
             .people
             .iter()
@@ -186,6 +186,8 @@ pub fn chronology(snapshot: &Snapshot, stubs: &[StubFact]) -> Vec<(Position, Chr
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::combined::indicators::testing::*;
 
@@ -201,8 +203,8 @@ mod tests {
             crate::vocabulary::Relationship::MothersPartner,
             false,
         );
-        s.checks.push(check(&p, day(3)));
-        s.people.push(p);
+        Arc::make_mut(&mut s.checks).push(check(&p, day(3)));
+        Arc::make_mut(&mut s.people).push(p);
         let stub = StubFact {
             id: Uuid::new_v4(),
             agency: Agency::Legal,

@@ -4,6 +4,8 @@
 //! the combined record; in a siloed record an agency user's views are its own agency's alone;
 //! another agency's restricted contact appears only as a stub in the chronology.
 
+use std::sync::Arc;
+
 use actix_web::{get, web};
 use chrono::Utc;
 use uuid::Uuid;
@@ -11,121 +13,53 @@ use uuid::Uuid;
 use super::chronology::{Position, StubFact, chronology};
 use super::concerns::concerns;
 use super::indicators::{RuleConfig, gap_report};
-use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
+use super::record::{KeptRecord, narrow};
+use super::snapshot::Snapshot;
 use super::types::{AsOfParams, ChronologyPage, ChronologyParams, ConcernSummary, GapReport};
 use crate::auth::Actor;
-use crate::auth::policy::{Action, Sight, authorize, sight};
+use crate::auth::policy::{Action, authorize, sight};
 use crate::children::handlers::load;
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
 use crate::pagination::PageParams;
 use crate::startup::AppState;
-use crate::vocabulary::Visibility;
 
-/// The record as `actor` may see it, up to `as_of` (or now): the child, then the whole record
-/// (from memory when it has not changed since it was last read), narrowed here to the moment and
-/// to what the actor may see.
+/// What one reader may see of a record at one moment.
+struct View {
+    snapshot: Snapshot,
+    stubs: Vec<StubFact>,
+    /// The record kept between requests, when the reader sees the whole of it.
+    whole: Option<Arc<KeptRecord>>,
+}
+
+/// The record as `actor` may see it, up to `as_of` (or now). A reader who sees every entry in full,
+/// at a moment after the last of them, shares the view kept with the record; anyone else gets the
+/// record narrowed for them.
 async fn view(
     state: &AppState,
     actor: &Actor,
     child_id: Uuid,
     as_of: Option<chrono::DateTime<Utc>>,
-) -> ApiResult<(Snapshot, Vec<StubFact>)> {
+) -> ApiResult<View> {
     authorize(actor, Action::ReadChild)?;
     let child = load(&state.db, child_id).await?;
     let horizon = as_of.unwrap_or_else(Utc::now);
-    let record = state.records.record(&state.db, &child).await?;
+    let kept = state.records.record(&state.db, &child).await?;
     let mode = child.sharing_mode;
-    let mut contacts = Vec::new();
-    let mut stubs = Vec::new();
-    for stored in &record.contacts {
-        let row = &stored.row;
-        match sight(actor, mode, row.agency, row.visibility) {
-            Sight::Hidden => {}
-            Sight::Stub if row.occurred_at <= horizon => stubs.push(StubFact {
-                id: row.id,
-                agency: row.agency,
-                kind: row.kind,
-                occurred_at: row.occurred_at,
-                recorded_at: row.recorded_at,
-            }),
-            Sight::Stub => {}
-            Sight::Full => {
-                let (id, agency, recorded_at) = (row.id, row.agency, row.recorded_at);
-                // Only the amendments made by the horizon: a view as of a moment shows the
-                // contact as it stood then.
-                let amendments = stored
-                    .amendments
-                    .0
-                    .iter()
-                    .filter(|a| a.occurred_at <= horizon)
-                    .cloned()
-                    .map(Into::into)
-                    .collect();
-                let contact = row.clone().into_contact(amendments);
-                if contact.current.occurred_at <= horizon {
-                    contacts.push(ContactFact {
-                        id,
-                        agency,
-                        recorded_at,
-                        amended: contact.amended,
-                        fields: contact.current,
-                    });
-                }
-            }
-        }
+    let sight_of = |agency, visibility| sight(actor, mode, agency, visibility);
+    if horizon >= kept.settled_at && kept.seen_whole_by(sight_of) {
+        return Ok(View {
+            snapshot: kept.whole.at(horizon),
+            stubs: Vec::new(),
+            whole: Some(kept),
+        });
     }
-    // Amendments may have moved a contact in time.
-    contacts.sort_by_key(|c| (c.at(), c.recorded_at, c.id));
-    let visible = |agency| sight(actor, mode, agency, Visibility::Shared) == Sight::Full;
-    let people = record
-        .people
-        .iter()
-        .filter(|p| p.occurred_at <= horizon && visible(p.agency))
-        .map(|p| PersonFact {
-            id: p.id,
-            agency: p.agency,
-            at: p.occurred_at,
-            recorded_at: p.recorded_at,
-            name: p.name.clone(),
-            relationship: p.relationship,
-            lives_in_household: p.lives_in_household,
-            identity_verified: p.identity_verified,
-        })
-        .collect();
-    let checks = record
-        .checks
-        .iter()
-        .filter(|c| c.occurred_at <= horizon && visible(c.agency))
-        .map(|c| CheckFact {
-            id: c.id,
-            person_id: c.person_id,
-            agency: c.agency,
-            at: c.occurred_at,
-            recorded_at: c.recorded_at,
-            outcome: c.outcome,
-            summary: c.summary.clone(),
-        })
-        .collect();
-    let statuses = record
-        .statuses
-        .iter()
-        .filter(|s| s.at <= horizon)
-        .map(|s| StatusFact {
-            status: s.status,
-            at: s.at,
-        })
-        .collect();
-    Ok((
-        Snapshot {
-            horizon,
-            contacts,
-            people,
-            checks,
-            statuses,
-        },
+    let (snapshot, stubs) = narrow(&kept.stored, horizon, sight_of);
+    Ok(View {
+        snapshot,
         stubs,
-    ))
+        whole: None,
+    })
 }
 
 /// Every entry the caller may see, merged across agencies in scenario-time order (ties by recording
@@ -150,9 +84,18 @@ pub async fn get_chronology(
     }
     .limit()?;
     let after = q.cursor.as_deref().map(Position::decode).transpose()?;
-    let (snapshot, stubs) = view(&state, &actor, path.into_inner(), q.as_of).await?;
-    let mut items = chronology(&snapshot, &stubs)
-        .into_iter()
+    let View {
+        snapshot,
+        stubs,
+        whole,
+    } = view(&state, &actor, path.into_inner(), q.as_of).await?;
+    let all = whole.map_or_else(
+        || Arc::new(chronology(&snapshot, &stubs)),
+        |kept| kept.chronology.clone(),
+    );
+    // Only the page is copied out of the whole.
+    let mut items = all
+        .iter()
         .filter(|(pos, item)| {
             q.agency.is_none_or(|a| item.agency == a)
                 && q.from.is_none_or(|from| item.occurred_at >= from)
@@ -160,6 +103,7 @@ pub async fn get_chronology(
                 && after.is_none_or(|after| *pos > after)
         })
         .take(usize::try_from(limit).unwrap_or(usize::MAX) + 1)
+        .cloned()
         .collect::<Vec<_>>();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let next_cursor = (items.len() > limit).then(|| {
@@ -188,7 +132,9 @@ pub async fn get_concerns(
     query: ValidQuery<AsOfParams>,
 ) -> ApiResult<web::Json<ConcernSummary>> {
     let child_id = path.into_inner();
-    let (snapshot, _) = view(&state, &actor, child_id, query.0.as_of).await?;
+    let snapshot = view(&state, &actor, child_id, query.0.as_of)
+        .await?
+        .snapshot;
     let (agencies, total) = concerns(&snapshot);
     Ok(web::Json(ConcernSummary {
         child_id,
@@ -216,8 +162,14 @@ pub async fn get_gap_report(
     query: ValidQuery<AsOfParams>,
 ) -> ApiResult<web::Json<GapReport>> {
     let child_id = path.into_inner();
-    let (snapshot, _) = view(&state, &actor, child_id, query.0.as_of).await?;
-    let (indicators, summary) = gap_report(&snapshot, &RuleConfig::default());
+    let View {
+        snapshot, whole, ..
+    } = view(&state, &actor, child_id, query.0.as_of).await?;
+    let config = RuleConfig::default();
+    let (indicators, summary) = match whole {
+        Some(kept) => kept.gap_report(snapshot.horizon, &config),
+        None => gap_report(&snapshot, &config),
+    };
     Ok(web::Json(GapReport {
         child_id,
         as_of: query.0.as_of,

@@ -7,6 +7,7 @@ pub mod chronology;
 pub mod concerns;
 pub mod handlers;
 pub mod indicators;
+pub mod record;
 pub mod repo;
 pub mod snapshot;
 pub mod types;

@@ -1,6 +1,8 @@
 //! An in-memory snapshot of one child's record as one reader may see it in full, up to a moment.
 //! Everything the combined views compute is a pure function of this.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -84,12 +86,12 @@ pub struct StatusFact {
 pub struct Snapshot {
     /// The moment the snapshot is taken at: `as_of`, or now.
     pub horizon: DateTime<Utc>,
-    /// In scenario-time order (ties by recording time).
-    pub contacts: Vec<ContactFact>,
-    pub people: Vec<PersonFact>,
-    pub checks: Vec<CheckFact>,
+    /// In scenario-time order (ties by recording time). Shared, as many readers may see the same.
+    pub contacts: Arc<Vec<ContactFact>>,
+    pub people: Arc<Vec<PersonFact>>,
+    pub checks: Arc<Vec<CheckFact>>,
     /// Status changes in order of taking effect; before the first, the status is `none`.
-    pub statuses: Vec<StatusFact>,
+    pub statuses: Arc<Vec<StatusFact>>,
 }
 
 impl Snapshot {
@@ -98,25 +100,41 @@ impl Snapshot {
     pub fn only(&self, agency: Agency) -> Snapshot {
         Snapshot {
             horizon: self.horizon,
-            contacts: self
-                .contacts
-                .iter()
-                .filter(|c| c.agency == agency)
-                .cloned()
-                .collect(),
-            people: self
-                .people
-                .iter()
-                .filter(|p| p.agency == agency)
-                .cloned()
-                .collect(),
-            checks: self
-                .checks
-                .iter()
-                .filter(|c| c.agency == agency)
-                .cloned()
-                .collect(),
+            contacts: Arc::new(
+                self.contacts
+                    .iter()
+                    .filter(|c| c.agency == agency)
+                    .cloned()
+                    .collect(),
+            ),
+            people: Arc::new(
+                self.people
+                    .iter()
+                    .filter(|p| p.agency == agency)
+                    .cloned()
+                    .collect(),
+            ),
+            checks: Arc::new(
+                self.checks
+                    .iter()
+                    .filter(|c| c.agency == agency)
+                    .cloned()
+                    .collect(),
+            ),
             statuses: self.statuses.clone(),
+        }
+    }
+
+    /// What each agency could see alone.
+    pub fn alone(&self) -> Vec<(Agency, Snapshot)> {
+        Agency::ALL.iter().map(|a| (*a, self.only(*a))).collect()
+    }
+
+    /// The same entries seen from another moment, sharing them.
+    pub fn at(&self, horizon: DateTime<Utc>) -> Snapshot {
+        Snapshot {
+            horizon,
+            ..self.clone()
         }
     }
 

@@ -44,6 +44,24 @@ pub struct RuleConfig {
     pub many_contacts_agencies: usize,
 }
 
+impl RuleConfig {
+    /// The longest window any rule looks across: a report at a moment this long after the last
+    /// entry is the report at any later moment too.
+    pub fn longest_window(&self) -> Duration {
+        [
+            self.several_agencies_window,
+            self.police_notification_window,
+            self.examination_follow_up_window,
+            self.concealment_window,
+            self.escalation_window,
+            self.many_contacts_window,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+    }
+}
+
 impl Default for RuleConfig {
     fn default() -> Self {
         RuleConfig {
@@ -122,10 +140,15 @@ pub fn check_evidence(c: &CheckFact) -> Evidence {
 /// Every indicator that held on `snapshot`, with whether each agency could have seen it alone,
 /// and the summary a trainer reads out.
 pub fn gap_report(snapshot: &Snapshot, config: &RuleConfig) -> (Vec<IndicatorReport>, GapSummary) {
-    let alone: Vec<(Agency, Snapshot)> = Agency::ALL
-        .iter()
-        .map(|a| (*a, snapshot.only(*a)))
-        .collect();
+    gap_report_with(snapshot, &snapshot.alone(), config)
+}
+
+/// `gap_report`, given what each agency could see alone (`snapshot.alone()`, or kept from before).
+pub fn gap_report_with(
+    snapshot: &Snapshot,
+    alone: &[(Agency, Snapshot)],
+    config: &RuleConfig,
+) -> (Vec<IndicatorReport>, GapSummary) {
     let mut reports = Vec::new();
     let mut by_agency_alone = AgencyCounts::default();
     for indicator in INDICATORS {
@@ -133,7 +156,7 @@ pub fn gap_report(snapshot: &Snapshot, config: &RuleConfig) -> (Vec<IndicatorRep
             continue;
         };
         let mut visible = AgencyFlags::default();
-        for (agency, own) in &alone {
+        for (agency, own) in alone {
             let seen = indicator.evaluate(own, config).is_some();
             visible.set(*agency, seen);
             if seen {

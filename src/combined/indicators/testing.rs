@@ -1,6 +1,7 @@
 //! Builders for snapshots in the rules' unit tests.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::combined::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
@@ -118,14 +119,14 @@ pub fn snapshot(horizon: DateTime<Utc>, mut contacts: Vec<ContactFact>) -> Snaps
     contacts.sort_by_key(|c| (c.at(), c.recorded_at));
     Snapshot {
         horizon,
-        contacts,
-        people: vec![],
-        checks: vec![],
-        statuses: vec![],
+        contacts: Arc::new(contacts),
+        people: Arc::default(),
+        checks: Arc::default(),
+        statuses: Arc::default(),
     }
 }
 
 pub fn with_status(mut s: Snapshot, status: ChildStatus, at: DateTime<Utc>) -> Snapshot {
-    s.statuses.push(StatusFact { status, at });
+    Arc::make_mut(&mut s.statuses).push(StatusFact { status, at });
     s
 }

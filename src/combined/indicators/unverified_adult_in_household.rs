@@ -49,6 +49,8 @@ impl Indicator for UnverifiedAdultInHousehold {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
+    use std::sync::Arc;
+
     use super::*;
     use crate::users::Agency::*;
     use crate::vocabulary::Relationship;
@@ -56,7 +58,7 @@ mod tests {
     #[test]
     fn holds_from_when_an_unverified_or_unchecked_adult_is_recorded() {
         let mut s = snapshot(day(100), vec![]);
-        s.people.push(person(
+        Arc::make_mut(&mut s.people).push(person(
             SocialCare,
             day(5),
             Relationship::MothersPartner,
@@ -69,8 +71,8 @@ mod tests {
         // Verified but not yet checked when recorded: still held then, even if checked later.
         let mut s = snapshot(day(100), vec![]);
         let verified = person(Health, day(8), Relationship::Lodger, true);
-        s.checks.push(check(&verified, day(20)));
-        s.people.push(verified);
+        Arc::make_mut(&mut s.checks).push(check(&verified, day(20)));
+        Arc::make_mut(&mut s.people).push(verified);
         assert_eq!(
             UnverifiedAdultInHousehold
                 .evaluate(&s, &RuleConfig::default())
@@ -84,13 +86,12 @@ mod tests {
     fn verified_and_checked_adults_and_children_are_a_miss() {
         let mut s = snapshot(day(100), vec![]);
         let adult = person(SocialCare, day(5), Relationship::MothersPartner, true);
-        s.checks.push(check(&adult, day(5)));
-        s.people.push(adult);
-        s.people
-            .push(person(SocialCare, day(5), Relationship::Sibling, false));
+        Arc::make_mut(&mut s.checks).push(check(&adult, day(5)));
+        Arc::make_mut(&mut s.people).push(adult);
+        Arc::make_mut(&mut s.people).push(person(SocialCare, day(5), Relationship::Sibling, false));
         let mut away = person(SocialCare, day(5), Relationship::Father, false);
         away.lives_in_household = false;
-        s.people.push(away);
+        Arc::make_mut(&mut s.people).push(away);
         assert!(
             UnverifiedAdultInHousehold
                 .evaluate(&s, &RuleConfig::default())

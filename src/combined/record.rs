@@ -1,0 +1,188 @@
+//! A stored record narrowed to what one reader may see in full at one moment, and the whole of it
+//! as kept between requests.
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+
+use super::chronology::{Position, StubFact, chronology};
+use super::indicators::{RuleConfig, gap_report_with};
+use super::repo::StoredRecord;
+use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
+use super::types::{ChronologyItem, GapSummary, IndicatorReport};
+use crate::auth::policy::Sight;
+use crate::users::Agency;
+use crate::vocabulary::Visibility;
+
+/// A record as read, with the whole of it as a reader who sees everything in full sees it once
+/// every entry and amendment has taken effect.
+pub struct KeptRecord {
+    pub stored: StoredRecord,
+    pub whole: Snapshot,
+    /// What each agency could see alone of the whole.
+    pub alone: Vec<(Agency, Snapshot)>,
+    /// The whole chronology, in order.
+    pub chronology: Arc<Vec<(Position, ChronologyItem)>>,
+    /// When the last entry or amendment takes effect: a view at or after it sees the whole.
+    pub settled_at: DateTime<Utc>,
+    /// The whole's gap report once every rule's window has closed, made when first asked for.
+    settled_report: OnceLock<(Vec<IndicatorReport>, GapSummary)>,
+}
+
+impl KeptRecord {
+    pub fn new(stored: StoredRecord) -> KeptRecord {
+        let (whole, _) = narrow(&stored, DateTime::<Utc>::MAX_UTC, |_, _| Sight::Full);
+        let alone = whole.alone();
+        let chronology = Arc::new(chronology(&whole, &[]));
+        let settled_at = stored
+            .contacts
+            .iter()
+            .flat_map(|c| {
+                std::iter::once(c.row.occurred_at)
+                    .chain(c.amendments.0.iter().map(|a| a.occurred_at))
+            })
+            .chain(whole.contacts.iter().map(|c| c.at()))
+            .chain(stored.people.iter().map(|p| p.occurred_at))
+            .chain(stored.checks.iter().map(|c| c.occurred_at))
+            .chain(stored.statuses.iter().map(|s| s.at))
+            .max()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        KeptRecord {
+            stored,
+            whole,
+            alone,
+            chronology,
+            settled_at,
+            settled_report: OnceLock::new(),
+        }
+    }
+
+    /// The whole's gap report at `horizon`: the one kept, once no rule's window is still open.
+    pub fn gap_report(
+        &self,
+        horizon: DateTime<Utc>,
+        config: &RuleConfig,
+    ) -> (Vec<IndicatorReport>, GapSummary) {
+        let settled = self.settled_at + config.longest_window();
+        let report_at = |at| {
+            let alone: Vec<_> = self.alone.iter().map(|(a, s)| (*a, s.at(at))).collect();
+            gap_report_with(&self.whole.at(at), &alone, config)
+        };
+        if horizon < settled {
+            return report_at(horizon);
+        }
+        self.settled_report
+            .get_or_init(|| report_at(settled))
+            .clone()
+    }
+
+    /// Whether a reader with this sight sees every entry in full.
+    pub fn seen_whole_by(&self, sight_of: impl Fn(Agency, Visibility) -> Sight) -> bool {
+        let full = |agency| sight_of(agency, Visibility::Shared) == Sight::Full;
+        self.stored
+            .contacts
+            .iter()
+            .all(|c| sight_of(c.row.agency, c.row.visibility) == Sight::Full)
+            && self.stored.people.iter().all(|p| full(p.agency))
+            && self.stored.checks.iter().all(|c| full(c.agency))
+    }
+}
+
+/// `record` as seen up to `horizon` by a reader whose sight of an agency's entry of some
+/// visibility is `sight_of`: contacts in full (amendments made by then applied) or as stubs.
+pub fn narrow(
+    record: &StoredRecord,
+    horizon: DateTime<Utc>,
+    sight_of: impl Fn(Agency, Visibility) -> Sight,
+) -> (Snapshot, Vec<StubFact>) {
+    let mut contacts = Vec::new();
+    let mut stubs = Vec::new();
+    for stored in &record.contacts {
+        let row = &stored.row;
+        match sight_of(row.agency, row.visibility) {
+            Sight::Hidden => {}
+            Sight::Stub if row.occurred_at <= horizon => stubs.push(StubFact {
+                id: row.id,
+                agency: row.agency,
+                kind: row.kind,
+                occurred_at: row.occurred_at,
+                recorded_at: row.recorded_at,
+            }),
+            Sight::Stub => {}
+            Sight::Full => {
+                let (id, agency, recorded_at) = (row.id, row.agency, row.recorded_at);
+                // Only the amendments made by the horizon: a view as of a moment shows the
+                // contact as it stood then.
+                let amendments = stored
+                    .amendments
+                    .0
+                    .iter()
+                    .filter(|a| a.occurred_at <= horizon)
+                    .cloned()
+                    .map(Into::into)
+                    .collect();
+                let contact = row.clone().into_contact(amendments);
+                if contact.current.occurred_at <= horizon {
+                    contacts.push(ContactFact {
+                        id,
+                        agency,
+                        recorded_at,
+                        amended: contact.amended,
+                        fields: contact.current,
+                    });
+                }
+            }
+        }
+    }
+    // Amendments may have moved a contact in time.
+    contacts.sort_by_key(|c| (c.at(), c.recorded_at, c.id));
+    let visible = |agency| sight_of(agency, Visibility::Shared) == Sight::Full;
+    let people: Vec<PersonFact> = record
+        .people
+        .iter()
+        .filter(|p| p.occurred_at <= horizon && visible(p.agency))
+        .map(|p| PersonFact {
+            id: p.id,
+            agency: p.agency,
+            at: p.occurred_at,
+            recorded_at: p.recorded_at,
+            name: p.name.clone(),
+            relationship: p.relationship,
+            lives_in_household: p.lives_in_household,
+            identity_verified: p.identity_verified,
+        })
+        .collect();
+    let checks: Vec<CheckFact> = record
+        .checks
+        .iter()
+        .filter(|c| c.occurred_at <= horizon && visible(c.agency))
+        .map(|c| CheckFact {
+            id: c.id,
+            person_id: c.person_id,
+            agency: c.agency,
+            at: c.occurred_at,
+            recorded_at: c.recorded_at,
+            outcome: c.outcome,
+            summary: c.summary.clone(),
+        })
+        .collect();
+    let statuses: Vec<StatusFact> = record
+        .statuses
+        .iter()
+        .filter(|s| s.at <= horizon)
+        .map(|s| StatusFact {
+            status: s.status,
+            at: s.at,
+        })
+        .collect();
+    (
+        Snapshot {
+            horizon,
+            contacts: Arc::new(contacts),
+            people: Arc::new(people),
+            checks: Arc::new(checks),
+            statuses: Arc::new(statuses),
+        },
+        stubs,
+    )
+}
