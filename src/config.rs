@@ -45,6 +45,11 @@ pub struct ServeSettings {
     #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true)]
     pub facilitator: Option<String>,
 
+    /// Longest a request may run before it is answered 503: a database that stops answering (a
+    /// network partition, say) must not hold requests for as long as TCP would.
+    #[arg(long, env = "MASH_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
     /// Keep the audit trail. `false` is for measuring what auditing costs, never for an exercise.
     #[arg(long, env = "MASH_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,

@@ -31,6 +31,8 @@ pub struct AppState {
     pub db: PgPool,
     pub tokens: TokenKeys,
     pub audit_enabled: bool,
+    /// Longest a request may run (`MASH_REQUEST_TIMEOUT`).
+    pub request_timeout: std::time::Duration,
     /// Records the events that have no transaction of their own.
     pub audit_writer: AuditWriter,
     /// Child records as the combined views last read them.
@@ -188,6 +190,7 @@ impl Application {
                 db,
                 tokens,
                 audit_enabled: settings.audit,
+                request_timeout: settings.request_timeout,
             },
         )?;
         tracing::info!(address = %settings.listen.ip(), port, "listening");
@@ -209,6 +212,7 @@ impl Application {
 }
 
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let request_timeout = state.request_timeout;
     let doc = api_doc();
     let contract = web::Data::new(ContractYaml(
         doc.to_yaml().context("writing the contract as YAML")?,
@@ -220,6 +224,28 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             // Innermost, so that its own 503 still gets the request id header.
             .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
             .wrap(actix_web::middleware::from_fn(audit::middleware::trail))
+            // Outside the audit trail and idempotency, whose own queries it bounds too. A request
+            // cut off here has no audit event (nothing was answered) and leaves its idempotency
+            // claim to be taken over once it is older than this timeout.
+            .wrap_fn(move |req, srv| {
+                let response = srv.call(req);
+                async move {
+                    match tokio::time::timeout(request_timeout, response).await {
+                        Ok(response) => response,
+                        // Answered as the error's own response (problem+json, Retry-After).
+                        Err(_) => {
+                            tracing::warn!(?request_timeout, "request cut off at its deadline");
+                            Err(ApiError::Unavailable {
+                                detail:
+                                    "the request took too long; the database may be unreachable"
+                                        .into(),
+                                retry_after_secs: 2,
+                            }
+                            .into())
+                        }
+                    }
+                }
+            })
             .wrap_fn(|req, srv| {
                 let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
                 let response = srv.call(req);

@@ -76,6 +76,7 @@ pub fn settings() -> ServeSettings {
         facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1)),
         audit: true,
         demo: false,
+        request_timeout: Duration::from_secs(30),
     }
 }
 

@@ -1,15 +1,17 @@
-//! A TCP proxy in front of PostgreSQL that a test can cut and restore: an outage of the database as
-//! the service sees it, with no other test disturbed.
+//! A TCP proxy in front of PostgreSQL that a test can cut, stall and restore: an outage of the
+//! database as the service sees it, with no other test disturbed.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 pub struct Proxy {
     pub port: u16,
     state: Arc<Mutex<State>>,
+    stalled: watch::Sender<bool>,
 }
 
 struct State {
@@ -26,6 +28,7 @@ impl Proxy {
             up: true,
             links: JoinSet::new(),
         }));
+        let (stalled, watching) = watch::channel(false);
         let shared = state.clone();
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
@@ -36,14 +39,27 @@ impl Proxy {
                     drop(client);
                     continue;
                 }
+                let mut stalled = watching.clone();
                 state.links.spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let partitioned = tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+                        partitioned = stalled.wait_for(|s| *s) => partitioned.is_ok(),
+                    };
+                    if partitioned {
+                        // A partition: both ends stay open and nothing more crosses.
+                        std::future::pending::<()>().await;
                     }
                 });
             }
         });
-        Proxy { port, state }
+        Proxy {
+            port,
+            state,
+            stalled,
+        }
     }
 
     /// The database goes away: open connections are cut and new ones closed at once.
@@ -53,8 +69,16 @@ impl Proxy {
         state.links.abort_all();
     }
 
-    /// The database is back.
+    /// The database stops answering: connections stay open, old and new, and nothing crosses.
+    pub fn stall(&self) {
+        self.stalled.send_replace(true);
+    }
+
+    /// The database is back; connections from before the outage are gone.
     pub fn restore(&self) {
-        self.state.lock().unwrap().up = true;
+        let mut state = self.state.lock().unwrap();
+        state.links.abort_all();
+        self.stalled.send_replace(false);
+        state.up = true;
     }
 }
