@@ -1,7 +1,9 @@
 //! `Idempotency-Key` on the POSTs that create something: a retry with the same key and the same
 //! request gets the first (successful) answer again and creates nothing new; the same key with a
 //! different request is a 422; a retry while the first is still running is a 409. Keys belong to the
-//! user who sent them. A refused or failed request frees its key, so it can be retried.
+//! user who sent them. A refused or failed request frees its key, so it can be retried; so does one
+//! that never finished (cut off at the request timeout, or in a process that was killed), once its
+//! claim is older than the request timeout.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -97,12 +99,16 @@ pub async fn keyed(
     payload.unread_data(body);
     req.set_payload(Payload::from(payload));
 
+    // A claim with no answer that is older than any request may run is abandoned: taken over.
     let claimed = sqlx::query(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, created_at = now()
+         WHERE idempotency_keys.status IS NULL AND idempotency_keys.created_at < now() - $4::interval",
     )
     .bind(user_id)
     .bind(&key)
     .bind(&hash)
+    .bind(state.request_timeout)
     .execute(&state.db)
     .await;
     match claimed {

@@ -102,3 +102,58 @@ async fn concurrent_retries_create_one_child(db: PgPool) {
         .unwrap();
     assert_eq!(children, 1);
 }
+
+#[sqlx::test]
+async fn a_claim_that_never_finished_is_taken_over_after_the_request_timeout(db: PgPool) {
+    let app = spawn(db).await;
+    let (user_id, token) = app
+        .user("sw_abandoned", Some("social_care"), "practitioner")
+        .await;
+    let user_id: uuid::Uuid = user_id.parse().unwrap();
+    // Claims whose requests never answered: one from a process killed an hour ago, one just now.
+    for (key, age) in [
+        ("killed-an-hour-ago", "1 hour"),
+        ("still-running", "0 seconds"),
+    ] {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+             VALUES ($1, $2, 'unfinished', now() - $3::interval)",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(age)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let body = json!({"given_name": "A", "family_name": "Bandoned", "date_of_birth": "2006-03-01"});
+    let taken_over = post_keyed(
+        &app,
+        "/api/v1/children",
+        &token,
+        "killed-an-hour-ago",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(taken_over.status, 201, "{}", taken_over.text);
+    let replayed = post_keyed(
+        &app,
+        "/api/v1/children",
+        &token,
+        "killed-an-hour-ago",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(replayed.status, 201);
+    assert_eq!(replayed.json["id"], taken_over.json["id"]);
+    // A claim younger than the request timeout may still be answered: not taken over, and the
+    // request it holds differs from this one.
+    post_keyed(&app, "/api/v1/children", &token, "still-running", body)
+        .await
+        .assert_problem(422);
+    let children: i64 = sqlx::query_scalar("SELECT count(*) FROM children")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(children, 1);
+}
