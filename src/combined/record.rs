@@ -1,6 +1,7 @@
 //! A stored record narrowed to what one reader may see in full at one moment, and the whole of it
 //! as kept between requests.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -27,12 +28,22 @@ pub struct KeptRecord {
     pub settled_at: DateTime<Utc>,
     /// The whole's gap report once every rule's window has closed, made when first asked for.
     settled_report: OnceLock<(Vec<IndicatorReport>, GapSummary)>,
+    /// Each agency and visibility the record's entries come with (people and checks count as
+    /// shared): all a reader's sight of the record depends on.
+    sources: BTreeSet<(Agency, Visibility)>,
 }
 
 impl KeptRecord {
     pub fn new(stored: StoredRecord) -> KeptRecord {
         let (whole, _) = narrow(&stored, DateTime::<Utc>::MAX_UTC, |_, _| Sight::Full);
         let alone = whole.alone();
+        let sources = stored
+            .contacts
+            .iter()
+            .map(|c| (c.row.agency, c.row.visibility))
+            .chain(stored.people.iter().map(|p| (p.agency, Visibility::Shared)))
+            .chain(stored.checks.iter().map(|c| (c.agency, Visibility::Shared)))
+            .collect();
         let chronology = Arc::new(chronology(&whole, &[]));
         let settled_at = stored
             .contacts
@@ -54,6 +65,7 @@ impl KeptRecord {
             chronology,
             settled_at,
             settled_report: OnceLock::new(),
+            sources,
         }
     }
 
@@ -78,13 +90,9 @@ impl KeptRecord {
 
     /// Whether a reader with this sight sees every entry in full.
     pub fn seen_whole_by(&self, sight_of: impl Fn(Agency, Visibility) -> Sight) -> bool {
-        let full = |agency| sight_of(agency, Visibility::Shared) == Sight::Full;
-        self.stored
-            .contacts
+        self.sources
             .iter()
-            .all(|c| sight_of(c.row.agency, c.row.visibility) == Sight::Full)
-            && self.stored.people.iter().all(|p| full(p.agency))
-            && self.stored.checks.iter().all(|c| full(c.agency))
+            .all(|&(agency, visibility)| sight_of(agency, visibility) == Sight::Full)
     }
 }
 
