@@ -131,8 +131,16 @@ pub struct AuditFilters {
     #[param(max_length = 100)]
     pub action: Option<String>,
     /// Events at or after this time.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub from: Option<DateTime<Utc>>,
     /// Events at or before this time.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub to: Option<DateTime<Utc>>,
     /// Items per page (1 to 500, default 50).
     #[param(minimum = 1, maximum = 500, default = 50)]

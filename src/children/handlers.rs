@@ -192,8 +192,9 @@ pub async fn update_child(
         Some(a) => Some(validation::optional_text("address", Some(a), 500)?),
         None => None,
     };
-    let effective_at = validation::scenario_time("effective_at", change.effective_at)?;
     let current = load(&state.db, path.into_inner()).await?;
+    let effective_at =
+        validation::scenario_time("effective_at", change.effective_at, current.date_of_birth)?;
     let version = matched_version(&req, &current)?;
     let mut tx = state.db.begin().await?;
     let updated = repo::update(

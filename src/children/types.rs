@@ -40,6 +40,7 @@ pub struct NewChild {
     #[schema(min_length = 1, max_length = 100)]
     pub family_name: String,
     /// Not in the future.
+    #[serde(deserialize_with = "crate::validation::dates::day")]
     pub date_of_birth: NaiveDate,
     /// An NHS-number-like identifier.
     #[schema(max_length = 50)]
@@ -58,6 +59,10 @@ pub struct ChildChange {
     #[schema(max_length = 500)]
     pub address: Option<String>,
     /// Scenario time at which a new status took effect; defaults to now.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub effective_at: Option<DateTime<Utc>>,
 }
 
@@ -74,6 +79,7 @@ pub struct ChildSearch {
     /// Part of the given or family name, any case.
     #[param(max_length = 100)]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::validation::dates::optional_day")]
     pub date_of_birth: Option<NaiveDate>,
     #[param(max_length = 50)]
     pub identifier: Option<String>,

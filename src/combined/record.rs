@@ -49,8 +49,7 @@ impl KeptRecord {
             .contacts
             .iter()
             .flat_map(|c| {
-                std::iter::once(c.row.occurred_at)
-                    .chain(c.amendments.0.iter().map(|a| a.occurred_at))
+                std::iter::once(c.row.occurred_at).chain(c.amendments.iter().map(|a| a.occurred_at))
             })
             .chain(whole.contacts.iter().map(|c| c.at()))
             .chain(stored.people.iter().map(|p| p.occurred_at))
@@ -123,7 +122,6 @@ pub fn narrow(
                 // contact as it stood then.
                 let amendments = stored
                     .amendments
-                    .0
                     .iter()
                     .filter(|a| a.occurred_at <= horizon)
                     .cloned()

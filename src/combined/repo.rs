@@ -1,36 +1,29 @@
-//! Reading a whole child record for the combined views: contacts with their amendments, and people,
-//! checks and status changes, in two queries sent together.
+//! Reading a whole child record for the combined views: contacts, their amendments, people, checks
+//! and status changes, each in a query of its own run side by side. Every column is read typed (no
+//! value goes through PostgreSQL's text or JSON form of a date), so nothing stored can fail a read.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use sqlx::PgPool;
-use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgPool};
 use uuid::Uuid;
 
-use crate::contacts::repo::{AmendmentRow, ContactRow};
+use crate::contacts::repo::{AMENDMENT, AmendmentRow, CONTACT, ContactRow};
+use crate::people::repo::{CHECK, PERSON};
 use crate::people::types::{Person, PersonCheck};
 use crate::vocabulary::ChildStatus;
 
 /// A contact with its amendments, oldest first.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct StoredContact {
-    #[sqlx(flatten)]
     pub row: ContactRow,
-    pub amendments: Json<Vec<AmendmentRow>>,
+    pub amendments: Vec<AmendmentRow>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct StoredStatus {
     pub status: ChildStatus,
     pub at: DateTime<Utc>,
-}
-
-/// The people, checks and status changes of a record: few, so read as one JSON document.
-#[derive(Debug, Deserialize)]
-pub struct StoredSurroundings {
-    pub people: Vec<Person>,
-    pub checks: Vec<PersonCheck>,
-    pub statuses: Vec<StoredStatus>,
 }
 
 pub struct StoredRecord {
@@ -45,7 +38,7 @@ impl StoredRecord {
     pub fn entries(&self) -> usize {
         self.contacts
             .iter()
-            .map(|c| 1 + c.amendments.0.len())
+            .map(|c| 1 + c.amendments.len())
             .sum::<usize>()
             + self.people.len()
             + self.checks.len()
@@ -53,39 +46,54 @@ impl StoredRecord {
     }
 }
 
-/// Everything recorded about the child, in two queries run side by side; what a view as of a moment
-/// may show is chosen from it in memory.
+/// Everything recorded about the child; what a view as of a moment may show is chosen from it in
+/// memory.
 pub async fn load(db: &PgPool, child_id: Uuid) -> sqlx::Result<StoredRecord> {
-    let contacts = sqlx::query_as::<_, StoredContact>(
-        "SELECT c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at,
-                c.recorded_at, c.kind, c.location, c.summary, c.child_seen, c.appearance_obscured, c.injuries,
-                c.explanation, c.examination, c.opinion, c.concern_level, c.concern_categories, c.outcome,
-                c.actions, c.visibility,
-                coalesce((SELECT json_agg(a ORDER BY a.amended_at, a.id) FROM contact_amendments a
-                          WHERE a.contact_id = c.id), '[]') AS amendments
-         FROM contacts c JOIN users u ON u.id = c.author_id
+    let contacts = sqlx::query_as::<_, ContactRow>(AssertSqlSafe(format!(
+        "SELECT {CONTACT} FROM contacts c JOIN users u ON u.id = c.author_id
          WHERE c.child_id = $1
-         ORDER BY c.occurred_at, c.recorded_at, c.id",
+         ORDER BY c.occurred_at, c.recorded_at, c.id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    let amendments = sqlx::query_as::<_, AmendmentRow>(AssertSqlSafe(format!(
+        "SELECT {AMENDMENT} FROM contact_amendments WHERE child_id = $1 ORDER BY amended_at, id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    let people = sqlx::query_as::<_, Person>(AssertSqlSafe(format!(
+        "SELECT {PERSON} FROM people WHERE child_id = $1 ORDER BY occurred_at, recorded_at, id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    let checks = sqlx::query_as::<_, PersonCheck>(AssertSqlSafe(format!(
+        "SELECT {CHECK} FROM person_checks WHERE child_id = $1 ORDER BY occurred_at, recorded_at, id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    let statuses = sqlx::query_as::<_, StoredStatus>(
+        "SELECT status, effective_at AS at FROM child_status_changes WHERE child_id = $1
+         ORDER BY effective_at, recorded_at",
     )
     .bind(child_id)
     .fetch_all(db);
-    let surroundings = sqlx::query_scalar::<_, Json<StoredSurroundings>>(
-        "SELECT json_build_object(
-           'people', coalesce((SELECT json_agg(p ORDER BY p.occurred_at, p.recorded_at, p.id)
-                               FROM people p WHERE p.child_id = $1), '[]'),
-           'checks', coalesce((SELECT json_agg(k ORDER BY k.occurred_at, k.recorded_at, k.id)
-                               FROM person_checks k WHERE k.child_id = $1), '[]'),
-           'statuses', coalesce((SELECT json_agg(json_build_object('status', s.status, 'at', s.effective_at)
-                                                 ORDER BY s.effective_at, s.recorded_at)
-                                 FROM child_status_changes s WHERE s.child_id = $1), '[]'))",
-    )
-    .bind(child_id)
-    .fetch_one(db);
-    let (contacts, Json(rest)) = tokio::try_join!(contacts, surroundings)?;
+    let (contacts, amendments, people, checks, statuses) =
+        tokio::try_join!(contacts, amendments, people, checks, statuses)?;
+    let mut by_contact: HashMap<Uuid, Vec<AmendmentRow>> = HashMap::new();
+    for a in amendments {
+        by_contact.entry(a.contact_id).or_default().push(a);
+    }
+    let contacts = contacts
+        .into_iter()
+        .map(|row| StoredContact {
+            amendments: by_contact.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect();
     Ok(StoredRecord {
         contacts,
-        people: rest.people,
-        checks: rest.checks,
-        statuses: rest.statuses,
+        people,
+        checks,
+        statuses,
     })
 }

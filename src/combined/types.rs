@@ -147,6 +147,10 @@ pub struct GapReport {
 #[into_params(parameter_in = Query)]
 pub struct AsOfParams {
     /// Only what had happened by then (RFC 3339, scenario time), amendments included; default now.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -181,12 +185,24 @@ pub struct ChronologyPage {
 #[into_params(parameter_in = Query)]
 pub struct ChronologyParams {
     /// Only what had happened by then (RFC 3339, scenario time); default now.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub as_of: Option<DateTime<Utc>>,
     /// Only this agency's entries.
     pub agency: Option<Agency>,
     /// Only entries that occurred at or after this time.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub from: Option<DateTime<Utc>>,
     /// Only entries that occurred at or before this time.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub to: Option<DateTime<Utc>>,
     /// Items per page (1 to 500, default 50).
     #[param(minimum = 1, maximum = 500, default = 50)]

@@ -1,7 +1,6 @@
 //! `/children/{child_id}/contacts` and their amendments.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{NaiveTime, Utc};
 use uuid::Uuid;
 
 use super::repo::{self, AmendmentRecord, ContactRecord, ContactRow};
@@ -23,18 +22,7 @@ use tracing_actix_web::RequestId;
 
 /// Trims and bounds every text, and checks the scenario time against the child's life.
 fn validate(mut f: ContactFields, child: &Child) -> ApiResult<ContactFields> {
-    if f.occurred_at > Utc::now() + chrono::Duration::days(1) {
-        return Err(ApiError::validation(
-            "occurred_at",
-            "must not be more than a day in the future",
-        ));
-    }
-    if f.occurred_at < child.date_of_birth.and_time(NaiveTime::MIN).and_utc() {
-        return Err(ApiError::validation(
-            "occurred_at",
-            "must not be before the child's date of birth",
-        ));
-    }
+    validation::check_scenario_time("occurred_at", f.occurred_at, child.date_of_birth)?;
     f.summary = text("summary", &f.summary, 1, 4000)?;
     f.location = optional_text("location", f.location.as_deref(), 200)?;
     if f.injuries.len() > MAX_INJURIES {
@@ -277,7 +265,8 @@ pub async fn amend_contact(
             "name at least one field to change",
         ));
     }
-    let occurred_at = validation::scenario_time("occurred_at", body.occurred_at)?;
+    let occurred_at =
+        validation::scenario_time("occurred_at", body.occurred_at, child.date_of_birth)?;
 
     let mut tx = state.db.begin().await?;
     let mut amendments = repo::amendments_for(&mut *tx, &[row.id]).await?;

@@ -14,10 +14,10 @@ use crate::users::Agency;
 use crate::vocabulary::{ConcernLevel, ContactKind, ContactOutcome, Opinion, Visibility};
 
 // Every query below is a constant string with this constant column list spliced in.
-const CONTACT: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at, \
+pub const CONTACT: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at, \
     c.recorded_at, c.kind, c.location, c.summary, c.child_seen, c.appearance_obscured, c.injuries, c.explanation, \
     c.examination, c.opinion, c.concern_level, c.concern_categories, c.outcome, c.actions, c.visibility";
-const AMENDMENT: &str =
+pub const AMENDMENT: &str =
     "id, contact_id, agency, author_id, reason, changes, occurred_at, amended_at";
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]

@@ -82,6 +82,7 @@ pub struct ContactFields {
     "actions": ["Refer to police CAIT"], "visibility": "shared"}))]
 pub struct NewContact {
     /// Scenario time: may be in the past (after the child's birth), not more than a day ahead.
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
     pub occurred_at: DateTime<Utc>,
     pub kind: ContactKind,
     #[schema(max_length = 200)]
@@ -134,7 +135,11 @@ impl NewContact {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactChanges {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub occurred_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<ContactKind>,
@@ -227,6 +232,10 @@ pub struct NewAmendment {
     pub reason: String,
     pub changes: ContactChanges,
     /// Scenario time of the correction; defaults to now.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub occurred_at: Option<DateTime<Utc>>,
 }
 

@@ -52,8 +52,15 @@ pub async fn create_person(
         .ok_or_else(|| ApiError::Forbidden("only an agency user may record people".into()))?;
     let body = body.0;
     let name = validation::text("name", &body.name, 1, 200)?;
-    let occurred_at = validation::scenario_time("occurred_at", body.occurred_at)?;
     let child = load(&state.db, path.into_inner()).await?;
+    let occurred_at =
+        validation::scenario_time("occurred_at", body.occurred_at, child.date_of_birth)?;
+    if body
+        .since
+        .is_some_and(|since| since > validation::latest_allowed().date_naive())
+    {
+        return Err(ApiError::validation("since", "must not be in the future"));
+    }
     let mut tx = state.db.begin().await?;
     let person = repo::insert_person(
         &mut *tx,
@@ -143,8 +150,9 @@ pub async fn create_check(
     let (child_id, person_id) = path.into_inner();
     let body = body.0;
     let summary = validation::text("summary", &body.summary, 1, 4000)?;
-    let occurred_at = validation::scenario_time("occurred_at", body.occurred_at)?;
     let child = load(&state.db, child_id).await?;
+    let occurred_at =
+        validation::scenario_time("occurred_at", body.occurred_at, child.date_of_birth)?;
     let person = repo::find_person(&state.db, child.id, person_id)
         .await?
         .filter(|p| visible(&actor, &child, p.agency))

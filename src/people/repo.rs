@@ -10,9 +10,9 @@ use crate::users::Agency;
 use crate::vocabulary::{CheckOutcome, Relationship};
 
 // Every query below is a constant string with these constant column lists spliced in.
-const PERSON: &str = "id, child_id, name, relationship, lives_in_household, since, identity_verified, \
+pub const PERSON: &str = "id, child_id, name, relationship, lives_in_household, since, identity_verified, \
                       named_as_next_of_kin, agency, recorded_by, occurred_at, recorded_at";
-const CHECK: &str =
+pub const CHECK: &str =
     "id, person_id, child_id, outcome, summary, agency, recorded_by, occurred_at, recorded_at";
 
 pub struct PersonRecord<'a> {

@@ -52,11 +52,17 @@ pub struct NewPerson {
     pub name: String,
     pub relationship: Relationship,
     pub lives_in_household: bool,
+    /// Since when they live in the household; not in the future.
+    #[serde(default, deserialize_with = "crate::validation::dates::optional_day")]
     pub since: Option<NaiveDate>,
     pub identity_verified: bool,
     #[serde(default)]
     pub named_as_next_of_kin: bool,
     /// Scenario time; defaults to now; not more than a day in the future.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
@@ -69,6 +75,10 @@ pub struct NewCheck {
     #[schema(min_length = 1, max_length = 4000)]
     pub summary: String,
     /// Scenario time; defaults to now; not more than a day in the future.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
     pub occurred_at: Option<DateTime<Utc>>,
 }
 

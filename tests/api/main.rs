@@ -14,4 +14,5 @@ mod outages;
 mod proxy;
 mod record;
 mod scenario;
+mod security;
 mod users;
