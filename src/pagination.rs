@@ -1,7 +1,15 @@
 //! Keyset pagination shared by every list: `limit` (default 50, at most 500) and an opaque `cursor`.
+//!
+//! A cursor names a position, and a position may hold what the reader may not see (the recording
+//! time of another agency's restricted contact, say), so every cursor is sealed: encrypted and
+//! authenticated with a key of the service's, so a client can neither read one nor forge one.
+
+use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -40,6 +48,47 @@ impl PageParams {
     }
 }
 
+static CURSOR_KEY: OnceLock<Key> = OnceLock::new();
+
+/// Derives the cursor key from the service's secret, so that cursors outlive a restart and are
+/// honoured by every instance that shares the secret. Without it, a key is made per process.
+pub fn use_secret(secret: &[u8]) {
+    let mut key = Key::default();
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"mash cursors"), secret)
+        .expand(b"cursor sealing key", &mut key)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    let _ = CURSOR_KEY.set(key);
+}
+
+fn cipher() -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(CURSOR_KEY.get_or_init(|| XChaCha20Poly1305::generate_key(&mut OsRng)))
+}
+
+/// `position`, sealed for a client to hand back.
+pub fn seal(position: &str) -> String {
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let mut sealed = nonce.to_vec();
+    sealed.extend(
+        cipher()
+            .encrypt(&nonce, position.as_bytes())
+            .expect("encrypting in memory does not fail"),
+    );
+    URL_SAFE_NO_PAD.encode(sealed)
+}
+
+/// The position a cursor sealed by [`seal`] holds; a 422 naming `cursor` for anything else.
+pub fn open(cursor: &str) -> Result<String, ApiError> {
+    let invalid = || ApiError::validation("cursor", "not a cursor this service issued");
+    let sealed = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    if sealed.len() < 24 {
+        return Err(invalid());
+    }
+    let (nonce, text) = sealed.split_at(24);
+    let nonce: &XNonce = nonce.into();
+    let plain = cipher().decrypt(nonce, text).map_err(|_| invalid())?;
+    String::from_utf8(plain).map_err(|_| invalid())
+}
+
 /// A position in a list ordered by a timestamp and then an id.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cursor {
@@ -49,13 +98,12 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.at.to_rfc3339(), self.id))
+        seal(&format!("{}|{}", self.at.to_rfc3339(), self.id))
     }
 
     pub fn decode(raw: &str) -> Result<Self, ApiError> {
         let invalid = || ApiError::validation("cursor", "not a cursor this service issued");
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let text = open(raw)?;
         let (at, id) = text.split_once('|').ok_or_else(invalid)?;
         Ok(Cursor {
             at: DateTime::parse_from_rfc3339(at)
@@ -94,6 +142,13 @@ mod tests {
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(Cursor::decode("garbage!").is_err());
+        // What a client could make of the position is refused: only sealed cursors are taken.
+        let plain = URL_SAFE_NO_PAD.encode(format!("{}|{}", c.at.to_rfc3339(), c.id));
+        assert!(Cursor::decode(&plain).is_err());
+        assert!(
+            !String::from_utf8_lossy(&URL_SAFE_NO_PAD.decode(c.encode()).unwrap())
+                .contains(&c.id.to_string())
+        );
     }
 
     #[test]

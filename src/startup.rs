@@ -158,10 +158,9 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server around `db`.
     pub async fn build(settings: &ServeSettings, db: PgPool) -> anyhow::Result<Self> {
-        let tokens = TokenKeys::new(
-            &jwt_secret(settings.jwt_secret.as_deref())?,
-            settings.token_ttl,
-        );
+        let secret = jwt_secret(settings.jwt_secret.as_deref())?;
+        crate::pagination::use_secret(&secret);
+        let tokens = TokenKeys::new(&secret, settings.token_ttl);
         // An empty MASH_FACILITATOR means none, as in an environment file left blank.
         if let Some(creds) = settings
             .facilitator

@@ -1,14 +1,12 @@
 //! `GET /audit`, `GET /audit/verify` and `GET /children/{child_id}/access-log`.
 
 use actix_web::{get, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use super::repo::{self, Filters};
 use super::types::{AccessLogPage, AuditFilters, AuditPage, ChainVerdict};
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{Action, Sight, authorize, sight};
 use crate::children::handlers::load;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidQuery;
@@ -18,15 +16,13 @@ use crate::users::Role;
 
 /// Audit pages are ordered by the chain itself: the cursor is a position in it.
 fn encode_seq(seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("seq:{seq}"))
+    crate::pagination::seal(&format!("seq:{seq}"))
 }
 
 fn decode_seq(raw: Option<&str>) -> ApiResult<Option<i64>> {
     raw.map(|raw| {
-        URL_SAFE_NO_PAD
-            .decode(raw)
+        crate::pagination::open(raw)
             .ok()
-            .and_then(|b| String::from_utf8(b).ok())
             .and_then(|s| s.strip_prefix("seq:").and_then(|n| n.parse().ok()))
             .ok_or_else(|| ApiError::validation("cursor", "not a cursor this service issued"))
     })
@@ -112,7 +108,9 @@ pub async fn verify_audit(
 }
 
 /// Who has accessed this child's record, when, and what they did, newest first: the transparency a
-/// family or an inspector would ask for. Any user may ask.
+/// family or an inspector would ask for. Any user may ask, and sees the accesses to the entries
+/// they may see: none to an entry hidden from them (another agency's, in a siloed record), and of
+/// an entry they see only as a stub, that it was accessed and by which agency, but not by whom.
 #[utoipa::path(
     tag = "audit",
     operation_id = "getAccessLog",
@@ -129,14 +127,42 @@ pub async fn access_log(
     authorize(&actor, Action::ReadChild)?;
     let limit = page.0.limit()?;
     let child = load(&state.db, path.into_inner()).await?;
-    let rows = repo::access_log(
-        &state.db,
-        child.id,
-        decode_seq(page.0.cursor.as_deref())?,
-        limit + 1,
-    )
-    .await?;
-    let (rows, next_cursor) = page_by_seq(rows, limit, |(seq, _)| *seq);
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX) + 1;
+    let mut before = decode_seq(page.0.cursor.as_deref())?;
+    let mut visible = Vec::with_capacity(wanted);
+    // Hidden accesses are left out after reading, so read on until the page is full.
+    'reading: loop {
+        let rows = repo::access_log(&state.db, child.id, before, limit + 1).await?;
+        let exhausted = rows.len() < wanted;
+        before = rows.last().map(|r| r.seq).or(before);
+        for row in rows {
+            let seen = match (row.entry_agency, row.entry_visibility) {
+                (Some(agency), Some(visibility)) => {
+                    sight(&actor, child.sharing_mode, agency, visibility)
+                }
+                _ => Sight::Full,
+            };
+            let mut entry = row.entry;
+            match seen {
+                Sight::Hidden => continue,
+                Sight::Stub => {
+                    entry.user_id = None;
+                    entry.username = None;
+                    entry.display_name = None;
+                    entry.role = None;
+                }
+                Sight::Full => {}
+            }
+            visible.push((row.seq, entry));
+            if visible.len() == wanted {
+                break 'reading;
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
+    let (rows, next_cursor) = page_by_seq(visible, limit, |(seq, _)| *seq);
     Ok(web::Json(AccessLogPage {
         items: rows.into_iter().map(|(_, e)| e).collect(),
         next_cursor,

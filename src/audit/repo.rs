@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::chain::{Content, GENESIS};
 use super::types::{AccessLogEntry, AuditEvent, ChainVerdict, NewEvent};
 use crate::users::Agency;
+use crate::vocabulary::Visibility;
 
 /// One writer at a time extends the chain: taken inside the writer's transaction, released at its
 /// commit or rollback, so the chain cannot fork and a rolled-back write leaves no event.
@@ -174,23 +175,37 @@ pub async fn list(
     .await
 }
 
+/// One access to a child's record, with the entry it touched (its agency and visibility), where it
+/// touched one, so that the reader's sight of that entry decides what they see of the access.
+#[derive(sqlx::FromRow)]
+pub struct Access {
+    pub seq: i64,
+    #[sqlx(flatten)]
+    pub entry: AccessLogEntry,
+    pub entry_agency: Option<Agency>,
+    pub entry_visibility: Option<Visibility>,
+}
+
 /// Who accessed a child's record, newest first, with the names the service knows them by.
 pub async fn access_log(
     db: impl PgExecutor<'_>,
     child_id: Uuid,
     before_seq: Option<i64>,
     limit: i64,
-) -> sqlx::Result<Vec<(i64, AccessLogEntry)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        seq: i64,
-        #[sqlx(flatten)]
-        entry: AccessLogEntry,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
+) -> sqlx::Result<Vec<Access>> {
+    // A check's failures name the person checked; its successes the check itself.
+    sqlx::query_as(
         "SELECT e.seq, e.occurred_at, e.user_id, e.username, u.display_name, e.agency, e.role, e.action,
-                e.resource_type, e.resource_id, e.outcome
-         FROM audit_events e LEFT JOIN users u ON u.id = e.user_id
+                e.resource_type, e.resource_id, e.outcome,
+                coalesce(c.agency, k.agency, p.agency) AS entry_agency,
+                coalesce(c.visibility, CASE WHEN k.id IS NOT NULL OR p.id IS NOT NULL THEN 'shared' END)
+                  AS entry_visibility
+         FROM audit_events e
+         LEFT JOIN users u ON u.id = e.user_id
+         LEFT JOIN contacts c ON e.resource_type = 'contact' AND c.id = e.resource_id AND c.child_id = e.child_id
+         LEFT JOIN person_checks k ON e.resource_type = 'check' AND k.id = e.resource_id AND k.child_id = e.child_id
+         LEFT JOIN people p ON e.resource_type IN ('person', 'check') AND p.id = e.resource_id
+                               AND p.child_id = e.child_id
          WHERE e.child_id = $1 AND ($2::bigint IS NULL OR e.seq < $2)
          ORDER BY e.seq DESC LIMIT $3",
     )
@@ -198,8 +213,7 @@ pub async fn access_log(
     .bind(before_seq)
     .bind(limit)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.seq, r.entry)).collect())
+    .await
 }
 
 /// Walks the whole chain in order, recomputing every hash.

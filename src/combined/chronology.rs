@@ -1,8 +1,6 @@
 //! The merged chronology: every entry the reader may see, all agencies together, in scenario-time
 //! order (ties by recording time), with other agencies' restricted contacts as stubs in place.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -32,7 +30,8 @@ pub struct Position {
 
 impl Position {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
+        // Sealed: the recording time of another agency's restricted contact is not the reader's.
+        crate::pagination::seal(&format!(
             "{}|{}|{}",
             self.occurred_at.to_rfc3339(),
             self.recorded_at.to_rfc3339(),
@@ -42,8 +41,7 @@ impl Position {
 
     pub fn decode(raw: &str) -> Result<Self, ApiError> {
         let invalid = || ApiError::validation("cursor", "not a cursor this service issued");
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?)
-            .map_err(|_| invalid())?;
+        let text = crate::pagination::open(raw)?;
         let mut parts = text.split('|');
         let mut time = || {
             DateTime::parse_from_rfc3339(parts.next().unwrap_or_default())

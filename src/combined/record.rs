@@ -106,38 +106,39 @@ pub fn narrow(
     let mut stubs = Vec::new();
     for stored in &record.contacts {
         let row = &stored.row;
-        match sight_of(row.agency, row.visibility) {
-            Sight::Hidden => {}
-            Sight::Stub if row.occurred_at <= horizon => stubs.push(StubFact {
+        let seen = sight_of(row.agency, row.visibility);
+        if seen == Sight::Hidden {
+            continue;
+        }
+        // Only the amendments made by the horizon: a view as of a moment shows the contact as it
+        // stood then, and so does a stub of it.
+        let amendments = stored
+            .amendments
+            .iter()
+            .filter(|a| a.occurred_at <= horizon)
+            .cloned()
+            .map(Into::into)
+            .collect();
+        let contact = row.clone().into_contact(amendments);
+        if contact.current.occurred_at > horizon {
+            continue;
+        }
+        if seen == Sight::Stub {
+            stubs.push(StubFact {
                 id: row.id,
                 agency: row.agency,
-                kind: row.kind,
-                occurred_at: row.occurred_at,
+                kind: contact.current.kind,
+                occurred_at: contact.current.occurred_at,
                 recorded_at: row.recorded_at,
-            }),
-            Sight::Stub => {}
-            Sight::Full => {
-                let (id, agency, recorded_at) = (row.id, row.agency, row.recorded_at);
-                // Only the amendments made by the horizon: a view as of a moment shows the
-                // contact as it stood then.
-                let amendments = stored
-                    .amendments
-                    .iter()
-                    .filter(|a| a.occurred_at <= horizon)
-                    .cloned()
-                    .map(Into::into)
-                    .collect();
-                let contact = row.clone().into_contact(amendments);
-                if contact.current.occurred_at <= horizon {
-                    contacts.push(ContactFact {
-                        id,
-                        agency,
-                        recorded_at,
-                        amended: contact.amended,
-                        fields: contact.current,
-                    });
-                }
-            }
+            });
+        } else {
+            contacts.push(ContactFact {
+                id: row.id,
+                agency: row.agency,
+                recorded_at: row.recorded_at,
+                amended: contact.amended,
+                fields: contact.current,
+            });
         }
     }
     // Amendments may have moved a contact in time.

@@ -69,12 +69,13 @@ fn validate(mut f: ContactFields, child: &Child) -> ApiResult<ContactFields> {
     Ok(f)
 }
 
-fn stub(c: &ContactRow) -> ContactStub {
+/// What another agency sees of a restricted contact, as it stands after its agency's amendments.
+fn stub(row: &ContactRow, current: &ContactFields) -> ContactStub {
     ContactStub {
-        id: c.id,
-        agency: c.agency,
-        kind: c.kind,
-        occurred_at: c.occurred_at,
+        id: row.id,
+        agency: row.agency,
+        kind: current.kind,
+        occurred_at: current.occurred_at,
         restricted: true,
     }
 }
@@ -91,24 +92,27 @@ pub async fn entries(
         .iter()
         .map(|r| sight(actor, child.sharing_mode, r.agency, r.visibility))
         .collect();
-    let full_ids: Vec<Uuid> = rows
+    let shown_ids: Vec<Uuid> = rows
         .iter()
         .zip(&sights)
-        .filter(|(_, s)| **s == Sight::Full)
+        .filter(|(_, s)| **s != Sight::Hidden)
         .map(|(r, _)| r.id)
         .collect();
-    let mut amendments = repo::amendments_for(db, &full_ids).await?;
+    let mut amendments = repo::amendments_for(db, &shown_ids).await?;
     Ok(rows
         .into_iter()
         .zip(sights)
-        .filter_map(|(row, s)| match s {
-            Sight::Hidden => None,
-            Sight::Stub => Some(ContactEntry::Stub(stub(&row))),
-            Sight::Full => {
-                let own;
-                (own, amendments) = amendments.drain(..).partition(|a| a.contact_id == row.id);
-                Some(ContactEntry::Full(Box::new(row.into_contact(own))))
+        .filter_map(|(row, s)| {
+            if s == Sight::Hidden {
+                return None;
             }
+            let own;
+            (own, amendments) = amendments.drain(..).partition(|a| a.contact_id == row.id);
+            let contact = row.clone().into_contact(own);
+            Some(match s {
+                Sight::Stub => ContactEntry::Stub(stub(&row, &contact.current)),
+                _ => ContactEntry::Full(Box::new(contact)),
+            })
         })
         .collect())
 }

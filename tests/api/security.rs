@@ -294,3 +294,232 @@ async fn stored_dates_outside_the_usual_years_never_break_a_combined_view(db: Pg
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+async fn put_mode(app: &TestApp, facilitator: &str, id: &str, mode: &str) {
+    let r = app
+        .client
+        .put(format!("{}/api/v1/children/{id}/sharing-mode", app.base))
+        .bearer_auth(facilitator)
+        .json(&json!({ "mode": mode }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// Finding 2: the access log follows the same sight rules as the data. In a siloed record an
+/// agency sees no access to another agency's entries; of a restricted entry it sees only a stub
+/// of, it sees that it was accessed and by which agency, not by whom.
+#[sqlx::test]
+async fn the_access_log_shows_only_what_the_reader_may_see_of_each_entry(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let (_, police) = app.user("pc_log", Some("police"), "practitioner").await;
+    let (_, health) = app.user("dr_log", Some("health"), "practitioner").await;
+    let id = child(&app, &police).await;
+    let mut police_entries = Vec::new();
+    for visibility in ["shared", "restricted"] {
+        let r = app
+            .post(
+                &format!("/api/v1/children/{id}/contacts"),
+                &police,
+                json!({"occurred_at": "2006-04-01T00:00:00Z", "kind": "police_interview", "summary": "s",
+                       "visibility": visibility}),
+            )
+            .await;
+        let cid = r.json["id"].as_str().unwrap().to_string();
+        app.get(&format!("/api/v1/children/{id}/contacts/{cid}"), &police)
+            .await;
+        police_entries.push(cid);
+    }
+    let person = app
+        .post(
+            &format!("/api/v1/children/{id}/people"),
+            &police,
+            json!({"name": "P", "relationship": "lodger", "lives_in_household": true, "identity_verified": false,
+                   "occurred_at": "2006-04-02T00:00:00Z"}),
+        )
+        .await;
+    police_entries.push(person.json["id"].as_str().unwrap().to_string());
+    let own = app
+        .post(
+            &format!("/api/v1/children/{id}/contacts"),
+            &health,
+            json!({"occurred_at": "2006-04-03T00:00:00Z", "kind": "gp_appointment", "summary": "s"}),
+        )
+        .await;
+    let own = own.json["id"].as_str().unwrap().to_string();
+    let log = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let r = app
+                .get(
+                    &format!("/api/v1/children/{id}/access-log?limit=500"),
+                    &token,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.json["items"].as_array().unwrap().clone()
+        }
+    };
+    let about = |items: &[Value], resource: &str| -> Vec<Value> {
+        items
+            .iter()
+            .filter(|e| e["resource_id"] == resource)
+            .cloned()
+            .collect()
+    };
+
+    // Shared: the restricted contact's accesses appear, without who made them.
+    let items = log(health.clone()).await;
+    let shared = about(&items, &police_entries[0]);
+    assert_eq!(shared.len(), 2, "{items:?}");
+    assert!(shared.iter().all(|e| e["username"] == "pc_log"));
+    let restricted = about(&items, &police_entries[1]);
+    assert_eq!(restricted.len(), 2, "{items:?}");
+    for e in &restricted {
+        assert_eq!(e["agency"], "police");
+        for hidden in ["user_id", "username", "display_name", "role"] {
+            assert!(e[hidden].is_null(), "{hidden} shown: {e}");
+        }
+    }
+
+    // Siloed: nothing of police's entries, though the health entry and record-wide reads remain.
+    put_mode(&app, &facilitator, &id, "siloed").await;
+    app.get(&format!("/api/v1/children/{id}/chronology"), &police)
+        .await;
+    let items = log(health.clone()).await;
+    for entry in &police_entries {
+        assert!(
+            about(&items, entry).is_empty(),
+            "health sees accesses to police's {entry}: {items:?}"
+        );
+    }
+    assert_eq!(about(&items, &own).len(), 1);
+    assert!(
+        items
+            .iter()
+            .any(|e| e["action"] == "chronology.read" && e["agency"] == "police")
+    );
+    // Pages stay full and in order when hidden accesses are skipped.
+    let mut cursor: Option<String> = None;
+    let mut paged = Vec::new();
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/api/v1/children/{id}/access-log?limit=2&cursor={c}"),
+            None => format!("/api/v1/children/{id}/access-log?limit=2"),
+        };
+        let r = app.get(&url, &health).await;
+        let page = r.json["items"].as_array().unwrap().clone();
+        cursor = r.json["next_cursor"].as_str().map(str::to_string);
+        if cursor.is_some() {
+            assert_eq!(page.len(), 2);
+        }
+        paged.extend(page);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    // Reading the log is itself an access: compare the rest.
+    let others = |items: Vec<Value>| -> Vec<Value> {
+        items
+            .into_iter()
+            .filter(|e| e["action"] != "access_log.read")
+            .collect()
+    };
+    assert_eq!(others(paged), others(log(health.clone()).await));
+    // The police and the facilitator still see every access.
+    for token in [police, facilitator] {
+        let items = log(token).await;
+        for entry in &police_entries {
+            assert!(!about(&items, entry).is_empty());
+        }
+    }
+}
+
+/// Finding 9: a stub shows the contact as it stands after its agency's amendments, and no cursor
+/// carries what the reader may not see (a restricted contact's recording time) or can be forged.
+#[sqlx::test]
+async fn stubs_follow_amendments_and_cursors_are_sealed(db: PgPool) {
+    let app = spawn(db).await;
+    let (_, police) = app.user("pc_stub", Some("police"), "practitioner").await;
+    let (_, health) = app.user("dr_stub", Some("health"), "practitioner").await;
+    let id = child(&app, &police).await;
+    let r = app
+        .post(
+            &format!("/api/v1/children/{id}/contacts"),
+            &police,
+            json!({"occurred_at": "2006-04-01T00:00:00Z", "kind": "phone_call", "summary": "s",
+                   "visibility": "restricted"}),
+        )
+        .await;
+    let cid = r.json["id"].as_str().unwrap().to_string();
+    let recorded_at = r.json["recorded_at"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/children/{id}/contacts/{cid}/amendments"),
+            &police,
+            json!({"reason": "it was an arrest", "changes": {"kind": "arrest"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let one = app
+        .get(&format!("/api/v1/children/{id}/contacts/{cid}"), &health)
+        .await;
+    assert_eq!(
+        (one.json["restricted"].clone(), one.json["kind"].clone()),
+        (json!(true), json!("arrest"))
+    );
+    let list = app
+        .get(&format!("/api/v1/children/{id}/contacts"), &health)
+        .await;
+    assert_eq!(list.json["items"][0]["kind"], "arrest", "{}", list.text);
+    for _ in 0..2 {
+        app.post(
+            &format!("/api/v1/children/{id}/contacts"),
+            &health,
+            json!({"occurred_at": "2006-05-01T00:00:00Z", "kind": "gp_appointment", "summary": "s"}),
+        )
+        .await;
+    }
+    let page = app
+        .get(
+            &format!("/api/v1/children/{id}/chronology?limit=1"),
+            &health,
+        )
+        .await;
+    assert_eq!(page.json["items"][0]["kind"], "arrest", "{}", page.text);
+    assert_eq!(page.json["items"][0]["restricted"], true);
+    let cursor = page.json["next_cursor"].as_str().unwrap();
+    let opened =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, cursor).unwrap();
+    let opened = String::from_utf8_lossy(&opened);
+    assert!(
+        !opened.contains(&recorded_at[..19]) && !opened.contains(&cid),
+        "cursor shows {opened}"
+    );
+    let next = app
+        .get(
+            &format!("/api/v1/children/{id}/chronology?limit=1&cursor={cursor}"),
+            &health,
+        )
+        .await;
+    assert_eq!(
+        next.json["items"][0]["kind"], "gp_appointment",
+        "{}",
+        next.text
+    );
+    // A cursor made by hand from what a reader knows is refused.
+    let forged = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        format!("2006-04-01T00:00:00+00:00|{recorded_at}|{cid}"),
+    );
+    let r = app
+        .get(
+            &format!("/api/v1/children/{id}/chronology?cursor={forged}"),
+            &health,
+        )
+        .await;
+    assert_eq!(r.assert_problem(422)["field"], "cursor");
+}
