@@ -37,9 +37,14 @@ pub struct ServeSettings {
     #[arg(long, env = "MASH_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
-    /// Access-token lifetime: seconds, or a duration such as `1h` or `30m`.
-    #[arg(long, env = "MASH_TOKEN_TTL", default_value = "1h", value_parser = parse_duration)]
+    /// Access-token lifetime: seconds, or a duration such as `15m` (at most `1h`). Tokens are
+    /// renewed with the refresh token, so a short life costs the user nothing.
+    #[arg(long, env = "MASH_TOKEN_TTL", default_value = "15m", value_parser = parse_token_ttl)]
     pub token_ttl: Duration,
+
+    /// How long a session may be refreshed for before its user logs in again: a training day.
+    #[arg(long, env = "MASH_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
+    pub session_ttl: Duration,
 
     /// `USERNAME:PASSWORD` of a facilitator created at start when no user of that name exists.
     #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true)]
@@ -66,6 +71,19 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         return Ok(Duration::from_secs(seconds));
     }
     humantime::parse_duration(value).map_err(|e| format!("`{value}` is not a duration: {e}"))
+}
+
+/// The longest an access token may live: a stolen one is good for no longer.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+fn parse_token_ttl(value: &str) -> Result<Duration, String> {
+    let ttl = parse_duration(value)?;
+    if ttl.is_zero() || ttl > MAX_TOKEN_TTL {
+        return Err(format!(
+            "`{value}`: a token lives between 1 second and 1 hour"
+        ));
+    }
+    Ok(ttl)
 }
 
 /// Splits `USERNAME:PASSWORD`, as given in `MASH_FACILITATOR`.

@@ -159,7 +159,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             ApiError::Unavailable { detail, .. } => tracing::warn!(%detail, "service unavailable"),
-            other => tracing::info!(error = %other, "request refused"),
+            // Escaped: a refusal may quote what the client sent (a field name, a value).
+            other => tracing::info!(error = ?other.to_string(), "request refused"),
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));

@@ -11,7 +11,6 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -53,15 +52,6 @@ fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
     req.into_response(error.error_response())
 }
 
-fn bearer_subject(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| state.tokens.verify(token.trim()).map(|c| c.sub))
-        .flatten()
-}
-
 pub async fn keyed(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -82,10 +72,12 @@ pub async fn keyed(
             return Ok(refuse(req, error));
         }
     };
-    // Without a valid token the request is refused anyway; keys are only kept for known users.
-    let Some(user_id) = bearer_subject(&req, &state) else {
+    // The caller is checked in full (token, session, user) before anything is replayed: a token
+    // that no longer works gets the handler's own refusal, never a stored answer.
+    let Ok(actor) = crate::auth::actor::authenticate(&state, req.headers()).await else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    let user_id = actor.id();
     let body = match req.extract::<web::Bytes>().await {
         Ok(body) => body,
         Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),

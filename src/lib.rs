@@ -16,6 +16,7 @@ pub mod people;
 pub mod scenario;
 pub mod startup;
 pub mod telemetry;
+pub mod throttle;
 pub mod users;
 pub mod validation;
 pub mod vocabulary;

@@ -69,7 +69,10 @@ const STANDARD: [(&str, &str); 10] = [
         "422",
         "A field is missing, unknown or invalid; `field` names it",
     ),
-    ("429", "Too many requests"),
+    (
+        "429",
+        "Too many failed requests from this address; retry after `Retry-After` seconds",
+    ),
     ("500", "The server failed"),
     (
         "503",
@@ -110,7 +113,8 @@ impl Modify for StandardProblems {
                         "403" => secured,
                         "404" => has_path_params,
                         "422" => has_body || has_query,
-                        "429" => false, // documented by the operations that limit
+                        // A client that keeps failing is refused before its request is read.
+                        "429" => secured,
                         "500" => !is_meta,
                         "503" => !is_meta && method != HttpMethod::Options,
                         _ => false,

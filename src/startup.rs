@@ -37,6 +37,10 @@ pub struct AppState {
     pub audit_writer: AuditWriter,
     /// Child records as the combined views last read them.
     pub records: RecordCache,
+    /// How long a session may be refreshed for.
+    pub session_ttl: std::time::Duration,
+    /// Failures per client address.
+    pub client_failures: crate::throttle::ClientFailures,
 }
 
 impl AppState {
@@ -62,10 +66,14 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(
             scope("/api/v1")
                 .service(auth::handlers::login)
+                .service(auth::handlers::refresh)
+                .service(auth::handlers::logout)
                 .service(auth::handlers::me)
+                .service(auth::handlers::change_password)
                 .service(users::handlers::create_user)
                 .service(users::handlers::list_users)
                 .service(users::handlers::update_user)
+                .service(users::handlers::unlock_user)
                 .service(children::handlers::create_child)
                 .service(children::handlers::search_children)
                 .service(children::handlers::get_child)
@@ -186,6 +194,8 @@ impl Application {
             AppState {
                 audit_writer: AuditWriter::start(db.clone()),
                 records: RecordCache::default(),
+                session_ttl: settings.session_ttl,
+                client_failures: crate::throttle::ClientFailures::default(),
                 db,
                 tokens,
                 audit_enabled: settings.audit,
@@ -210,6 +220,34 @@ impl Application {
     }
 }
 
+/// What a page of this service may load: only its own scripts, styles and images (Swagger UI sets
+/// styles inline and draws icons as data URIs), and no other site may frame it.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// Headers on every response: nothing is cached (a login answer holds a token, a child's views
+/// hold personal data), nothing is sniffed into another type, and pages carry their policy.
+fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header;
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+}
+
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let request_timeout = state.request_timeout;
     let doc = api_doc();
@@ -223,6 +261,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             // Innermost, so that its own 503 still gets the request id header.
             .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
             .wrap(actix_web::middleware::from_fn(audit::middleware::trail))
+            // Outside the trail: a client refused for failing too often is not audited each time.
+            .wrap(actix_web::middleware::from_fn(crate::throttle::guard))
             // Outside the audit trail and idempotency, whose own queries it bounds too. A request
             // cut off here has no audit event (nothing was answered) and leaves its idempotency
             // claim to be taken over once it is older than this timeout.
@@ -255,10 +295,11 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                             .headers_mut()
                             .insert(HeaderName::from_static("x-request-id"), id);
                     }
+                    security_headers(response.headers_mut());
                     Ok(response)
                 }
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .app_data(state.clone())
             .app_data(contract.clone())
             .app_data(route_table.clone())

@@ -2,7 +2,61 @@
 //! `json:` for one JSON object per line. Every line inside a request carries its request id
 //! (tracing-actix-web's root span).
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{Error, HttpMessage};
+use tracing::Span;
+use tracing::field::{Empty, debug};
+use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+/// The span of every request. What a client sent (its path, its user agent, the text of a refusal
+/// that quotes it) is logged escaped (`Debug`), so it can neither start a line of its own nor send
+/// escape codes to a terminal; the query string is not logged at all, since it may hold what the
+/// client looked for.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.to_string());
+        let route = request.match_pattern();
+        let user_agent = request
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            route = route.as_deref().unwrap_or("(none)"),
+            path = ?request.path(),
+            client = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            user_agent = ?user_agent.unwrap_or_default(),
+            request_id = request_id.as_deref().unwrap_or(""),
+            status = Empty,
+            error = Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let (status, error) = match outcome {
+            Ok(response) => (
+                response.status(),
+                response.response().error().map(|e| e.to_string()),
+            ),
+            Err(error) => (
+                error.as_response_error().status_code(),
+                Some(error.to_string()),
+            ),
+        };
+        span.record("status", status.as_u16());
+        if let Some(error) = error {
+            span.record("error", debug(error));
+        }
+    }
+}
 
 pub fn init(spec: &str) {
     let (json, filter) = match spec.strip_prefix("json:") {
@@ -23,7 +77,13 @@ pub fn init(spec: &str) {
             .try_init()
     } else {
         registry
-            .with(fmt::layer().with_target(false).with_writer(std::io::stderr))
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    // Colours only for a person at a terminal, never into a file or a collector.
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_writer(std::io::stderr),
+            )
             .try_init()
     };
 }

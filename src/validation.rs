@@ -56,8 +56,14 @@ pub fn username(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(name)
 }
 
-/// A new password: 12 to 128 characters, kept exactly as typed (no trimming).
-pub fn password(field: &str, value: &str) -> Result<(), ApiError> {
+/// Least zxcvbn score a new password must reach (0 to 4): 3 is "safely unguessable", beyond what
+/// an attacker can try online even unthrottled. Common passwords, repeats, keyboard runs and the
+/// user's own name all score lower.
+pub const MIN_PASSWORD_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// A new password for `username`: 12 to 128 characters, kept exactly as typed (no trimming), not
+/// the username, and not one a guesser would try early (zxcvbn, told the username).
+pub fn password(field: &str, value: &str, username: &str) -> Result<(), ApiError> {
     let len = value.chars().count();
     if value.contains('\0') {
         return Err(ApiError::validation(
@@ -69,6 +75,15 @@ pub fn password(field: &str, value: &str) -> Result<(), ApiError> {
         return Err(ApiError::validation(
             field,
             "must be between 12 and 128 characters",
+        ));
+    }
+    if value.trim().eq_ignore_ascii_case(username.trim()) {
+        return Err(ApiError::validation(field, "must not be the username"));
+    }
+    if zxcvbn::zxcvbn(value, &[username]).score() < MIN_PASSWORD_SCORE {
+        return Err(ApiError::validation(
+            field,
+            "is too easy to guess (a common password, a repeat or a keyboard run); use a longer passphrase",
         ));
     }
     Ok(())
@@ -176,8 +191,19 @@ mod tests {
     fn usernames_and_passwords() {
         assert!(username("u", "police_demo").is_ok());
         assert!(username("u", "no spaces").is_err());
-        assert!(password("p", "short").is_err());
-        assert!(password("p", "long-enough-pass").is_ok());
+        assert!(password("p", "short", "u").is_err());
+        assert!(password("p", "a-new-and-longer-passphrase", "sw_ward").is_ok());
+        for weak in [
+            "passwordpassword",
+            "aaaaaaaaaaaa",
+            "Sw_Ward_Trainee",
+            "1q2w3e4r5t6y7u8i",
+        ] {
+            assert!(
+                password("p", weak, "sw_ward_trainee").is_err(),
+                "{weak} was accepted"
+            );
+        }
     }
 
     #[derive(Debug, serde::Deserialize)]

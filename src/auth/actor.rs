@@ -1,6 +1,6 @@
 //! The authenticated caller. Every protected handler takes an `Actor`: the bearer token is checked,
-//! then the user is read from the database, so a disabled user's tokens stop working at once and
-//! roles come from the database, never from the request body.
+//! then its session and user are read from the database, so an ended session's or a disabled
+//! user's tokens stop working at once, and roles come from the database, never from the request.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -8,13 +8,16 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
+use super::session;
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::users::{Agency, Role, User, repo};
+use crate::users::{Agency, Role, User};
 
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user: User,
+    /// The session the caller's token belongs to.
+    pub session: Uuid,
 }
 
 impl Actor {
@@ -34,12 +37,29 @@ impl Actor {
 
 const INVALID_TOKEN: &str = "a valid bearer token is required";
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The bearer token of a request, if it names one.
+pub fn bearer(headers: &header::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The caller a request's bearer token names, once the token, its session and its user are all
+/// checked: the one test of who is asking, for handlers and middleware alike.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &header::HeaderMap,
+) -> Result<Actor, ApiError> {
+    let claims = bearer(headers)
+        .and_then(|token| state.tokens.verify(token))
+        .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
+    let user = session::live_user(&state.db, Some(claims.sub), claims.sid)
+        .await?
+        .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
+    Ok(Actor {
+        user,
+        session: claims.sid,
+    })
 }
 
 impl FromRequest for Actor {
@@ -47,22 +67,12 @@ impl FromRequest for Actor {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
-            let token = token.ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
-            let claims = state
-                .tokens
-                .verify(&token)
-                .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
-            let user = repo::find_by_id(&state.db, claims.sub)
-                .await?
-                .filter(|u| !u.disabled)
-                .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
-            let actor = Actor { user };
+            let actor = authenticate(&state, req.headers()).await?;
             // The audit trail names the caller of every request, whatever its outcome.
             req.extensions_mut().insert(actor.clone());
             Ok(actor)

@@ -1,17 +1,19 @@
 //! `POST /auth/login` and `GET /me`.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
+use super::session::{self, EndReason, Refreshed};
 use super::{Actor, lockout, password};
 use crate::audit::types::Who;
 use crate::audit::{NewEvent, Outcome};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ValidJson;
 use crate::startup::AppState;
-use crate::users::repo;
 use crate::users::types::{SessionUser, UserView};
+use crate::users::{User, repo};
 use crate::validation;
 use tracing_actix_web::RequestId;
 
@@ -31,18 +33,78 @@ pub struct LoginResponse {
     pub access_token: String,
     #[schema(example = "Bearer")]
     pub token_type: String,
-    /// Seconds until the token expires.
-    #[schema(example = 3600)]
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
     pub expires_in: u64,
+    /// Good for one `POST /auth/refresh`, which answers a new pair; keep it secret.
+    pub refresh_token: String,
+    /// Seconds until the session ends, however often it is refreshed.
+    #[schema(example = 43200)]
+    pub refresh_expires_in: u64,
     pub user: SessionUser,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "q9bW1o8m1E3d0m2H2fJ6t4yFJt3oY2b0n5x1l4a9w7c"}))]
+pub struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 200)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "police-demo-pass", "new_password": "a-new-and-longer-passphrase"}))]
+pub struct PasswordChange {
+    #[schema(min_length = 1, max_length = 128)]
+    pub current_password: String,
+    /// 12 to 128 characters; not a common password, nor the username.
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
 const BAD_CREDENTIALS: &str = "the username or password is wrong";
+const BAD_REFRESH: &str = "the refresh token is not valid; log in again";
+
+/// The address a request came from, as throttling knows it.
+fn client_of(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
+}
+
+fn who(user: &User) -> Who {
+    Who {
+        user_id: Some(user.id),
+        username: Some(user.username.clone()),
+        agency: user.agency,
+        role: Some(user.role),
+    }
+}
+
+/// A new access token for `session`, with the refresh token that goes with it.
+fn tokens_for(
+    state: &AppState,
+    user: &User,
+    session: Uuid,
+    refresh_token: String,
+) -> ApiResult<LoginResponse> {
+    Ok(LoginResponse {
+        access_token: state.tokens.issue(user, session)?,
+        token_type: "Bearer".into(),
+        expires_in: state.tokens.ttl.as_secs(),
+        refresh_token,
+        refresh_expires_in: state.session_ttl.as_secs(),
+        user: SessionUser::from(user),
+    })
+}
 
 /// Log in with a username and password.
 ///
 /// A wrong password and an unknown username get the same answer in about the same time. Ten failures
-/// in a row for one username within fifteen minutes lock it (429) until the window has passed.
+/// in a row for one username from one address within fifteen minutes lock that name for that
+/// address (429) until the window has passed; a name failing from many addresses is slowed to one
+/// attempt every few seconds; an address failing too often is refused for a while, whatever the
+/// names.
 #[utoipa::path(
     tag = "auth",
     operation_id = "login",
@@ -50,9 +112,9 @@ const BAD_CREDENTIALS: &str = "the username or password is wrong";
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins for this username; see `Retry-After`", body = Problem,
+        (status = 429, description = "Too many failed logins for this username or from this address; see `Retry-After`", body = Problem,
             content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds until the username may try again"))),
+            headers(("Retry-After" = u64, description = "Seconds until another attempt may be made"))),
     ),
     security(())
 )]
@@ -60,26 +122,19 @@ const BAD_CREDENTIALS: &str = "the username or password is wrong";
 pub async fn login(
     state: web::Data<AppState>,
     request_id: RequestId,
+    req: HttpRequest,
     body: ValidJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let request_id = request_id.to_string();
-    // A name this service could not have issued is refused like any wrong one.
-    let Ok(username) = validation::text("username", &body.username, 1, 64) else {
-        return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
-    };
-    if body.password.is_empty()
-        || body.password.chars().count() > 128
-        || body.password.contains('\0')
-    {
-        // Not a password this service could have set: refuse it like any wrong one.
-        return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
-    }
-    let key = lockout::key(&username);
-    // A refused login names only the login name typed: nothing about whether it exists.
+    let key = lockout::canonical(&body.username);
+    let client = client_of(&req);
+    // A refused login names only the login name typed (bounded, as the trail keeps it): nothing
+    // about whether it exists.
+    let typed: String = body.username.trim().chars().take(64).collect();
     let refused = |outcome, reason: &str| NewEvent {
         who: Who {
-            username: Some(username.clone()),
+            username: Some(typed.clone()),
             ..Who::default()
         },
         action: "auth.login_failed",
@@ -90,7 +145,7 @@ pub async fn login(
         outcome,
         reason: Some(reason.to_string()),
     };
-    if let Some(retry_after_secs) = lockout::locked_for(&state.db, &key).await? {
+    if let Some(retry_after_secs) = lockout::locked_for(&state.db, &key, &client).await? {
         let mut tx = state.db.begin().await?;
         state
             .audit(
@@ -104,32 +159,43 @@ pub async fn login(
             detail: "too many failed logins for this username; try again later".into(),
         });
     }
-    let user = repo::find_by_username(&state.db, &username).await?;
+    // A name or password this service could not have issued is refused like any wrong one, and
+    // counted and audited like one, after the same work.
+    let possible = lockout::could_exist(&key)
+        && !body.password.is_empty()
+        && body.password.chars().count() <= 128
+        && !body.password.contains('\0');
+    let user = if possible {
+        repo::find_by_username(&state.db, &key).await?
+    } else {
+        None
+    };
     let stored = user
         .as_ref()
         .filter(|u| !u.disabled)
         .map(|u| u.password_hash.clone());
-    let verified = password::verify(stored, body.password).await?;
+    let candidate = if possible {
+        body.password
+    } else {
+        String::new()
+    };
+    let verified = password::verify(stored, candidate).await?;
     let mut tx = state.db.begin().await?;
     let Some(user) = user.filter(|_| verified) else {
-        lockout::record_failure(&mut *tx, &key).await?;
+        lockout::record_failure(&mut tx, &key, &client).await?;
         state
             .audit(&mut tx, &refused(Outcome::Failed, BAD_CREDENTIALS))
             .await?;
         tx.commit().await?;
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     };
-    lockout::clear(&mut *tx, &key).await?;
+    lockout::clear(&mut tx, &key).await?;
+    let (session, refresh_token) = session::start(&mut tx, user.id, state.session_ttl).await?;
     let event = NewEvent {
-        who: Who {
-            user_id: Some(user.id),
-            username: Some(user.username.clone()),
-            agency: user.agency,
-            role: Some(user.role),
-        },
+        who: who(&user),
         action: "auth.login",
         resource_type: "session",
-        resource_id: Some(user.id),
+        resource_id: Some(session),
         child_id: None,
         request_id: Some(request_id),
         outcome: Outcome::Allowed,
@@ -137,14 +203,157 @@ pub async fn login(
     };
     state.audit(&mut tx, &event).await?;
     tx.commit().await?;
-    let access_token = state.tokens.issue(&user)?;
     tracing::info!(user_id = %user.id, "login succeeded");
-    Ok(HttpResponse::Ok().json(LoginResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: state.tokens.ttl.as_secs(),
-        user: SessionUser::from(&user),
-    }))
+    Ok(HttpResponse::Ok().json(tokens_for(&state, &user, session, refresh_token)?))
+}
+
+/// Trade a refresh token for a new access token and the next refresh token.
+///
+/// Each refresh token works once. One presented again was copied: the session it belongs to is
+/// ended, and every token of it stops working.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refreshSession",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new access token and refresh token", body = LoginResponse),
+        (status = 401, description = "The refresh token is unknown, used, or its session has ended", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures from this address; see `Retry-After`", body = Problem,
+            content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until another attempt may be made"))),
+    ),
+    security(())
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    body: ValidJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let request_id = request_id.to_string();
+    let mut tx = state.db.begin().await?;
+    let refreshed = session::refresh(&mut tx, body.0.refresh_token.trim()).await?;
+    let event = |who: Who, outcome, session, reason: Option<&str>| NewEvent {
+        who,
+        action: if outcome == Outcome::Allowed {
+            "auth.refresh"
+        } else {
+            "auth.refresh_failed"
+        },
+        resource_type: "session",
+        resource_id: session,
+        child_id: None,
+        request_id: Some(request_id.clone()),
+        outcome,
+        reason: reason.map(str::to_string),
+    };
+    match refreshed {
+        Refreshed::Renewed {
+            user,
+            session,
+            refresh_token,
+        } => {
+            state
+                .audit(
+                    &mut tx,
+                    &event(who(&user), Outcome::Allowed, Some(session), None),
+                )
+                .await?;
+            tx.commit().await?;
+            Ok(HttpResponse::Ok().json(tokens_for(&state, &user, session, refresh_token)?))
+        }
+        Refreshed::Reused { user } => {
+            let who = Who {
+                user_id: Some(user),
+                ..Who::default()
+            };
+            let reason = "a used refresh token was presented again: its session is ended";
+            state
+                .audit(&mut tx, &event(who, Outcome::Denied, None, Some(reason)))
+                .await?;
+            tx.commit().await?;
+            Err(ApiError::Unauthorized(BAD_REFRESH))
+        }
+        Refreshed::Refused => {
+            state
+                .audit(
+                    &mut tx,
+                    &event(Who::default(), Outcome::Denied, None, Some(BAD_REFRESH)),
+                )
+                .await?;
+            tx.commit().await?;
+            Err(ApiError::Unauthorized(BAD_REFRESH))
+        }
+    }
+}
+
+/// End the caller's session: its access and refresh tokens stop working at once.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "logout",
+    responses((status = 204, description = "Logged out"))
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    actor: Actor,
+    request_id: RequestId,
+) -> ApiResult<HttpResponse> {
+    let mut tx = state.db.begin().await?;
+    session::end(&mut *tx, actor.session, EndReason::Logout).await?;
+    let event = NewEvent::allowed(&actor, &request_id.to_string(), "auth.logout", "session")
+        .resource(actor.session);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change one's own password, giving the current one. Every session of the caller ends, this one
+/// included: log in again with the new password.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "changeOwnPassword",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; every session of the caller has ended"),
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    request_id: RequestId,
+    body: ValidJson<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    validation::password("new_password", &body.new_password, &actor.user.username)?;
+    let current_ok = body.current_password.chars().count() <= 128
+        && password::verify(
+            Some(actor.user.password_hash.clone()),
+            body.current_password,
+        )
+        .await?;
+    if !current_ok {
+        return Err(ApiError::validation(
+            "current_password",
+            "is not the current password",
+        ));
+    }
+    let hash = password::hash(body.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    repo::set_password_hash(&mut *tx, actor.id(), &hash).await?;
+    session::end_all(&mut *tx, actor.id(), EndReason::PasswordChanged).await?;
+    let event = NewEvent::allowed(
+        &actor,
+        &request_id.to_string(),
+        "user.password_change",
+        "user",
+    )
+    .resource(actor.id());
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The caller's own user.

@@ -5,6 +5,7 @@ pub mod handlers;
 pub mod lockout;
 pub mod password;
 pub mod policy;
+pub mod session;
 pub mod token;
 
 pub use actor::Actor;

@@ -1,5 +1,7 @@
-//! Access tokens: HS256 JWTs with `sub`, `agency`, `role`, `iat`, `exp`, `iss` and `aud`.
-//! Only HS256 is accepted, and every claim above is required and checked.
+//! Access tokens: HS256 JWTs with `sub`, `sid` (the session), `agency`, `role`, `iat`, `nbf`, `exp`,
+//! `iss` and `aud`. Only HS256 is accepted, and every claim above is required and checked: a token
+//! issued in the future, or living longer than the service issues them for, is refused too. A
+//! token's signature is not enough on its own: the caller checks that its session is still live.
 
 use std::time::Duration;
 
@@ -12,13 +14,18 @@ use crate::users::{Agency, Role, User};
 
 pub const ISSUER: &str = "mash";
 pub const AUDIENCE: &str = "mash-api";
+/// Clock difference tolerated between issuing and checking.
+const LEEWAY_SECS: u64 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
+    /// The session the token belongs to.
+    pub sid: Uuid,
     pub agency: Option<Agency>,
     pub role: Role,
     pub iat: i64,
+    pub nbf: i64,
     pub exp: i64,
     pub iss: String,
     pub aud: String,
@@ -37,8 +44,9 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
-        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "sub", "iss", "aud"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -47,13 +55,15 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user: &User) -> anyhow::Result<String> {
+    pub fn issue(&self, user: &User, session: Uuid) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user.id,
+            sid: session,
             agency: user.agency,
             role: user.role,
             iat: now,
+            nbf: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -66,9 +76,14 @@ impl TokenKeys {
     }
 
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let leeway = LEEWAY_SECS as i64;
+        let longest = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let issued_in_the_future = claims.iat > Utc::now().timestamp() + leeway;
+        let lives_too_long = claims.exp.saturating_sub(claims.iat) > longest + leeway;
+        (!issued_in_the_future && !lives_too_long).then_some(claims)
     }
 }
 
@@ -94,7 +109,7 @@ mod tests {
         let keys = TokenKeys::new(&[7; 32], Duration::from_secs(60));
         let other = TokenKeys::new(&[8; 32], Duration::from_secs(60));
         let u = user();
-        let token = keys.issue(&u).unwrap();
+        let token = keys.issue(&u, Uuid::new_v4()).unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!(
             (claims.sub, claims.agency, claims.role),
@@ -107,11 +122,46 @@ mod tests {
     #[test]
     fn expired_tokens_are_refused() {
         let keys = TokenKeys::new(&[7; 32], Duration::from_secs(0));
-        let mut claims = keys.verify(&keys.issue(&user()).unwrap()).unwrap();
+        let mut claims = keys
+            .verify(&keys.issue(&user(), Uuid::new_v4()).unwrap())
+            .unwrap();
         claims.exp -= 3600;
         claims.iat -= 3600;
+        claims.nbf -= 3600;
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert!(keys.verify(&token).is_none());
+    }
+
+    #[test]
+    fn tokens_from_the_future_or_living_too_long_are_refused() {
+        let keys = TokenKeys::new(&[7; 32], Duration::from_secs(900));
+        let good = keys
+            .verify(&keys.issue(&user(), Uuid::new_v4()).unwrap())
+            .unwrap();
+        let sign = |c: &Claims| {
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), c, &keys.encoding).unwrap()
+        };
+        let hour = 3600;
+        let future_iat = Claims {
+            iat: good.iat + hour,
+            ..clone(&good)
+        };
+        let not_yet = Claims {
+            nbf: good.nbf + hour,
+            ..clone(&good)
+        };
+        let too_long = Claims {
+            exp: good.iat + 10 * hour,
+            ..clone(&good)
+        };
+        for claims in [future_iat, not_yet, too_long] {
+            assert!(keys.verify(&sign(&claims)).is_none(), "{claims:?}");
+        }
+        assert!(keys.verify(&sign(&good)).is_some());
+    }
+
+    fn clone(c: &Claims) -> Claims {
+        serde_json::from_value(serde_json::to_value(c).unwrap()).unwrap()
     }
 }

@@ -149,6 +149,14 @@ pub async fn set_sharing_mode(
     .await
 }
 
+/// Whether a child record with this id exists.
+pub async fn exists(db: impl PgExecutor<'_>, child_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM children WHERE id = $1)")
+        .bind(child_id)
+        .fetch_one(db)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -48,15 +48,57 @@ struct Client {
     base: String,
 }
 
+/// One user's login. Access tokens are short-lived and a replay stepped through by hand can
+/// outlast one, so a refused token is renewed by logging in again, once, and the request resent.
+struct Session {
+    username: String,
+    password: String,
+    token: std::sync::Mutex<String>,
+}
+
+impl Session {
+    fn token(&self) -> String {
+        self.token.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 impl Client {
     async fn call(
         &self,
         method: Method,
         path: &str,
-        token: Option<&str>,
+        session: Option<&Session>,
         body: Option<&Value>,
     ) -> Result<(Value, Option<String>), ReplayError> {
-        self.call_with(method, path, token, body, None).await
+        self.call_with(method, path, session, body, None).await
+    }
+
+    /// A token for `username`.
+    async fn log_in(&self, username: &str, password: &str) -> Result<String, ReplayError> {
+        let path = "/api/v1/auth/login";
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .map_err(|e| ReplayError(format!("POST {path}: {e}")))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(ReplayError(problem_text(
+                &Method::POST,
+                path,
+                status,
+                &body,
+                &text,
+            )));
+        }
+        body["access_token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ReplayError("login answered no token".into()))
     }
 
     /// Sends one request; a non-2xx answer becomes an error carrying the server's problem detail.
@@ -64,26 +106,37 @@ impl Client {
         &self,
         method: Method,
         path: &str,
-        token: Option<&str>,
+        session: Option<&Session>,
         body: Option<&Value>,
         if_match: Option<&str>,
     ) -> Result<(Value, Option<String>), ReplayError> {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
-        if let Some(t) = token {
-            request = request.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            request = request.json(b);
-        }
-        if let Some(tag) = if_match {
-            request = request.header("If-Match", tag);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ReplayError(format!("{method} {path}: {e}")))?;
+        let mut renewed = false;
+        let response = loop {
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.base));
+            if let Some(s) = session {
+                request = request.bearer_auth(s.token());
+            }
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            if let Some(tag) = if_match {
+                request = request.header("If-Match", tag);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| ReplayError(format!("{method} {path}: {e}")))?;
+            match session {
+                Some(s) if response.status() == StatusCode::UNAUTHORIZED && !renewed => {
+                    let token = self.log_in(&s.username, &s.password).await?;
+                    *s.token.lock().unwrap_or_else(|e| e.into_inner()) = token;
+                    renewed = true;
+                }
+                _ => break response,
+            }
+        };
         let status = response.status();
         let etag = response
             .headers()
@@ -129,10 +182,10 @@ fn username_for(key: &str, actor: &Actor) -> String {
 /// Creates the actor's account, or takes over an existing one of the same name with a fresh password.
 async fn account(
     client: &Client,
-    admin: &str,
+    admin: &Session,
     key: &str,
     actor: &Actor,
-) -> Result<String, ReplayError> {
+) -> Result<Session, ReplayError> {
     let username = username_for(key, actor);
     let password = format!("replay-{}", uuid::Uuid::new_v4());
     let body = json!({"username": username, "password": password, "display_name": actor.display_name,
@@ -164,7 +217,7 @@ async fn account(
     login(client, &username, &password).await
 }
 
-async fn find_user(client: &Client, admin: &str, username: &str) -> Result<Value, ReplayError> {
+async fn find_user(client: &Client, admin: &Session, username: &str) -> Result<Value, ReplayError> {
     let mut path = "/api/v1/users?limit=500".to_string();
     loop {
         let (page, _) = client.call(Method::GET, &path, Some(admin), None).await?;
@@ -186,19 +239,13 @@ async fn find_user(client: &Client, admin: &str, username: &str) -> Result<Value
     }
 }
 
-async fn login(client: &Client, username: &str, password: &str) -> Result<String, ReplayError> {
-    let (body, _) = client
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(&json!({"username": username, "password": password})),
-        )
-        .await?;
-    body["access_token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| ReplayError("login answered no token".into()))
+async fn login(client: &Client, username: &str, password: &str) -> Result<Session, ReplayError> {
+    let token = client.log_in(username, password).await?;
+    Ok(Session {
+        username: username.to_string(),
+        password: password.to_string(),
+        token: std::sync::Mutex::new(token),
+    })
 }
 
 fn date(at: DateTime<Utc>, approximate: bool) -> String {
@@ -269,7 +316,6 @@ pub async fn replay(
             .actor
             .as_ref()
             .and_then(|k| tokens.get(k))
-            .map(String::as_str)
             .unwrap_or(&admin);
         let who = step
             .actor

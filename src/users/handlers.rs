@@ -6,10 +6,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::repo::{self, UserRecord};
-use super::types::{NewUser, Role, UserChange, UserView};
+use super::types::{Agency, NewUser, Role, UserChange, UserView};
 use crate::audit::NewEvent;
 use crate::auth::policy::{Action, authorize};
-use crate::auth::{Actor, password};
+use crate::auth::session::{self, EndReason};
+use crate::auth::{Actor, lockout, password};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, PageParams, split_page};
@@ -45,22 +46,8 @@ pub async fn create_user(
     let body = body.0;
     let username = validation::username("username", &body.username)?;
     let display_name = validation::text("display_name", &body.display_name, 1, 200)?;
-    validation::password("password", &body.password)?;
-    match (body.role, body.agency) {
-        (Role::Facilitator, Some(_)) => {
-            return Err(ApiError::validation(
-                "agency",
-                "a facilitator belongs to no agency",
-            ));
-        }
-        (Role::Practitioner | Role::Manager, None) => {
-            return Err(ApiError::validation(
-                "agency",
-                "practitioners and managers belong to an agency",
-            ));
-        }
-        _ => {}
-    }
+    validation::password("password", &body.password, &username)?;
+    role_fits_agency(body.role, body.agency)?;
     let password_hash = password::hash(body.password).await?;
     let mut tx = state.db.begin().await?;
     let user = repo::insert(
@@ -79,6 +66,21 @@ pub async fn create_user(
     state.audit(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+/// A facilitator has no agency; everyone else has exactly one.
+fn role_fits_agency(role: Role, agency: Option<Agency>) -> ApiResult<()> {
+    match (role, agency) {
+        (Role::Facilitator, Some(_)) => Err(ApiError::validation(
+            "agency",
+            "a facilitator belongs to no agency",
+        )),
+        (Role::Practitioner | Role::Manager, None) => Err(ApiError::validation(
+            "agency",
+            "practitioners and managers belong to an agency",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// List users (facilitators only), in creation order.
@@ -107,8 +109,9 @@ pub async fn list_users(
     }))
 }
 
-/// Disable or enable a user, or set a new password (facilitators only). A disabled user's tokens
-/// stop working at once.
+/// Disable or enable a user, set a new password, or change its role and agency (facilitators
+/// only). Disabling, a new password and a new role or agency end every session of the user: its
+/// tokens stop working at once, and re-enabling does not bring them back.
 #[utoipa::path(
     tag = "users",
     operation_id = "updateUser",
@@ -116,7 +119,7 @@ pub async fn list_users(
     request_body = UserChange,
     responses(
         (status = 200, description = "The user as changed", body = UserView),
-        (status = 409, description = "A facilitator tried to disable their own account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A facilitator tried to disable their own account or give up their role", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/users/{user_id}")]
@@ -130,31 +133,61 @@ pub async fn update_user(
     authorize(&actor, Action::ManageUsers)?;
     let user_id = path.into_inner();
     let change = body.0;
-    if change.disabled == Some(true) && user_id == actor.id() {
+    let own = user_id == actor.id();
+    if change.disabled == Some(true) && own {
         return Err(ApiError::Conflict(
             "a facilitator cannot disable their own account".into(),
         ));
     }
-    if change.disabled.is_none() && change.password.is_none() {
-        return Err(ApiError::validation(
-            "body",
-            "give `disabled`, `password`, or both",
+    if own && change.role.is_some_and(|r| r != Role::Facilitator) {
+        return Err(ApiError::Conflict(
+            "a facilitator cannot give up their own role".into(),
         ));
     }
+    if change.disabled.is_none()
+        && change.password.is_none()
+        && change.role.is_none()
+        && change.agency.is_none()
+    {
+        return Err(ApiError::validation(
+            "body",
+            "give `disabled`, `password`, `role` or `agency`",
+        ));
+    }
+    let current = repo::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
     let new_hash = match change.password {
         Some(p) => {
-            validation::password("password", &p)?;
+            validation::password("password", &p, &current.username)?;
             Some(password::hash(p).await?)
         }
         None => None,
     };
+    let role = change.role.unwrap_or(current.role);
+    let agency = match (change.role, change.agency) {
+        (None, None) => current.agency,
+        (_, agency) => agency,
+    };
+    let regrouped = (role, agency) != (current.role, current.agency);
+    if regrouped {
+        role_fits_agency(role, agency)?;
+    }
     let mut tx = state.db.begin().await?;
-    let mut user = repo::find_by_id(&mut *tx, user_id).await?;
+    let mut user = Some(current);
     if let Some(disabled) = change.disabled {
         user = repo::set_disabled(&mut *tx, user_id, disabled).await?;
+        if disabled {
+            session::end_all(&mut *tx, user_id, EndReason::Disabled).await?;
+        }
     }
     if let Some(hash) = &new_hash {
         user = repo::set_password_hash(&mut *tx, user_id, hash).await?;
+        session::end_all(&mut *tx, user_id, EndReason::PasswordChanged).await?;
+    }
+    if regrouped {
+        user = repo::set_role(&mut *tx, user_id, role, agency).await?;
+        session::end_all(&mut *tx, user_id, EndReason::RoleChanged).await?;
     }
     let user = user.ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
     let event =
@@ -162,4 +195,32 @@ pub async fn update_user(
     state.audit(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(web::Json(UserView::from(user)))
+}
+
+/// Clear a user's failed-login counts (facilitators only): a name locked by someone's guessing
+/// may log in again at once, from anywhere.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "unlockUser",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses((status = 204, description = "Unlocked"))
+)]
+#[post("/users/{user_id}/unlock")]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    request_id: RequestId,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    authorize(&actor, Action::ManageUsers)?;
+    let user = repo::find_by_id(&state.db, path.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
+    let mut tx = state.db.begin().await?;
+    lockout::clear(&mut tx, &lockout::canonical(&user.username)).await?;
+    let event =
+        NewEvent::allowed(&actor, &request_id.to_string(), "user.unlock", "user").resource(user.id);
+    state.audit(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::types::{Agency, Role, User};
 use crate::pagination::Cursor;
 
-const COLUMNS: &str =
+pub const COLUMNS: &str =
     "id, username, display_name, agency, role, password_hash, disabled, created_at";
 
 pub struct UserRecord<'a> {
@@ -34,14 +34,16 @@ pub async fn insert(db: impl PgExecutor<'_>, user: &UserRecord<'_>) -> sqlx::Res
     .await
 }
 
+/// The user whose name has this canonical form (`auth::lockout::canonical`): the same key as the
+/// one failures are counted under, so no spelling of a name escapes its count.
 pub async fn find_by_username(
     db: impl PgExecutor<'_>,
-    username: &str,
+    canonical: &str,
 ) -> sqlx::Result<Option<User>> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE lower(username) = lower($1)"
+        "SELECT {COLUMNS} FROM users WHERE lower(username) = $1"
     )))
-    .bind(username)
+    .bind(canonical)
     .fetch_optional(db)
     .await
 }
@@ -97,6 +99,23 @@ pub async fn set_password_hash(
     )))
     .bind(id)
     .bind(hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// Sets a user's role and agency.
+pub async fn set_role(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    role: Role,
+    agency: Option<Agency>,
+) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "UPDATE users SET role = $2, agency = $3 WHERE id = $1 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(role)
+    .bind(agency)
     .fetch_optional(db)
     .await
 }

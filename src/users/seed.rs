@@ -81,7 +81,7 @@ pub async fn bootstrap_facilitator(
 ) -> anyhow::Result<()> {
     crate::validation::username("MASH_FACILITATOR", username)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::validation::password("MASH_FACILITATOR", plain_password)
+    crate::validation::password("MASH_FACILITATOR", plain_password, username)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if ensure_user(
         db,

@@ -145,7 +145,7 @@ pub struct NewUser {
     /// 3 to 64 characters: letters, digits, `.`, `_`, `-`; unique whatever the case.
     #[schema(min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._-]{3,64}$")]
     pub username: String,
-    /// 12 to 128 characters.
+    /// 12 to 128 characters; not a common password, nor the username.
     #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     #[schema(min_length = 1, max_length = 200)]
@@ -156,12 +156,18 @@ pub struct NewUser {
     pub role: Role,
 }
 
-/// A change to a user: disable or enable it, or set a new password.
+/// A change to a user: disable or enable it, set a new password, or give it another role (and
+/// agency). A change of password, role or agency, and disabling, end every session of the user.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"disabled": true}))]
 pub struct UserChange {
     pub disabled: Option<bool>,
+    /// 12 to 128 characters; not a common password, nor the username.
     #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
+    /// A new role; give `agency` with it for a practitioner or manager.
+    pub role: Option<Role>,
+    /// A new agency (or the agency that goes with a new role).
+    pub agency: Option<Agency>,
 }

@@ -13,7 +13,13 @@ async fn login_returns_a_bearer_token_and_the_user(db: PgPool) {
     let r = app.login_reply(FACILITATOR.0, FACILITATOR.1).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["token_type"], "Bearer");
-    assert_eq!(r.json["expires_in"], 3600);
+    assert_eq!(r.json["expires_in"], 900);
+    assert_eq!(r.json["refresh_expires_in"], 12 * 3600);
+    assert!(
+        r.json["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 32)
+    );
     assert_eq!(r.json["user"]["username"], FACILITATOR.0);
     assert_eq!(r.json["user"]["role"], "facilitator");
     assert_eq!(r.json["user"]["agency"], Value::Null);
@@ -44,7 +50,7 @@ async fn wrong_password_and_unknown_user_get_the_same_401(db: PgPool) {
 }
 
 #[sqlx::test]
-async fn ten_failures_lock_the_username_until_the_window_passes(db: PgPool) {
+async fn ten_failures_lock_the_username_for_that_address_until_the_window_passes(db: PgPool) {
     let app = spawn(db).await;
     for i in 0..10 {
         let r = app
@@ -62,10 +68,14 @@ async fn ten_failures_lock_the_username_until_the_window_passes(db: PgPool) {
     other.assert_problem(401);
 
     // Once the window has passed, the right password works again and clears the count.
-    sqlx::query("UPDATE login_failures SET window_started_at = now() - interval '16 minutes'")
+    for table in ["login_failures", "login_failures_by_client"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET window_started_at = now() - interval '16 minutes'"
+        )))
         .execute(&app.db)
         .await
         .unwrap();
+    }
     let r = app.login_reply(FACILITATOR.0, FACILITATOR.1).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let left: i64 =
@@ -125,6 +135,9 @@ async fn a_disabled_users_token_stops_working_at_once(db: PgPool) {
         )
         .await;
     assert_eq!(r.status, 200);
+    // Re-enabling does not bring old tokens back: the user logs in again.
+    app.get("/api/v1/me", &token).await.assert_problem(401);
+    let token = app.login("pc_smith", "pc_smith-password-123").await;
     assert_eq!(app.get("/api/v1/me", &token).await.status, 200);
 }
 

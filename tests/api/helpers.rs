@@ -72,7 +72,8 @@ pub fn settings() -> ServeSettings {
     ServeSettings {
         listen: "127.0.0.1:0".parse().unwrap(),
         jwt_secret: Some(JWT_SECRET.into()),
-        token_ttl: Duration::from_secs(3600),
+        token_ttl: Duration::from_secs(900),
+        session_ttl: Duration::from_secs(12 * 3600),
         facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1)),
         audit: true,
         demo: false,
@@ -174,6 +175,25 @@ impl TestApp {
         let r = self.login_reply(username, password).await;
         assert_eq!(r.status, 200, "login of {username} failed: {}", r.text);
         r.json["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A client whose requests come from `address` (any of 127.0.0.0/8), as another machine's would.
+    pub fn client_from(address: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    /// A login attempt from `address`.
+    pub async fn login_from(&self, address: &str, username: &str, password: &str) -> Reply {
+        let r = Self::client_from(address)
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("request sent");
+        Self::reply(Method::POST, r).await
     }
 
     pub async fn facilitator(&self) -> String {

@@ -523,3 +523,554 @@ async fn stubs_follow_amendments_and_cursors_are_sealed(db: PgPool) {
         .await;
     assert_eq!(r.assert_problem(422)["field"], "cursor");
 }
+
+fn user_path(id: &str) -> String {
+    format!("/api/v1/users/{id}")
+}
+
+/// Finding 3: ten failures lock a name only for the address that made them; the owner logs in from
+/// elsewhere. Every spelling of a name counts under one key, so a look-alike name neither has a
+/// count of its own that logs in nor escapes the lock. Over-long names and passwords are counted
+/// and audited like any failure; a facilitator can unlock a name; one address trying many names is
+/// refused.
+#[sqlx::test]
+async fn a_lockout_holds_the_guesser_not_the_owner_and_no_spelling_escapes_it(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let (id, _) = app
+        .user("lock3_victim", Some("police"), "practitioner")
+        .await;
+    let right = "lock3_victim-password-123";
+    for i in 0..10 {
+        let r = app
+            .login_from("127.0.0.2", "LOCK3_victim", &format!("wrong-password-{i}"))
+            .await;
+        r.assert_problem(401);
+    }
+    let locked = app.login_from("127.0.0.2", "lock3_victim", right).await;
+    locked.assert_problem(429);
+    assert!(locked.header("retry-after").is_some());
+    // A dotted capital I is another name: it cannot log in, locked or not.
+    app.login_from("127.0.0.2", "lock3_vİctim", right)
+        .await
+        .assert_problem(401);
+    app.login_from("127.0.0.3", "lock3_vİctim", right)
+        .await
+        .assert_problem(401);
+    // The owner, from their own machine, is not locked out.
+    let owner = app.login_from("127.0.0.1", "lock3_victim", right).await;
+    assert_eq!(owner.status, 200, "{}", owner.text);
+
+    // Over-long names and passwords are failures like any other: counted and audited.
+    let long_name = "n".repeat(300);
+    app.login_from("127.0.0.4", &long_name, right)
+        .await
+        .assert_problem(401);
+    app.login_from("127.0.0.4", "lock3_victim", &"p".repeat(300))
+        .await
+        .assert_problem(401);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND lower(username) IN ($1, 'lock3_victim')",
+    )
+    .bind(&long_name[..64])
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(audited >= 12, "{audited}");
+    let counted: i32 = sqlx::query_scalar(
+        "SELECT failures FROM login_failures_by_client WHERE username_key = $1 AND client = '127.0.0.4'",
+    )
+    .bind(&long_name)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(counted, 1);
+
+    // A facilitator unlocks the name, for every address.
+    for i in 0..10 {
+        app.login_from("127.0.0.2", "lock3_victim", &format!("wrong-password-{i}"))
+            .await;
+    }
+    app.login_from("127.0.0.2", "lock3_victim", right)
+        .await
+        .assert_problem(429);
+    let r = app
+        .request(
+            Method::POST,
+            &format!("{}/unlock", user_path(&id)),
+            Some(&facilitator),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        app.login_from("127.0.0.2", "lock3_victim", right)
+            .await
+            .status,
+        200
+    );
+
+    // One address trying a hundred names is refused long before the hundredth.
+    let mut statuses = Vec::new();
+    for i in 0..100 {
+        statuses.push(
+            app.login_from("127.0.0.5", &format!("spray_{i}"), "Spring-2026-pass")
+                .await
+                .status
+                .as_u16(),
+        );
+    }
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(statuses[..40].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(refused >= 40, "{refused} of 100 refused: {statuses:?}");
+    // Another address is unaffected.
+    app.login_from("127.0.0.6", "spray_x", "Spring-2026-pass")
+        .await
+        .assert_problem(401);
+}
+
+async fn login_pair(app: &TestApp, username: &str, password: &str) -> (String, String) {
+    let r = app.login_reply(username, password).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    (
+        r.json["access_token"].as_str().unwrap().to_string(),
+        r.json["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn refresh(app: &TestApp, refresh_token: &str) -> crate::helpers::Reply {
+    app.request(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({ "refresh_token": refresh_token })),
+    )
+    .await
+}
+
+/// Finding 4: tokens end with their session. Logout, a password change (by the user or a
+/// facilitator), a role change and disabling end them at once and re-enabling does not revive
+/// them; refresh tokens rotate, and one used twice ends its session; a replayed idempotent write
+/// needs a token that still works.
+#[sqlx::test]
+async fn tokens_stop_when_their_session_ends(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let (id, _) = app.user("pc_tokens", Some("police"), "practitioner").await;
+    let password = "pc_tokens-password-123";
+
+    // Refresh rotates; the old refresh token presented again ends the whole session.
+    let (access, first) = login_pair(&app, "pc_tokens", password).await;
+    let renewed = refresh(&app, &first).await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text);
+    let (access2, second) = (
+        renewed.json["access_token"].as_str().unwrap().to_string(),
+        renewed.json["refresh_token"].as_str().unwrap().to_string(),
+    );
+    assert_ne!(first, second);
+    assert_eq!(app.get("/api/v1/me", &access2).await.status, 200);
+    refresh(&app, &first).await.assert_problem(401);
+    for token in [&access, &access2] {
+        app.get("/api/v1/me", token).await.assert_problem(401);
+    }
+    refresh(&app, &second).await.assert_problem(401);
+
+    // Logout ends this session only.
+    let (other_access, _) = login_pair(&app, "pc_tokens", password).await;
+    let (access, refresh_token) = login_pair(&app, "pc_tokens", password).await;
+    let r = app
+        .request(Method::POST, "/api/v1/auth/logout", Some(&access), None)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    app.get("/api/v1/me", &access).await.assert_problem(401);
+    refresh(&app, &refresh_token).await.assert_problem(401);
+    assert_eq!(app.get("/api/v1/me", &other_access).await.status, 200);
+
+    // Changing one's own password needs the current one, and ends every session.
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            &other_access,
+            change("not-it-at-all", "a-much-better-passphrase"),
+        )
+        .await;
+    assert_eq!(r.assert_problem(422)["field"], "current_password");
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            &other_access,
+            change(password, "pc_tokens"),
+        )
+        .await;
+    assert_eq!(r.assert_problem(422)["field"], "new_password");
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            &other_access,
+            change(password, "a-much-better-passphrase"),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    app.get("/api/v1/me", &other_access)
+        .await
+        .assert_problem(401);
+    app.login_reply("pc_tokens", password)
+        .await
+        .assert_problem(401);
+    let password = "a-much-better-passphrase";
+
+    // A facilitator's password change, a role change and disabling each end every session.
+    let mut current = password;
+    for (change, then) in [
+        (
+            json!({"password": "yet-another-long-passphrase"}),
+            "yet-another-long-passphrase",
+        ),
+        (
+            json!({"role": "manager", "agency": "police"}),
+            "yet-another-long-passphrase",
+        ),
+        (json!({"disabled": true}), "yet-another-long-passphrase"),
+    ] {
+        let (access, refresh_token) = login_pair(&app, "pc_tokens", current).await;
+        let r = app
+            .request(
+                Method::PATCH,
+                &user_path(&id),
+                Some(&facilitator),
+                Some(change.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{change}: {}", r.text);
+        app.get("/api/v1/me", &access).await.assert_problem(401);
+        refresh(&app, &refresh_token).await.assert_problem(401);
+        current = then;
+    }
+    // Re-enabling revives nothing.
+    let r = app
+        .request(
+            Method::PATCH,
+            &user_path(&id),
+            Some(&facilitator),
+            Some(json!({"disabled": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let (access, _) = login_pair(&app, "pc_tokens", "yet-another-long-passphrase").await;
+
+    // An idempotent replay checks the token in full first.
+    let child = child(&app, &access).await;
+    let send = |token: String| {
+        let app = &app;
+        let child = child.clone();
+        async move {
+            let r = app
+                .client
+                .post(format!("{}/api/v1/children/{child}/contacts", app.base))
+                .bearer_auth(token)
+                .header("Idempotency-Key", "replay-after-disable")
+                .json(&json!({"occurred_at": "2006-04-01T00:00:00Z", "kind": "phone_call", "summary": "s"}))
+                .send()
+                .await
+                .unwrap();
+            TestApp::reply(Method::POST, r).await
+        }
+    };
+    assert_eq!(send(access.clone()).await.status, 201);
+    assert_eq!(
+        send(access.clone()).await.header("idempotent-replayed"),
+        Some("true")
+    );
+    app.request(
+        Method::PATCH,
+        &user_path(&id),
+        Some(&facilitator),
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    let replay = send(access.clone()).await;
+    replay.assert_problem(401);
+    assert!(replay.header("idempotent-replayed").is_none());
+    let denied: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'contact.create' AND outcome = 'denied'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(denied, 1);
+}
+
+/// Finding 4: a token whose `iat` or `nbf` is in the future, or whose lifetime is longer than the
+/// service issues, is refused even when signed with the right key and naming a live session.
+#[sqlx::test]
+async fn forged_token_times_are_refused(db: PgPool) {
+    use base64::Engine;
+    let app = spawn(db).await;
+    let token = app.facilitator().await;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    for field in ["sid", "nbf", "iat", "exp"] {
+        assert!(
+            !claims[field].is_null(),
+            "the token has no {field}: {claims}"
+        );
+    }
+    let now = chrono::Utc::now().timestamp();
+    let sign = |changes: Value| {
+        let mut c = claims.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &c,
+            &jsonwebtoken::EncodingKey::from_secret(crate::helpers::JWT_SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    assert_eq!(app.get("/api/v1/me", &sign(json!({}))).await.status, 200);
+    for changes in [
+        json!({"iat": now + 3600, "exp": now + 4000}),
+        json!({"nbf": now + 3600}),
+        json!({"exp": now + 30 * 24 * 3600}),
+        json!({"sid": uuid::Uuid::new_v4()}),
+    ] {
+        app.get("/api/v1/me", &sign(changes.clone()))
+            .await
+            .assert_problem(401);
+    }
+}
+
+/// Finding 5: no response may be cached; none may be sniffed into another type; pages carry a
+/// policy that forbids framing them and loading anything from elsewhere.
+#[sqlx::test]
+async fn responses_carry_security_headers(db: PgPool) {
+    let app = spawn(db).await;
+    let login = app
+        .login_reply(crate::helpers::FACILITATOR.0, crate::helpers::FACILITATOR.1)
+        .await;
+    let token = login.json["access_token"].as_str().unwrap().to_string();
+    let me = app.get("/api/v1/me", &token).await;
+    let missing = app.get("/api/v1/nothing-here", &token).await;
+    for r in [&login, &me, &missing] {
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+    let page = app
+        .client
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["cache-control"], "no-store");
+}
+
+/// Finding 7: a password is refused when it is common, a repeat, a keyboard run or the username,
+/// when a facilitator sets it and when a user changes their own.
+#[sqlx::test]
+async fn weak_passwords_are_refused(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    for weak in [
+        "passwordpassword",
+        "aaaaaaaaaaaa",
+        "weak_pw_user",
+        "Password1234!",
+        "1q2w3e4r5t6y",
+    ] {
+        let r = app
+            .post(
+                "/api/v1/users",
+                &facilitator,
+                json!({"username": "weak_pw_user", "password": weak, "display_name": "W", "agency": "health",
+                       "role": "practitioner"}),
+            )
+            .await;
+        assert_eq!(
+            r.assert_problem(422)["field"],
+            "password",
+            "{weak}: {}",
+            r.text
+        );
+    }
+    let (id, token) = app
+        .user("weak_pw_user", Some("health"), "practitioner")
+        .await;
+    let r = app
+        .request(
+            Method::PATCH,
+            &user_path(&id),
+            Some(&facilitator),
+            Some(json!({"password": "aaaaaaaaaaaa"})),
+        )
+        .await;
+    assert_eq!(r.assert_problem(422)["field"], "password");
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            &token,
+            json!({"current_password": "weak_pw_user-password-123", "new_password": "passwordpassword"}),
+        )
+        .await;
+    assert_eq!(r.assert_problem(422)["field"], "new_password");
+}
+
+/// Finding 8: a client sending garbage tokens is refused after a burst, without an audit event for
+/// each refusal, and the attempts land in a child's access log only when they named a real child.
+#[sqlx::test]
+async fn anonymous_noise_is_limited_and_stays_out_of_access_logs(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let real = child(&app, &facilitator).await;
+    let made_up = uuid::Uuid::new_v4().to_string();
+    let noisy = TestApp::client_from("127.0.0.7");
+    let mut statuses = Vec::new();
+    for i in 0..120 {
+        let target = if i % 2 == 0 { &real } else { &made_up };
+        let r = noisy
+            .get(format!("{}/api/v1/children/{target}/chronology", app.base))
+            .bearer_auth("garbage.token.here")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(TestApp::reply(Method::GET, r).await.status.as_u16());
+    }
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(statuses[..40].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(refused >= 60, "{refused} of 120 refused");
+    let events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'chronology.read' AND user_id IS NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        events as usize,
+        120 - refused,
+        "one event per request answered 401, none per 429"
+    );
+    let (in_real, in_made_up): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE child_id = $1), count(*) FILTER (WHERE child_id = $2)
+         FROM audit_events WHERE user_id IS NULL",
+    )
+    .bind(real.parse::<uuid::Uuid>().unwrap())
+    .bind(made_up.parse::<uuid::Uuid>().unwrap())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(in_real > 0);
+    assert_eq!(in_made_up, 0);
+    // A user with a working token from the same address goes on.
+    let r = noisy
+        .get(format!("{}/api/v1/children/{real}/chronology", app.base))
+        .bearer_auth(&facilitator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// Finding 6: what a client sends cannot forge a log line or reach a terminal as an escape code,
+/// and query strings (what someone searched for) are not logged.
+#[sqlx::test]
+async fn client_text_is_escaped_in_the_log_and_queries_are_not_logged(
+    _: sqlx::postgres::PgPoolOptions,
+    connect: sqlx::postgres::PgConnectOptions,
+) {
+    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(connect.get_database().unwrap());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log_path = std::env::temp_dir().join(format!("mash-log-{}.txt", uuid::Uuid::new_v4()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let service = std::process::Command::new(env!("CARGO_BIN_EXE_mash"))
+        .arg("serve")
+        .env("DATABASE_URL", url.as_str())
+        .env("MASH_LISTEN", format!("127.0.0.1:{port}"))
+        .env("MASH_JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env("MASH_LOG", "info")
+        .env("MASH_DB_MAX_CONNECTIONS", "4")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let service = Killed(service);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the service did not start");
+    let forged = "\nFORGED-LINE level=INFO all is well \u{1b}[2J";
+    let r = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "username": "u", "password": "p", forged: 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = client
+        .get(format!("{base}/api/v1/children?name=SEARCHED-FOR-NAME"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(service);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(
+        text.contains("FORGED-LINE"),
+        "the refusal was logged: {text}"
+    );
+    for line in text.lines() {
+        assert!(
+            !line.starts_with("FORGED-LINE"),
+            "a client forged a log line:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains('\u{1b}'),
+        "an escape code reached the log:\n{text}"
+    );
+    assert!(
+        !text.contains("SEARCHED-FOR-NAME"),
+        "a query string was logged:\n{text}"
+    );
+}
