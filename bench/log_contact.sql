@@ -1,8 +1,11 @@
 -- pgbench script: the statements the service sends for one log-contact request, in the same
--- transactions: read the caller, read the child, then insert the contact and extend the audit chain
--- together. The service computes the event's SHA-256 itself; here PostgreSQL does.
--- Variables: child, author (uuids), given with -D.
-SELECT id, username, display_name, agency, role, password_hash, disabled, created_at FROM users WHERE id = :author;
+-- transactions: read the caller through its live session, read the child, then insert the contact and
+-- extend the audit chain together. The service computes the event's SHA-256 itself; here PostgreSQL does.
+-- Variables: child, author, session (uuids), given with -D.
+SELECT u.id, u.username, u.display_name, u.agency, u.role, u.password_hash, u.disabled, u.created_at
+  FROM sessions s JOIN users u ON u.id = s.user_id
+ WHERE s.id = :session AND (:author::uuid IS NULL OR s.user_id = :author)
+   AND s.ended_at IS NULL AND s.expires_at > now() AND NOT u.disabled;
 SELECT id, given_name, family_name, date_of_birth, identifier, address, status, sharing_mode, version, created_by,
        created_at, updated_at FROM children WHERE id = :child;
 BEGIN;
