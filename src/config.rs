@@ -55,6 +55,12 @@ pub struct ServeSettings {
     #[arg(long, env = "MASH_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
+    /// Failures (wrong logins, missing or dead tokens) a client address may make at once before it
+    /// is limited to one a second.
+    #[arg(long, env = "MASH_CLIENT_FAILURE_BURST", default_value_t = crate::throttle::BURST,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub client_failure_burst: u32,
+
     /// Keep the audit trail. `false` is for measuring what auditing costs, never for an exercise.
     #[arg(long, env = "MASH_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,

@@ -195,7 +195,10 @@ impl Application {
                 audit_writer: AuditWriter::start(db.clone()),
                 records: RecordCache::default(),
                 session_ttl: settings.session_ttl,
-                client_failures: crate::throttle::ClientFailures::default(),
+                client_failures: crate::throttle::ClientFailures::new(
+                    settings.client_failure_burst,
+                    crate::throttle::REFILL,
+                ),
                 db,
                 tokens,
                 audit_enabled: settings.audit,

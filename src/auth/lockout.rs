@@ -20,11 +20,27 @@ pub const NAME_FAILURES: i32 = 50;
 /// How often a slowed name may be tried.
 pub const NAME_INTERVAL_SECS: i64 = 5;
 
+/// Longest key kept: one more than the longest username, so that a cut-down name can never be
+/// mistaken for a real one.
+const MAX_KEY_CHARS: usize = 65;
+
 /// The canonical form of a login name: trimmed, and ASCII letters in lower case. Usernames are
 /// ASCII (`validation::username`), so this is exact for every name that exists, and it is the key
-/// of both the look-up and the counts. A name with anything else in it can match no user.
+/// of both the look-up and the counts. A name with anything else in it can match no user; it is
+/// still counted, cut to a bounded length and without NUL (PostgreSQL text cannot hold one).
 pub fn canonical(username: &str) -> String {
-    username.trim().to_ascii_lowercase()
+    username
+        .trim()
+        .chars()
+        .take(MAX_KEY_CHARS)
+        .map(|c| {
+            if c == '\0' {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
 }
 
 /// Whether a canonical name could belong to a user at all.
@@ -166,5 +182,8 @@ mod tests {
         // A dotted capital I is not an I: it has a key of its own and can match no user.
         assert_ne!(canonical("vİctim"), canonical("victim"));
         assert!(!could_exist(&canonical("vİctim")));
+        // Whatever is typed makes a key PostgreSQL can store and index.
+        assert_eq!(canonical(&"x".repeat(10_000)).len(), MAX_KEY_CHARS);
+        assert!(!canonical("\0^a").contains('\0'));
     }
 }

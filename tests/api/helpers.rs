@@ -74,6 +74,7 @@ pub fn settings() -> ServeSettings {
         jwt_secret: Some(JWT_SECRET.into()),
         token_ttl: Duration::from_secs(900),
         session_ttl: Duration::from_secs(12 * 3600),
+        client_failure_burst: mash::throttle::BURST,
         facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1)),
         audit: true,
         demo: false,

@@ -580,7 +580,7 @@ async fn a_lockout_holds_the_guesser_not_the_owner_and_no_spelling_escapes_it(db
     let counted: i32 = sqlx::query_scalar(
         "SELECT failures FROM login_failures_by_client WHERE username_key = $1 AND client = '127.0.0.4'",
     )
-    .bind(&long_name)
+    .bind(&long_name[..65])
     .fetch_one(&app.db)
     .await
     .unwrap();
