@@ -158,10 +158,13 @@ pub struct ChainVerdict {
     pub first_broken_event: Option<Uuid>,
 }
 
-/// One access to a child's record, for the family or an inspector.
+/// One access to a child's record, for the family or an inspector. Of an access to an entry the
+/// reader sees only as a stub, who made it (`user_id`, `username`, `display_name`, `role`) is
+/// `null`; accesses to entries hidden from the reader are not listed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct AccessLogEntry {
     pub occurred_at: DateTime<Utc>,
+    /// `null` for an anonymous request, or an access to an entry seen only as a stub.
     pub user_id: Option<Uuid>,
     pub username: Option<String>,
     /// The practitioner's name as the service knows it.

@@ -274,8 +274,8 @@ pub struct Contact {
     pub amendments: Vec<Amendment>,
 }
 
-/// What another agency sees of a restricted contact: that it exists, whose, when and what kind, so
-/// that they know whom to ask. Nothing else: the contract says so, so that a stub and a full contact
+/// What another agency sees of a restricted contact: that it exists, whose, when and what kind (as
+/// its agency's amendments leave them), so that they know whom to ask. Nothing else: the contract says so, so that a stub and a full contact
 /// are told apart by their shape.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
