@@ -137,16 +137,49 @@ async fn out_of_range_dates_anywhere_in_a_request_are_422_naming_the_field(db: P
     );
 }
 
-async fn child(app: &TestApp, token: &str) -> String {
-    let r = app
-        .post(
-            "/api/v1/children",
-            token,
-            json!({"given_name": "Dee", "family_name": "Tee", "date_of_birth": "2006-03-01"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+/// Posts `body` to `path`, expects it created, and answers its id.
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> String {
+    let r = app.post(path, token, body).await;
+    assert_eq!(r.status, 201, "{path}: {}", r.text);
     r.json["id"].as_str().unwrap().to_string()
+}
+
+async fn child(app: &TestApp, token: &str) -> String {
+    created(
+        app,
+        token,
+        "/api/v1/children",
+        json!({"given_name": "Dee", "family_name": "Tee", "date_of_birth": "2006-03-01"}),
+    )
+    .await
+}
+
+/// A phone call on 2006-04-01 logged by `token`'s agency, with `extra` fields; its id.
+async fn contact(app: &TestApp, token: &str, child: &str, extra: Value) -> String {
+    let mut body =
+        json!({"occurred_at": "2006-04-01T00:00:00Z", "kind": "phone_call", "summary": "s"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    created(
+        app,
+        token,
+        &format!("/api/v1/children/{child}/contacts"),
+        body,
+    )
+    .await
+}
+
+/// A person living in the household, recorded by `token`'s agency; their id.
+async fn person(app: &TestApp, token: &str, child: &str) -> String {
+    created(
+        app,
+        token,
+        &format!("/api/v1/children/{child}/people"),
+        json!({"name": "P", "relationship": "lodger", "lives_in_household": true, "identity_verified": false,
+               "occurred_at": "2006-04-02T00:00:00Z"}),
+    )
+    .await
 }
 
 /// Finding 1: the domain's own bounds on scenario times — not before the child's birth, not more
@@ -158,24 +191,8 @@ async fn scenario_times_before_birth_or_beyond_tomorrow_are_refused_everywhere(d
     let id = child(&app, &police).await;
     let before_birth = "2006-02-28T12:00:00Z";
     let next_week = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
-    let person = app
-        .post(
-            &format!("/api/v1/children/{id}/people"),
-            &police,
-            json!({"name": "M", "relationship": "mother", "lives_in_household": true, "identity_verified": true,
-                   "occurred_at": "2006-04-01T00:00:00Z"}),
-        )
-        .await;
-    assert_eq!(person.status, 201, "{}", person.text);
-    let pid = person.json["id"].as_str().unwrap();
-    let contact = app
-        .post(
-            &format!("/api/v1/children/{id}/contacts"),
-            &police,
-            json!({"occurred_at": "2006-04-01T00:00:00Z", "kind": "phone_call", "summary": "s"}),
-        )
-        .await;
-    let cid = contact.json["id"].as_str().unwrap();
+    let pid = person(&app, &police, &id).await;
+    let cid = contact(&app, &police, &id, json!({})).await;
     for at in [before_birth, next_week.as_str()] {
         let attempts = [
             (
@@ -244,14 +261,7 @@ async fn stored_dates_outside_the_usual_years_never_break_a_combined_view(db: Pg
     let (uid, police) = app.user("pc_legacy", Some("police"), "practitioner").await;
     let facilitator = app.facilitator().await;
     let id = child(&app, &police).await;
-    let contact = app
-        .post(
-            &format!("/api/v1/children/{id}/contacts"),
-            &police,
-            json!({"occurred_at": "2006-04-01T00:00:00Z", "kind": "phone_call", "summary": "s"}),
-        )
-        .await;
-    let cid = contact.json["id"].as_str().unwrap();
+    let cid = contact(&app, &police, &id, json!({})).await;
     let (id, uid, cid): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = (
         id.parse().unwrap(),
         uid.parse().unwrap(),
@@ -319,36 +329,13 @@ async fn the_access_log_shows_only_what_the_reader_may_see_of_each_entry(db: PgP
     let id = child(&app, &police).await;
     let mut police_entries = Vec::new();
     for visibility in ["shared", "restricted"] {
-        let r = app
-            .post(
-                &format!("/api/v1/children/{id}/contacts"),
-                &police,
-                json!({"occurred_at": "2006-04-01T00:00:00Z", "kind": "police_interview", "summary": "s",
-                       "visibility": visibility}),
-            )
-            .await;
-        let cid = r.json["id"].as_str().unwrap().to_string();
+        let cid = contact(&app, &police, &id, json!({ "visibility": visibility })).await;
         app.get(&format!("/api/v1/children/{id}/contacts/{cid}"), &police)
             .await;
         police_entries.push(cid);
     }
-    let person = app
-        .post(
-            &format!("/api/v1/children/{id}/people"),
-            &police,
-            json!({"name": "P", "relationship": "lodger", "lives_in_household": true, "identity_verified": false,
-                   "occurred_at": "2006-04-02T00:00:00Z"}),
-        )
-        .await;
-    police_entries.push(person.json["id"].as_str().unwrap().to_string());
-    let own = app
-        .post(
-            &format!("/api/v1/children/{id}/contacts"),
-            &health,
-            json!({"occurred_at": "2006-04-03T00:00:00Z", "kind": "gp_appointment", "summary": "s"}),
-        )
-        .await;
-    let own = own.json["id"].as_str().unwrap().to_string();
+    police_entries.push(person(&app, &police, &id).await);
+    let own = contact(&app, &health, &id, json!({"kind": "gp_appointment"})).await;
     let log = |token: String| {
         let app = &app;
         let id = id.clone();
@@ -476,10 +463,11 @@ async fn stubs_follow_amendments_and_cursors_are_sealed(db: PgPool) {
         .await;
     assert_eq!(list.json["items"][0]["kind"], "arrest", "{}", list.text);
     for _ in 0..2 {
-        app.post(
-            &format!("/api/v1/children/{id}/contacts"),
+        contact(
+            &app,
             &health,
-            json!({"occurred_at": "2006-05-01T00:00:00Z", "kind": "gp_appointment", "summary": "s"}),
+            &id,
+            json!({"occurred_at": "2006-05-01T00:00:00Z", "kind": "gp_appointment"}),
         )
         .await;
     }
