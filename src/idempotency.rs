@@ -13,7 +13,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
 

@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod people;
 pub mod scenario;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod throttle;
 pub mod users;

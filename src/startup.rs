@@ -24,39 +24,8 @@ use crate::openapi::{
     ApiDoc, ContractYaml, ExamplesAndLinks, IdempotencyKeys, RouteTable, Security,
     StandardProblems, fallback,
 };
+pub use crate::state::AppState;
 use crate::{audit, auth, children, combined, contacts, health, openapi, people, users};
-
-/// What every handler may reach.
-pub struct AppState {
-    pub db: PgPool,
-    pub tokens: TokenKeys,
-    pub audit_enabled: bool,
-    /// Longest a request may run (`MASH_REQUEST_TIMEOUT`).
-    pub request_timeout: std::time::Duration,
-    /// Records the events that have no transaction of their own.
-    pub audit_writer: AuditWriter,
-    /// Child records as the combined views last read them.
-    pub records: RecordCache,
-    /// How long a session may be refreshed for.
-    pub session_ttl: std::time::Duration,
-    /// Failures per client address.
-    pub client_failures: crate::throttle::ClientFailures,
-}
-
-impl AppState {
-    /// Records `event` in the caller's transaction, so that a write and its event commit together.
-    pub async fn audit(
-        &self,
-        tx: &mut sqlx::PgConnection,
-        event: &crate::audit::NewEvent,
-    ) -> sqlx::Result<()> {
-        if self.audit_enabled {
-            crate::audit::repo::record(tx, event).await
-        } else {
-            Ok(())
-        }
-    }
-}
 
 /// Every route, as registered with both the server and the contract.
 fn routes(cfg: &mut ServiceConfig) {
@@ -265,7 +234,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
             .wrap(actix_web::middleware::from_fn(audit::middleware::trail))
             // Outside the trail: a client refused for failing too often is not audited each time.
-            .wrap(actix_web::middleware::from_fn(crate::throttle::guard))
+            .wrap(actix_web::middleware::from_fn(crate::auth::guard::guard))
             // Outside the audit trail and idempotency, whose own queries it bounds too. A request
             // cut off here has no audit event (nothing was answered) and leaves its idempotency
             // claim to be taken over once it is older than this timeout.

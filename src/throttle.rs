@@ -3,7 +3,8 @@
 //! all), then at a steady rate; past that its requests are answered 429 before they are read,
 //! unless they carry a token that verifies, so that one noisy client neither guesses passwords at
 //! speed nor fills the audit trail, and the people already at work from the same address go on.
-//! Refusals made here are counted in the log, not audited one by one: they read and write nothing.
+//! The refusing is `auth::guard`'s; refusals are counted in the log, not audited one by one: they
+//! read and write nothing.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,16 +12,8 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
-use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
-use crate::error::ApiError;
-use crate::startup::AppState;
 
 /// Failures a client may make at once.
 pub const BURST: u32 = 50;
@@ -76,41 +69,6 @@ impl ClientFailures {
             }
         }
     }
-}
-
-/// Refuses a client that has spent its failures (unless its token verifies), and counts every
-/// 401, and every 429 a login lockout answers, against the client that earned it.
-pub async fn guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let client = req.peer_addr().map(|a| a.ip());
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(client), Some(state)) = (client, state) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    if let Some(retry_after_secs) = state.client_failures.refused(client) {
-        let signed = crate::auth::actor::bearer(req.headers())
-            .is_some_and(|token| state.tokens.verify(token).is_some());
-        if !signed {
-            tracing::warn!(%client, "refused a client that keeps failing");
-            let error = ApiError::TooManyRequests {
-                retry_after_secs,
-                detail: "too many failed requests from this address; try again later".into(),
-            };
-            return Ok(req.into_response(error.error_response()));
-        }
-    }
-    let res = next.call(req).await?.map_into_boxed_body();
-    let refused = match res.status() {
-        StatusCode::UNAUTHORIZED => true,
-        StatusCode::TOO_MANY_REQUESTS => res.request().path().ends_with("/auth/login"),
-        _ => false,
-    };
-    if refused {
-        state.client_failures.failed(client);
-    }
-    Ok(res)
 }
 
 #[cfg(test)]

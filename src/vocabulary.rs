@@ -36,6 +36,41 @@ macro_rules! vocabulary {
 }
 
 vocabulary! {
+    /// The agencies that share the record.
+    Agency {
+        Police = "police",
+        Health = "health",
+        SocialCare = "social_care",
+        Legal = "legal",
+    }
+}
+
+impl Agency {
+    /// How a person would say it: "social care".
+    pub fn label(self) -> &'static str {
+        match self {
+            Agency::SocialCare => "social care",
+            other => other.as_str(),
+        }
+    }
+}
+
+vocabulary! {
+    /// What a user may do: see domain.md, "Agencies and roles".
+    Role {
+        Practitioner = "practitioner",
+        Manager = "manager",
+        Facilitator = "facilitator",
+    }
+}
+
+vocabulary! {
+    /// How a request that the audit trail records ended: `denied` for 401 and 403, `failed` for any
+    /// other refusal.
+    Outcome { Allowed = "allowed", Denied = "denied", Failed = "failed" }
+}
+
+vocabulary! {
     /// Where the child stands with children's services.
     ChildStatus {
         None = "none",

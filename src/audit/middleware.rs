@@ -14,7 +14,7 @@ use super::types::{NewEvent, Outcome, Who};
 use super::writer::Unrecorded;
 use crate::auth::Actor;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What a route does, in the trail's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::chain::{Content, GENESIS};
 use super::types::{AccessLogEntry, AuditEvent, ChainVerdict, NewEvent};
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
 
 /// One writer at a time extends the chain: taken inside the writer's transaction, released at its

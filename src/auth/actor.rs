@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::session;
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::users::{Agency, Role, User};
+use crate::state::AppState;
+use crate::users::User;
+use crate::vocabulary::{Agency, Role};
 
 #[derive(Debug, Clone)]
 pub struct Actor {

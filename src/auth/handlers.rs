@@ -11,7 +11,7 @@ use crate::audit::types::Who;
 use crate::audit::{NewEvent, Outcome};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ValidJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::types::{SessionUser, UserView};
 use crate::users::{User, repo};
 use crate::validation;

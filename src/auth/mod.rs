@@ -1,6 +1,7 @@
 //! Authentication (passwords, tokens, login lockout) and authorisation (the policy).
 
 pub mod actor;
+pub mod guard;
 pub mod handlers;
 pub mod lockout;
 pub mod password;

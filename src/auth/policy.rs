@@ -4,7 +4,7 @@
 
 use super::Actor;
 use crate::error::ApiError;
-use crate::users::{Agency, Role};
+use crate::vocabulary::{Agency, Role};
 use crate::vocabulary::{SharingMode, Visibility};
 
 /// Something a user asks to do.
@@ -48,7 +48,20 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denial> {
     decide(actor.role(), actor.agency(), action)
 }
 
-fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), Denial> {
+/// Whether someone of this role and agency may be a user at all: a facilitator belongs to no
+/// agency; everyone else to exactly one.
+pub fn role_fits_agency(role: Role, agency: Option<Agency>) -> Result<(), Denial> {
+    match (role, agency) {
+        (Role::Facilitator, Some(_)) => Err(Denial("a facilitator belongs to no agency")),
+        (Role::Practitioner | Role::Manager, None) => {
+            Err(Denial("practitioners and managers belong to an agency"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// [`authorize`] for a user described rather than logged in (a scenario's actor).
+pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), Denial> {
     let facilitator = role == Role::Facilitator;
     let allowed = match action {
         Action::ManageUsers | Action::SetSharingMode | Action::VerifyAudit => facilitator,
@@ -81,6 +94,37 @@ pub enum Sight {
     /// That it exists, by which agency, when, and its kind: so the reader knows whom to ask.
     Stub,
     Hidden,
+}
+
+/// The one agency a reader is limited to in a record, if any: their own, when it is siloed
+/// (facilitators are never limited).
+pub fn siloed_to(viewer: &Actor, mode: SharingMode) -> Option<Agency> {
+    match (mode, viewer.is_facilitator()) {
+        (SharingMode::Siloed, false) => viewer.agency(),
+        _ => None,
+    }
+}
+
+/// Which agency's events a reader of the audit trail gets, given the agency they asked for: a
+/// facilitator what they asked for (every agency when none); a manager only their own agency's,
+/// and asking for another is refused.
+pub fn audit_scope(viewer: &Actor, asked: Option<Agency>) -> Result<Option<Agency>, Denial> {
+    authorize(viewer, Action::ReadAudit)?;
+    audit_scope_for(viewer.role(), viewer.agency(), asked)
+}
+
+fn audit_scope_for(
+    role: Role,
+    agency: Option<Agency>,
+    asked: Option<Agency>,
+) -> Result<Option<Agency>, Denial> {
+    match (role, asked, agency) {
+        (Role::Facilitator, asked, _) => Ok(asked),
+        (_, Some(asked), Some(own)) if asked != own => {
+            Err(Denial("managers may read only their own agency's events"))
+        }
+        (_, _, own) => Ok(own),
+    }
 }
 
 /// Facilitators see everything. In a siloed record an agency sees only its own entries. Otherwise a
@@ -138,6 +182,24 @@ mod tests {
         assert!(decide(PRACTITIONER, Some(Agency::Health), Action::RecordCheck).is_err());
         assert!(decide(Role::Facilitator, None, Action::LogContact).is_err());
         assert!(decide(PRACTITIONER, Some(Agency::Legal), Action::LogContact).is_ok());
+    }
+
+    #[test]
+    fn managers_read_their_own_agencys_events_only() {
+        let (health, police) = (Some(Agency::Health), Some(Agency::Police));
+        assert_eq!(audit_scope_for(Role::Facilitator, None, police), Ok(police));
+        assert_eq!(audit_scope_for(Role::Facilitator, None, None), Ok(None));
+        assert_eq!(audit_scope_for(Role::Manager, health, None), Ok(health));
+        assert_eq!(audit_scope_for(Role::Manager, health, health), Ok(health));
+        assert!(audit_scope_for(Role::Manager, health, police).is_err());
+    }
+
+    #[test]
+    fn facilitators_have_no_agency_and_everyone_else_one() {
+        assert!(role_fits_agency(Role::Facilitator, None).is_ok());
+        assert!(role_fits_agency(Role::Facilitator, Some(Agency::Legal)).is_err());
+        assert!(role_fits_agency(Role::Manager, None).is_err());
+        assert!(role_fits_agency(PRACTITIONER, Some(Agency::Legal)).is_ok());
     }
 
     #[test]

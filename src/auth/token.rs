@@ -10,7 +10,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::users::{Agency, Role, User};
+use crate::users::User;
+use crate::vocabulary::{Agency, Role};
 
 pub const ISSUER: &str = "mash";
 pub const AUDIENCE: &str = "mash-api";

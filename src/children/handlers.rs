@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::repo::{self, ChildRecord, Filters};
+use super::repo::{self, ChildRecord, Filters, load};
 use super::types::{Child, ChildChange, ChildPage, ChildSearch, NewChild, SharingModeChange};
 use crate::audit::NewEvent;
 use crate::auth::Actor;
@@ -13,16 +13,9 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, split_page};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validation;
 use tracing_actix_web::RequestId;
-
-/// The record, or 404.
-pub async fn load(db: impl sqlx::PgExecutor<'_>, child_id: Uuid) -> ApiResult<Child> {
-    repo::find(db, child_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))
-}
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, child: &Child) -> HttpResponse {
     response

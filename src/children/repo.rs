@@ -5,6 +5,7 @@ use sqlx::{AssertSqlSafe, PgExecutor};
 use uuid::Uuid;
 
 use super::types::Child;
+use crate::error::{ApiError, ApiResult};
 use crate::pagination::Cursor;
 use crate::vocabulary::{ChildStatus, SharingMode};
 
@@ -147,6 +148,13 @@ pub async fn set_sharing_mode(
     .bind(mode)
     .fetch_optional(db)
     .await
+}
+
+/// The record, or a 404 problem: what every handler of a child's entries starts with.
+pub async fn load(db: impl PgExecutor<'_>, child_id: Uuid) -> ApiResult<Child> {
+    find(db, child_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))
 }
 
 /// Whether a child record with this id exists.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::snapshot::Snapshot;
 use super::types::{ChronologyItem, EntryType};
 use crate::error::ApiError;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::ContactKind;
 
 /// What a reader knows of another agency's restricted contact.

@@ -2,7 +2,7 @@
 
 use super::snapshot::{ContactFact, Snapshot};
 use super::types::{AgencyConcerns, ConcernTotals, LatestEntry};
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 
 fn totals<'a>(contacts: impl Iterator<Item = &'a ContactFact>) -> ConcernTotals {
     let mut t = ConcernTotals {

@@ -18,11 +18,11 @@ use super::snapshot::Snapshot;
 use super::types::{AsOfParams, ChronologyPage, ChronologyParams, ConcernSummary, GapReport};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize, sight};
-use crate::children::handlers::load;
+use crate::children::repo::load;
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
 use crate::pagination::PageParams;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What one reader may see of a record at one moment.
 struct View {

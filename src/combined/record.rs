@@ -12,7 +12,7 @@ use super::repo::StoredRecord;
 use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
 use super::types::{ChronologyItem, GapSummary, IndicatorReport};
 use crate::auth::policy::Sight;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
 
 /// A record as read, with the whole of it as a reader who sees everything in full sees it once

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::contacts::types::ContactFields;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::{
     CheckOutcome, ChildStatus, ConcernLevel, ExplanationCategory, Relationship,
 };

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernCategory, ConcernLevel};
 
 /// What an entry on the timeline is.

@@ -10,13 +10,12 @@ use super::types::{
 };
 use crate::audit::NewEvent;
 use crate::auth::Actor;
-use crate::auth::policy::{Action, Sight, authorize, sight};
-use crate::children::{Child, handlers::load};
+use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
+use crate::children::{Child, repo::load};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, PageParams, split_page};
-use crate::people::handlers::siloed_to;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validation::{self, optional_text, text};
 use tracing_actix_web::RequestId;
 
@@ -180,7 +179,7 @@ pub async fn list_contacts(
     let rows = repo::list(
         &state.db,
         child.id,
-        siloed_to(&actor, &child),
+        siloed_to(&actor, child.sharing_mode),
         page.0.after()?,
         limit + 1,
     )

@@ -10,7 +10,7 @@ use super::types::{
     Amendment, Contact, ContactChanges, ContactFields, Examination, Explanation, Injury,
 };
 use crate::pagination::Cursor;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernLevel, ContactKind, ContactOutcome, Opinion, Visibility};
 
 // Every query below is a constant string with this constant column list spliced in.

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::{
     ConcernCategory, ConcernLevel, ContactKind, ContactOutcome, ExplanationCategory, InjuryType,
     Opinion, Visibility,

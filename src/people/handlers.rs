@@ -7,24 +7,16 @@ use super::repo::{self, CheckRecord, PersonRecord};
 use super::types::{NewCheck, NewPerson, Person, PersonCheck, PersonPage};
 use crate::audit::NewEvent;
 use crate::auth::Actor;
-use crate::auth::policy::{Action, Sight, authorize, sight};
-use crate::children::{Child, handlers::load};
+use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
+use crate::children::{Child, repo::load};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, PageParams, split_page};
-use crate::startup::AppState;
-use crate::users::Agency;
+use crate::state::AppState;
 use crate::validation;
-use crate::vocabulary::{SharingMode, Visibility};
+use crate::vocabulary::Agency;
+use crate::vocabulary::Visibility;
 use tracing_actix_web::RequestId;
-
-/// The one agency a reader is limited to in this record, if any: their own, when it is siloed.
-pub fn siloed_to(actor: &Actor, child: &Child) -> Option<Agency> {
-    match (child.sharing_mode, actor.is_facilitator()) {
-        (SharingMode::Siloed, false) => actor.agency(),
-        _ => None,
-    }
-}
 
 fn visible(actor: &Actor, child: &Child, agency: Agency) -> bool {
     sight(actor, child.sharing_mode, agency, Visibility::Shared) != Sight::Hidden
@@ -106,7 +98,7 @@ pub async fn list_people(
     let rows = repo::list_people(
         &state.db,
         child.id,
-        siloed_to(&actor, &child),
+        siloed_to(&actor, child.sharing_mode),
         page.0.after()?,
         limit + 1,
     )

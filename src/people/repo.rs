@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::types::{Person, PersonCheck};
 use crate::pagination::Cursor;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::{CheckOutcome, Relationship};
 
 // Every query below is a constant string with these constant column lists spliced in.

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::{CheckOutcome, Relationship};
 
 /// A person linked to the child, with the checks recorded on them.

@@ -8,10 +8,11 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::format::{Action, Scenario, without_ref};
+use crate::auth::policy::{self, Action as PolicyAction};
 use crate::children::types::NewChild;
 use crate::contacts::types::{ContactChanges, NewContact};
 use crate::people::types::NewPerson;
-use crate::users::{Agency, Role};
+use crate::vocabulary::Agency;
 
 pub const SCHEMA: &str = include_str!("../../scenarios/scenario.schema.json");
 
@@ -157,18 +158,12 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
         issue(lines.key("child"), "child".into(), e);
     }
     for (key, actor) in &s.actors {
-        match (actor.role, actor.agency) {
-            (Role::Facilitator, Some(_)) => issue(
+        if let Err(denial) = policy::role_fits_agency(actor.role, actor.agency) {
+            issue(
                 lines.key("actors"),
                 format!("actors.{key}.agency"),
-                "a facilitator belongs to no agency".into(),
-            ),
-            (Role::Practitioner | Role::Manager, None) => issue(
-                lines.key("actors"),
-                format!("actors.{key}.agency"),
-                "practitioners and managers belong to an agency".into(),
-            ),
-            _ => {}
+                denial.0.into(),
+            );
         }
     }
 
@@ -216,6 +211,12 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
             None => None,
         };
         let agency = actor.and_then(|a| a.agency);
+        // What the service's policy would say to this actor doing this.
+        let refusal = |action| {
+            actor
+                .and_then(|a| policy::decide(a.role, a.agency, action).err())
+                .map(|denial| denial.0.to_string())
+        };
         let touches_record = !matches!(step.action, Action::CreateChild(_) | Action::Checkpoint(_));
         if touches_record && !created {
             issue(
@@ -237,12 +238,8 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                 if let Err(e) = as_request::<NewPerson>(body) {
                     issue(line, field("add_person"), e);
                 }
-                if actor.is_some() && agency.is_none() {
-                    issue(
-                        line,
-                        field("actor"),
-                        "people are recorded by an agency user".into(),
-                    );
+                if let Some(why) = refusal(PolicyAction::RecordPerson) {
+                    issue(line, field("actor"), why);
                 }
                 if let Some(r) = reference
                     && !people.insert(r.clone())
@@ -262,12 +259,8 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                         format!("no earlier person with ref `{}`", check.person),
                     );
                 }
-                if actor.is_some() && agency != Some(Agency::Police) {
-                    issue(
-                        line,
-                        field("actor"),
-                        "background checks are recorded by police".into(),
-                    );
+                if let Some(why) = refusal(PolicyAction::RecordCheck) {
+                    issue(line, field("actor"), why);
                 }
             }
             Action::LogContact(body) => {
@@ -276,12 +269,8 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                 if let Err(e) = as_request::<NewContact>(body) {
                     issue(line, field("log_contact"), e);
                 }
-                if actor.is_some() && agency.is_none() {
-                    issue(
-                        line,
-                        field("actor"),
-                        "contacts are logged by an agency user".into(),
-                    );
+                if let Some(why) = refusal(PolicyAction::LogContact) {
+                    issue(line, field("actor"), why);
                 }
                 if let Some(r) = reference
                     && contacts.insert(r.clone(), agency).is_some()
@@ -300,14 +289,14 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                         field("amend_contact.contact"),
                         format!("no earlier contact with ref `{}`", amend.contact),
                     ),
-                    Some(author) if actor.is_some() && *author != agency => {
-                        issue(
-                            line,
-                            field("actor"),
-                            "only the agency that logged a contact may amend it".into(),
-                        );
+                    Some(Some(author)) => {
+                        if let Some(why) = refusal(PolicyAction::AmendContact {
+                            author_agency: *author,
+                        }) {
+                            issue(line, field("actor"), why);
+                        }
                     }
-                    Some(_) => {}
+                    Some(None) => {}
                 }
                 match as_request::<ContactChanges>(amend.changes.clone()) {
                     Err(e) => issue(line, field("amend_contact.changes"), e),

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::users::{Agency, Role};
+use crate::vocabulary::{Agency, Role};
 use crate::vocabulary::{CheckOutcome, ChildStatus, SharingMode};
 
 #[derive(Debug, Deserialize)]

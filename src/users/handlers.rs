@@ -8,13 +8,13 @@ use uuid::Uuid;
 use super::repo::{self, UserRecord};
 use super::types::{Agency, NewUser, Role, UserChange, UserView};
 use crate::audit::NewEvent;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{self, Action, authorize};
 use crate::auth::session::{self, EndReason};
 use crate::auth::{Actor, lockout, password};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, PageParams, split_page};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validation;
 use tracing_actix_web::RequestId;
 
@@ -68,19 +68,9 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
-/// A facilitator has no agency; everyone else has exactly one.
+/// A facilitator has no agency; everyone else has exactly one (a 422 naming `agency`).
 fn role_fits_agency(role: Role, agency: Option<Agency>) -> ApiResult<()> {
-    match (role, agency) {
-        (Role::Facilitator, Some(_)) => Err(ApiError::validation(
-            "agency",
-            "a facilitator belongs to no agency",
-        )),
-        (Role::Practitioner | Role::Manager, None) => Err(ApiError::validation(
-            "agency",
-            "practitioners and managers belong to an agency",
-        )),
-        _ => Ok(()),
-    }
+    policy::role_fits_agency(role, agency).map_err(|d| ApiError::validation("agency", d.0))
 }
 
 /// List users (facilitators only), in creation order.

@@ -1,77 +1,9 @@
 use chrono::{DateTime, Utc};
+
+pub use crate::vocabulary::{Agency, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// The agencies that share the record.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    sqlx::Type,
-)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum Agency {
-    Police,
-    Health,
-    SocialCare,
-    Legal,
-}
-
-impl Agency {
-    pub const ALL: [Agency; 4] = [
-        Agency::Police,
-        Agency::Health,
-        Agency::SocialCare,
-        Agency::Legal,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Agency::Police => "police",
-            Agency::Health => "health",
-            Agency::SocialCare => "social_care",
-            Agency::Legal => "legal",
-        }
-    }
-
-    /// How a person would say it: "social care".
-    pub fn label(self) -> &'static str {
-        match self {
-            Agency::SocialCare => "social care",
-            other => other.as_str(),
-        }
-    }
-}
-
-/// What a user may do: see domain.md, "Agencies and roles".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum Role {
-    Practitioner,
-    Manager,
-    Facilitator,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Practitioner => "practitioner",
-            Role::Manager => "manager",
-            Role::Facilitator => "facilitator",
-        }
-    }
-}
 
 /// A user as stored, password hash included: never serialised.
 #[derive(Debug, Clone, sqlx::FromRow)]

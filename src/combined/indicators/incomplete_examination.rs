@@ -4,7 +4,7 @@
 use super::{Finding, Indicator, RuleConfig, contact_evidence};
 use crate::combined::snapshot::{ContactFact, Snapshot};
 use crate::combined::types::Severity;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 
 pub struct IncompleteExamination;
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::{Finding, Indicator, RuleConfig, contact_evidence};
 use crate::combined::snapshot::{ContactFact, Snapshot};
 use crate::combined::types::Severity;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 
 pub struct InjuriesSeenBySeveralAgencies;
 

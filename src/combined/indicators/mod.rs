@@ -21,7 +21,7 @@ use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot};
 use super::types::{
     AgencyCounts, AgencyFlags, EntryType, Evidence, GapSummary, IndicatorReport, Severity,
 };
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 
 /// Windows and thresholds, with the defaults of domain.md.
 #[derive(Debug, Clone)]

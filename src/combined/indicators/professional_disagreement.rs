@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Finding, Indicator, RuleConfig, contact_evidence};
 use crate::combined::snapshot::{ContactFact, Snapshot};
 use crate::combined::types::Severity;
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernLevel, ContactOutcome, Opinion};
 
 pub struct ProfessionalDisagreement;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::combined::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
 use crate::contacts::types::{ContactFields, Examination, Explanation, Injury};
-use crate::users::Agency;
+use crate::vocabulary::Agency;
 use crate::vocabulary::*;
 
 /// Day `n` of the scenario, at noon.

@@ -1,0 +1,40 @@
+//! What every handler and middleware may reach: the database, the token keys, the audit writer,
+//! the kept records and the per-client failure counts. Built once by `startup`.
+
+use sqlx::postgres::PgPool;
+
+use crate::audit::writer::AuditWriter;
+use crate::auth::TokenKeys;
+use crate::combined::cache::RecordCache;
+
+/// What every handler may reach.
+pub struct AppState {
+    pub db: PgPool,
+    pub tokens: TokenKeys,
+    pub audit_enabled: bool,
+    /// Longest a request may run (`MASH_REQUEST_TIMEOUT`).
+    pub request_timeout: std::time::Duration,
+    /// Records the events that have no transaction of their own.
+    pub audit_writer: AuditWriter,
+    /// Child records as the combined views last read them.
+    pub records: RecordCache,
+    /// How long a session may be refreshed for.
+    pub session_ttl: std::time::Duration,
+    /// Failures per client address.
+    pub client_failures: crate::throttle::ClientFailures,
+}
+
+impl AppState {
+    /// Records `event` in the caller's transaction, so that a write and its event commit together.
+    pub async fn audit(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        event: &crate::audit::NewEvent,
+    ) -> sqlx::Result<()> {
+        if self.audit_enabled {
+            crate::audit::repo::record(tx, event).await
+        } else {
+            Ok(())
+        }
+    }
+}
