@@ -7,37 +7,16 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::routes;
 use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
-
-/// The operations that create something, by operation id (for the contract) and route pattern.
-pub const OPERATIONS: [&str; 6] = [
-    "createUser",
-    "createChild",
-    "createPerson",
-    "createCheck",
-    "createContact",
-    "amendContact",
-];
-
-fn creates(pattern: &str) -> bool {
-    matches!(
-        pattern,
-        "/api/v1/users"
-            | "/api/v1/children"
-            | "/api/v1/children/{child_id}/people"
-            | "/api/v1/children/{child_id}/people/{person_id}/checks"
-            | "/api/v1/children/{child_id}/contacts"
-            | "/api/v1/children/{child_id}/contacts/{contact_id}/amendments"
-    )
-}
 
 /// The first answer to a keyed request, once it has one.
 #[derive(sqlx::FromRow)]
@@ -60,7 +39,11 @@ pub async fn keyed(
         .headers()
         .get(HEADER)
         .map(|v| v.to_str().map(str::to_string));
-    let applies = req.method() == Method::POST && req.match_pattern().is_some_and(|p| creates(&p));
+    // The operations that create something, as the route table says.
+    let applies = req
+        .match_pattern()
+        .and_then(|p| routes::find(req.method(), &p))
+        .is_some_and(|r| r.creates);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let (Some(key), true, Some(state)) = (key, applies, state) else {
         return Ok(next.call(req).await?.map_into_boxed_body());

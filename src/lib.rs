@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod pagination;
 pub mod people;
+pub mod routes;
 pub mod scenario;
 pub mod startup;
 pub mod state;

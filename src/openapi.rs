@@ -437,7 +437,7 @@ impl Modify for IdempotencyKeys {
         for item in openapi.paths.paths.values_mut() {
             for (_, operation) in operations(item) {
                 let id = operation.operation_id.clone().unwrap_or_default();
-                if !crate::idempotency::OPERATIONS.contains(&id.as_str()) {
+                if !crate::routes::by_operation_id(id.as_str()).is_some_and(|r| r.creates) {
                     continue;
                 }
                 let parameter = ParameterBuilder::new()

@@ -6,8 +6,10 @@
 pub mod chain;
 pub mod handlers;
 pub mod middleware;
+pub mod recorder;
 pub mod repo;
 pub mod types;
 pub mod writer;
 
+pub use recorder::Recorder;
 pub use types::{NewEvent, Outcome};

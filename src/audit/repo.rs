@@ -52,8 +52,8 @@ pub async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> sqlx::Resu
             username: username.as_deref(),
             agency,
             role,
-            action: event.action,
-            resource_type: event.resource_type,
+            action: event.action.as_str(),
+            resource_type: event.action.resource_type(),
             resource_id: event.resource_id,
             child_id: event.child_id,
             request_id: request_id.as_deref(),
@@ -65,8 +65,8 @@ pub async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> sqlx::Resu
         rows.user_id.push(event.who.user_id);
         rows.agency.push(agency);
         rows.role.push(role);
-        rows.action.push(event.action);
-        rows.resource_type.push(event.resource_type);
+        rows.action.push(event.action.as_str());
+        rows.resource_type.push(event.action.resource_type());
         rows.resource_id.push(event.resource_id);
         rows.child_id.push(event.child_id);
         rows.outcome.push(event.outcome.as_str());

@@ -4,6 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::routes::AuditAction;
 use crate::vocabulary::{Agency, Role};
 
 pub use crate::vocabulary::Outcome;
@@ -32,8 +33,7 @@ impl From<&Actor> for Who {
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub who: Who,
-    pub action: &'static str,
-    pub resource_type: &'static str,
+    pub action: AuditAction,
     pub resource_id: Option<Uuid>,
     pub child_id: Option<Uuid>,
     pub request_id: Option<String>,
@@ -42,22 +42,24 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    /// A successful action by `actor`.
-    pub fn allowed(
-        actor: &Actor,
-        request_id: &str,
-        action: &'static str,
-        resource_type: &'static str,
-    ) -> Self {
+    /// An event of `action` by `who`, on nothing in particular yet.
+    pub fn new(who: Who, action: AuditAction, outcome: Outcome) -> Self {
         NewEvent {
-            who: actor.into(),
+            who,
             action,
-            resource_type,
             resource_id: None,
             child_id: None,
-            request_id: Some(request_id.to_string()),
-            outcome: Outcome::Allowed,
+            request_id: None,
+            outcome,
             reason: None,
+        }
+    }
+
+    /// A successful action by `actor`.
+    pub fn allowed(actor: &Actor, request_id: &str, action: AuditAction) -> Self {
+        NewEvent {
+            request_id: Some(request_id.to_string()),
+            ..NewEvent::new(actor.into(), action, Outcome::Allowed)
         }
     }
 

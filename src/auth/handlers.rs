@@ -8,9 +8,10 @@ use uuid::Uuid;
 use super::session::{self, EndReason, Refreshed};
 use super::{Actor, lockout, password};
 use crate::audit::types::Who;
-use crate::audit::{NewEvent, Outcome};
+use crate::audit::{NewEvent, Outcome, Recorder};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ValidJson;
+use crate::routes::AuditAction;
 use crate::state::AppState;
 use crate::users::types::{SessionUser, UserView};
 use crate::users::{User, repo};
@@ -133,17 +134,16 @@ pub async fn login(
     // about whether it exists.
     let typed: String = body.username.trim().chars().take(64).collect();
     let refused = |outcome, reason: &str| NewEvent {
-        who: Who {
-            username: Some(typed.clone()),
-            ..Who::default()
-        },
-        action: "auth.login_failed",
-        resource_type: "session",
-        resource_id: None,
-        child_id: None,
         request_id: Some(request_id.clone()),
-        outcome,
         reason: Some(reason.to_string()),
+        ..NewEvent::new(
+            Who {
+                username: Some(typed.clone()),
+                ..Who::default()
+            },
+            AuditAction::AuthLoginFailed,
+            outcome,
+        )
     };
     if let Some(retry_after_secs) = lockout::locked_for(&state.db, &key, &client).await? {
         let mut tx = state.db.begin().await?;
@@ -192,14 +192,9 @@ pub async fn login(
     lockout::clear(&mut tx, &key).await?;
     let (session, refresh_token) = session::start(&mut tx, user.id, state.session_ttl).await?;
     let event = NewEvent {
-        who: who(&user),
-        action: "auth.login",
-        resource_type: "session",
         resource_id: Some(session),
-        child_id: None,
         request_id: Some(request_id),
-        outcome: Outcome::Allowed,
-        reason: None,
+        ..NewEvent::new(who(&user), AuditAction::AuthLogin, Outcome::Allowed)
     };
     state.audit(&mut tx, &event).await?;
     tx.commit().await?;
@@ -235,18 +230,18 @@ pub async fn refresh(
     let mut tx = state.db.begin().await?;
     let refreshed = session::refresh(&mut tx, body.0.refresh_token.trim()).await?;
     let event = |who: Who, outcome, session, reason: Option<&str>| NewEvent {
-        who,
-        action: if outcome == Outcome::Allowed {
-            "auth.refresh"
-        } else {
-            "auth.refresh_failed"
-        },
-        resource_type: "session",
         resource_id: session,
-        child_id: None,
         request_id: Some(request_id.clone()),
-        outcome,
         reason: reason.map(str::to_string),
+        ..NewEvent::new(
+            who,
+            if outcome == Outcome::Allowed {
+                AuditAction::AuthRefresh
+            } else {
+                AuditAction::AuthRefreshFailed
+            },
+            outcome,
+        )
     };
     match refreshed {
         Refreshed::Renewed {
@@ -295,17 +290,13 @@ pub async fn refresh(
     responses((status = 204, description = "Logged out"))
 )]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    actor: Actor,
-    request_id: RequestId,
-) -> ApiResult<HttpResponse> {
-    let mut tx = state.db.begin().await?;
-    session::end(&mut *tx, actor.session, EndReason::Logout).await?;
-    let event = NewEvent::allowed(&actor, &request_id.to_string(), "auth.logout", "session")
-        .resource(actor.session);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+pub async fn logout(actor: Actor, recorder: Recorder) -> ApiResult<HttpResponse> {
+    recorder
+        .write(async |tx| {
+            session::end(tx, actor.session, EndReason::Logout).await?;
+            Ok(((), actor.session))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -321,9 +312,8 @@ pub async fn logout(
 )]
 #[post("/me/password")]
 pub async fn change_password(
-    state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     body: ValidJson<PasswordChange>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -341,18 +331,13 @@ pub async fn change_password(
         ));
     }
     let hash = password::hash(body.new_password).await?;
-    let mut tx = state.db.begin().await?;
-    repo::set_password_hash(&mut *tx, actor.id(), &hash).await?;
-    session::end_all(&mut *tx, actor.id(), EndReason::PasswordChanged).await?;
-    let event = NewEvent::allowed(
-        &actor,
-        &request_id.to_string(),
-        "user.password_change",
-        "user",
-    )
-    .resource(actor.id());
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    recorder
+        .write(async |tx| {
+            repo::set_password_hash(&mut *tx, actor.id(), &hash).await?;
+            session::end_all(tx, actor.id(), EndReason::PasswordChanged).await?;
+            Ok(((), actor.id()))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

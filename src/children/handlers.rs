@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::repo::{self, ChildRecord, Filters, load};
 use super::types::{Child, ChildChange, ChildPage, ChildSearch, NewChild, SharingModeChange};
-use crate::audit::NewEvent;
+use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -15,7 +15,6 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, split_page};
 use crate::state::AppState;
 use crate::validation;
-use tracing_actix_web::RequestId;
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, child: &Child) -> HttpResponse {
     response
@@ -33,9 +32,8 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, child: &Child) -> Htt
 )]
 #[post("/children")]
 pub async fn create_child(
-    state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     body: ValidJson<NewChild>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::CreateChild)?;
@@ -50,24 +48,21 @@ pub async fn create_child(
     }
     let identifier = validation::optional_text("identifier", body.identifier.as_deref(), 50)?;
     let address = validation::optional_text("address", body.address.as_deref(), 500)?;
-    let mut tx = state.db.begin().await?;
-    let child = repo::insert(
-        &mut *tx,
-        &ChildRecord {
-            given_name: &given_name,
-            family_name: &family_name,
-            date_of_birth: body.date_of_birth,
-            identifier: identifier.as_deref(),
-            address: address.as_deref(),
-            created_by: actor.id(),
-        },
-    )
-    .await?;
-    let event = NewEvent::allowed(&actor, &request_id.to_string(), "child.create", "child")
-        .resource(child.id)
-        .child(child.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let record = ChildRecord {
+        given_name: &given_name,
+        family_name: &family_name,
+        date_of_birth: body.date_of_birth,
+        identifier: identifier.as_deref(),
+        address: address.as_deref(),
+        created_by: actor.id(),
+    };
+    let child = recorder
+        .write(async |tx| {
+            let child = repo::insert(tx, &record).await?;
+            let id = child.id;
+            Ok((child, id))
+        })
+        .await?;
     Ok(with_etag(HttpResponse::Created(), &child))
 }
 
@@ -168,7 +163,7 @@ Without it the change is refused with 428."),
 pub async fn update_child(
     state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     req: HttpRequest,
     path: web::Path<Uuid>,
     body: ValidJson<ChildChange>,
@@ -189,26 +184,28 @@ pub async fn update_child(
     let effective_at =
         validation::scenario_time("effective_at", change.effective_at, current.date_of_birth)?;
     let version = matched_version(&req, &current)?;
-    let mut tx = state.db.begin().await?;
-    let updated = repo::update(
-        &mut *tx,
-        current.id,
-        version,
-        change.status,
-        address.as_ref().map(|a| a.as_deref()),
-    )
-    .await?
-    .ok_or_else(|| {
-        ApiError::PreconditionFailed("the record changed meanwhile; read it again and retry".into())
-    })?;
-    if let Some(status) = change.status {
-        repo::record_status_change(&mut *tx, current.id, status, effective_at, actor.id()).await?;
-    }
-    let event = NewEvent::allowed(&actor, &request_id.to_string(), "child.update", "child")
-        .resource(current.id)
-        .child(current.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let updated = recorder
+        .write(async |tx| {
+            let updated = repo::update(
+                &mut *tx,
+                current.id,
+                version,
+                change.status,
+                address.as_ref().map(|a| a.as_deref()),
+            )
+            .await?
+            .ok_or_else(|| {
+                ApiError::PreconditionFailed(
+                    "the record changed meanwhile; read it again and retry".into(),
+                )
+            })?;
+            if let Some(status) = change.status {
+                repo::record_status_change(tx, current.id, status, effective_at, actor.id())
+                    .await?;
+            }
+            Ok((updated, current.id))
+        })
+        .await?;
     Ok(with_etag(HttpResponse::Ok(), &updated))
 }
 
@@ -225,26 +222,20 @@ pub async fn update_child(
 )]
 #[put("/children/{child_id}/sharing-mode")]
 pub async fn set_sharing_mode(
-    state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     path: web::Path<Uuid>,
     body: ValidJson<SharingModeChange>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::SetSharingMode)?;
-    let mut tx = state.db.begin().await?;
-    let child = repo::set_sharing_mode(&mut *tx, path.into_inner(), body.0.mode)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))?;
-    let event = NewEvent::allowed(
-        &actor,
-        &request_id.to_string(),
-        "child.sharing_mode_change",
-        "child",
-    )
-    .resource(child.id)
-    .child(child.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let child = recorder
+        .write(async |tx| {
+            let child = repo::set_sharing_mode(tx, path.into_inner(), body.0.mode)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))?;
+            let id = child.id;
+            Ok((child, id))
+        })
+        .await?;
     Ok(with_etag(HttpResponse::Ok(), &child))
 }

@@ -8,7 +8,7 @@ use super::types::{
     Contact, ContactEntry, ContactFields, ContactPage, ContactStub, MAX_ACTIONS, MAX_INJURIES,
     NewAmendment, NewContact,
 };
-use crate::audit::NewEvent;
+use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
 use crate::children::{Child, repo::load};
@@ -17,7 +17,6 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, PageParams, split_page};
 use crate::state::AppState;
 use crate::validation::{self, optional_text, text};
-use tracing_actix_web::RequestId;
 
 /// Trims and bounds every text, and checks the scenario time against the child's life.
 fn validate(mut f: ContactFields, child: &Child) -> ApiResult<ContactFields> {
@@ -128,7 +127,7 @@ pub async fn entries(
 pub async fn create_contact(
     state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     path: web::Path<Uuid>,
     body: ValidJson<NewContact>,
 ) -> ApiResult<HttpResponse> {
@@ -139,23 +138,20 @@ pub async fn create_contact(
     let child = load(&state.db, path.into_inner()).await?;
     let (fields, visibility) = body.0.into_parts();
     let fields = validate(fields, &child)?;
-    let mut tx = state.db.begin().await?;
-    let row = repo::insert(
-        &mut *tx,
-        &ContactRecord {
-            child_id: child.id,
-            agency,
-            author_id: actor.id(),
-            fields: &fields,
-            visibility,
-        },
-    )
-    .await?;
-    let event = NewEvent::allowed(&actor, &request_id.to_string(), "contact.create", "contact")
-        .resource(row.id)
-        .child(child.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let record = ContactRecord {
+        child_id: child.id,
+        agency,
+        author_id: actor.id(),
+        fields: &fields,
+        visibility,
+    };
+    let row = recorder
+        .write(async |tx| {
+            let row = repo::insert(tx, &record).await?;
+            let id = row.id;
+            Ok((row, id))
+        })
+        .await?;
     Ok(HttpResponse::Created().json(row.into_contact(Vec::new())))
 }
 
@@ -247,7 +243,7 @@ pub async fn get_contact(
 pub async fn amend_contact(
     state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     path: web::Path<(Uuid, Uuid)>,
     body: ValidJson<NewAmendment>,
 ) -> ApiResult<HttpResponse> {
@@ -271,40 +267,36 @@ pub async fn amend_contact(
     let occurred_at =
         validation::scenario_time("occurred_at", body.occurred_at, child.date_of_birth)?;
 
-    let mut tx = state.db.begin().await?;
-    let mut amendments = repo::amendments_for(&mut *tx, &[row.id]).await?;
-    let (row_id, agency) = (row.id, row.agency);
-    let current = row.into_contact(amendments.clone()).current;
-    // The amended contact must be as valid as a new one; its fields are named as in `changes`.
-    let checked = validate(current.apply(&body.changes), &child).map_err(|e| match e {
-        ApiError::Validation { field, detail } => ApiError::Validation {
-            field: format!("changes.{field}"),
-            detail,
-        },
-        other => other,
-    })?;
-    let changes = body.changes.normalised(&checked);
-    let amendment = repo::insert_amendment(
-        &mut *tx,
-        &AmendmentRecord {
-            contact_id: row_id,
-            child_id: child.id,
-            agency,
-            author_id: actor.id(),
-            reason: &reason,
-            changes: &changes,
-            occurred_at,
-        },
-    )
-    .await?;
-    amendments.push(amendment);
-    let row = repo::find(&mut *tx, child.id, contact_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such contact".into()))?;
-    let event = NewEvent::allowed(&actor, &request_id.to_string(), "contact.amend", "contact")
-        .resource(row_id)
-        .child(child.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Created().json(row.into_contact(amendments)))
+    let contact = recorder
+        .write(async |tx| {
+            let mut amendments = repo::amendments_for(&mut *tx, &[row.id]).await?;
+            let current = row.clone().into_contact(amendments.clone()).current;
+            // The amended contact must be as valid as a new one; its fields are named as in
+            // `changes`.
+            let checked = validate(current.apply(&body.changes), &child).map_err(|e| match e {
+                ApiError::Validation { field, detail } => ApiError::Validation {
+                    field: format!("changes.{field}"),
+                    detail,
+                },
+                other => other,
+            })?;
+            let changes = body.changes.normalised(&checked);
+            let amendment = repo::insert_amendment(
+                &mut *tx,
+                &AmendmentRecord {
+                    contact_id: row.id,
+                    child_id: child.id,
+                    agency: row.agency,
+                    author_id: actor.id(),
+                    reason: &reason,
+                    changes: &changes,
+                    occurred_at,
+                },
+            )
+            .await?;
+            amendments.push(amendment);
+            Ok((row.clone().into_contact(amendments), row.id))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(contact))
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::repo::{self, CheckRecord, PersonRecord};
 use super::types::{NewCheck, NewPerson, Person, PersonCheck, PersonPage};
-use crate::audit::NewEvent;
+use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
 use crate::children::{Child, repo::load};
@@ -16,7 +16,6 @@ use crate::state::AppState;
 use crate::validation;
 use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
-use tracing_actix_web::RequestId;
 
 fn visible(actor: &Actor, child: &Child, agency: Agency) -> bool {
     sight(actor, child.sharing_mode, agency, Visibility::Shared) != Sight::Hidden
@@ -34,7 +33,7 @@ fn visible(actor: &Actor, child: &Child, agency: Agency) -> bool {
 pub async fn create_person(
     state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     path: web::Path<Uuid>,
     body: ValidJson<NewPerson>,
 ) -> ApiResult<HttpResponse> {
@@ -53,28 +52,25 @@ pub async fn create_person(
     {
         return Err(ApiError::validation("since", "must not be in the future"));
     }
-    let mut tx = state.db.begin().await?;
-    let person = repo::insert_person(
-        &mut *tx,
-        &PersonRecord {
-            child_id: child.id,
-            name: &name,
-            relationship: body.relationship,
-            lives_in_household: body.lives_in_household,
-            since: body.since,
-            identity_verified: body.identity_verified,
-            named_as_next_of_kin: body.named_as_next_of_kin,
-            agency,
-            recorded_by: actor.id(),
-            occurred_at,
-        },
-    )
-    .await?;
-    let event = NewEvent::allowed(&actor, &request_id.to_string(), "person.create", "person")
-        .resource(person.id)
-        .child(child.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let record = PersonRecord {
+        child_id: child.id,
+        name: &name,
+        relationship: body.relationship,
+        lives_in_household: body.lives_in_household,
+        since: body.since,
+        identity_verified: body.identity_verified,
+        named_as_next_of_kin: body.named_as_next_of_kin,
+        agency,
+        recorded_by: actor.id(),
+        occurred_at,
+    };
+    let person = recorder
+        .write(async |tx| {
+            let person = repo::insert_person(tx, &record).await?;
+            let id = person.id;
+            Ok((person, id))
+        })
+        .await?;
     Ok(HttpResponse::Created().json(person))
 }
 
@@ -134,7 +130,7 @@ pub async fn list_people(
 pub async fn create_check(
     state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     path: web::Path<(Uuid, Uuid)>,
     body: ValidJson<NewCheck>,
 ) -> ApiResult<HttpResponse> {
@@ -149,24 +145,21 @@ pub async fn create_check(
         .await?
         .filter(|p| visible(&actor, &child, p.agency))
         .ok_or_else(|| ApiError::NotFound("no such person on this record".into()))?;
-    let mut tx = state.db.begin().await?;
-    let check = repo::insert_check(
-        &mut *tx,
-        &CheckRecord {
-            person_id: person.id,
-            child_id: child.id,
-            outcome: body.outcome,
-            summary: &summary,
-            agency: Agency::Police,
-            recorded_by: actor.id(),
-            occurred_at,
-        },
-    )
-    .await?;
-    let event = NewEvent::allowed(&actor, &request_id.to_string(), "check.create", "check")
-        .resource(check.id)
-        .child(child.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let record = CheckRecord {
+        person_id: person.id,
+        child_id: child.id,
+        outcome: body.outcome,
+        summary: &summary,
+        agency: Agency::Police,
+        recorded_by: actor.id(),
+        occurred_at,
+    };
+    let check = recorder
+        .write(async |tx| {
+            let check = repo::insert_check(tx, &record).await?;
+            let id = check.id;
+            Ok((check, id))
+        })
+        .await?;
     Ok(HttpResponse::Created().json(check))
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::repo::{self, UserRecord};
 use super::types::{Agency, NewUser, Role, UserChange, UserView};
-use crate::audit::NewEvent;
+use crate::audit::Recorder;
 use crate::auth::policy::{self, Action, authorize};
 use crate::auth::session::{self, EndReason};
 use crate::auth::{Actor, lockout, password};
@@ -16,7 +16,6 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, PageParams, split_page};
 use crate::state::AppState;
 use crate::validation;
-use tracing_actix_web::RequestId;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserPage {
@@ -37,9 +36,8 @@ pub struct UserPage {
 )]
 #[post("/users")]
 pub async fn create_user(
-    state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     body: ValidJson<NewUser>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::ManageUsers)?;
@@ -49,22 +47,20 @@ pub async fn create_user(
     validation::password("password", &body.password, &username)?;
     role_fits_agency(body.role, body.agency)?;
     let password_hash = password::hash(body.password).await?;
-    let mut tx = state.db.begin().await?;
-    let user = repo::insert(
-        &mut *tx,
-        &UserRecord {
-            username: &username,
-            display_name: &display_name,
-            agency: body.agency,
-            role: body.role,
-            password_hash: &password_hash,
-        },
-    )
-    .await?;
-    let event =
-        NewEvent::allowed(&actor, &request_id.to_string(), "user.create", "user").resource(user.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let record = UserRecord {
+        username: &username,
+        display_name: &display_name,
+        agency: body.agency,
+        role: body.role,
+        password_hash: &password_hash,
+    };
+    let user = recorder
+        .write(async |tx| {
+            let user = repo::insert(tx, &record).await?;
+            let id = user.id;
+            Ok((user, id))
+        })
+        .await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
@@ -116,7 +112,7 @@ pub async fn list_users(
 pub async fn update_user(
     state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     path: web::Path<Uuid>,
     body: ValidJson<UserChange>,
 ) -> ApiResult<web::Json<UserView>> {
@@ -163,27 +159,27 @@ pub async fn update_user(
     if regrouped {
         role_fits_agency(role, agency)?;
     }
-    let mut tx = state.db.begin().await?;
-    let mut user = Some(current);
-    if let Some(disabled) = change.disabled {
-        user = repo::set_disabled(&mut *tx, user_id, disabled).await?;
-        if disabled {
-            session::end_all(&mut *tx, user_id, EndReason::Disabled).await?;
-        }
-    }
-    if let Some(hash) = &new_hash {
-        user = repo::set_password_hash(&mut *tx, user_id, hash).await?;
-        session::end_all(&mut *tx, user_id, EndReason::PasswordChanged).await?;
-    }
-    if regrouped {
-        user = repo::set_role(&mut *tx, user_id, role, agency).await?;
-        session::end_all(&mut *tx, user_id, EndReason::RoleChanged).await?;
-    }
-    let user = user.ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
-    let event =
-        NewEvent::allowed(&actor, &request_id.to_string(), "user.update", "user").resource(user.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let user = recorder
+        .write(async |tx| {
+            let mut user = Some(current);
+            if let Some(disabled) = change.disabled {
+                user = repo::set_disabled(&mut *tx, user_id, disabled).await?;
+                if disabled {
+                    session::end_all(&mut *tx, user_id, EndReason::Disabled).await?;
+                }
+            }
+            if let Some(hash) = &new_hash {
+                user = repo::set_password_hash(&mut *tx, user_id, hash).await?;
+                session::end_all(&mut *tx, user_id, EndReason::PasswordChanged).await?;
+            }
+            if regrouped {
+                user = repo::set_role(&mut *tx, user_id, role, agency).await?;
+                session::end_all(&mut *tx, user_id, EndReason::RoleChanged).await?;
+            }
+            let user = user.ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
+            Ok((user, user_id))
+        })
+        .await?;
     Ok(web::Json(UserView::from(user)))
 }
 
@@ -199,18 +195,18 @@ pub async fn update_user(
 pub async fn unlock_user(
     state: web::Data<AppState>,
     actor: Actor,
-    request_id: RequestId,
+    recorder: Recorder,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::ManageUsers)?;
     let user = repo::find_by_id(&state.db, path.into_inner())
         .await?
         .ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
-    let mut tx = state.db.begin().await?;
-    lockout::clear(&mut tx, &lockout::canonical(&user.username)).await?;
-    let event =
-        NewEvent::allowed(&actor, &request_id.to_string(), "user.unlock", "user").resource(user.id);
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    recorder
+        .write(async |tx| {
+            lockout::clear(tx, &lockout::canonical(&user.username)).await?;
+            Ok(((), user.id))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

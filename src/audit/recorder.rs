@@ -1,0 +1,80 @@
+//! How a write is recorded: a handler takes a `Recorder`, whose event is already filled from the
+//! route (its action), the caller and the request id, and hands it the write to run. The write and
+//! its event commit in one transaction, or neither does.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use sqlx::PgConnection;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use super::NewEvent;
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::routes;
+use crate::state::AppState;
+
+pub struct Recorder {
+    state: web::Data<AppState>,
+    event: NewEvent,
+}
+
+impl FromRequest for Recorder {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+            let route = req
+                .match_pattern()
+                .and_then(|p| routes::find(req.method(), &p))
+                .filter(|r| r.writes)
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a write no route describes")))?;
+            let action = route
+                .action()
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a write with no action")))?;
+            // The handler's `Actor` comes first and leaves the caller here; asked alone, check anew.
+            let known = req.extensions().get::<Actor>().cloned();
+            let actor = match known {
+                Some(actor) => actor,
+                None => crate::auth::actor::authenticate(&state, req.headers()).await?,
+            };
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .map(|id| id.to_string())
+                .unwrap_or_default();
+            let param = |name: &str| req.match_info().get(name).and_then(|v| v.parse().ok());
+            let mut event = NewEvent::allowed(&actor, &request_id, action);
+            event.resource_id = route.resource_param.and_then(param);
+            event.child_id = param(routes::CHILD_PARAM);
+            Ok(Recorder { state, event })
+        })
+    }
+}
+
+impl Recorder {
+    /// Runs `write` in a transaction and commits it with the event, naming the resource `write`
+    /// answers with (a new record's id). An event about a child that names no other child is about
+    /// that child.
+    pub async fn write<T>(
+        mut self,
+        write: impl AsyncFnOnce(&mut PgConnection) -> ApiResult<(T, Uuid)>,
+    ) -> ApiResult<T> {
+        let mut tx = self.state.db.begin().await?;
+        let (value, resource) = write(&mut tx).await?;
+        self.event.resource_id = Some(resource);
+        if self.event.child_id.is_none() && self.event.action.resource_type() == "child" {
+            self.event.child_id = Some(resource);
+        }
+        self.state.audit(&mut tx, &self.event).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+}
