@@ -11,5 +11,5 @@ pub mod repo;
 pub mod types;
 pub mod writer;
 
-pub use recorder::Recorder;
+pub use recorder::{Identified, Recorder};
 pub use types::{NewEvent, Outcome};

@@ -15,6 +15,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes;
 use crate::state::AppState;
 
+/// Something a write creates, named in its audit event by its id.
+pub trait Identified {
+    fn id(&self) -> Uuid;
+}
+
 pub struct Recorder {
     state: web::Data<AppState>,
     event: NewEvent,
@@ -76,5 +81,18 @@ impl Recorder {
         self.state.audit(&mut tx, &self.event).await?;
         tx.commit().await?;
         Ok(value)
+    }
+
+    /// [`Recorder::write`] for a write that creates one thing: the event names it.
+    pub async fn create<T: Identified>(
+        self,
+        create: impl AsyncFnOnce(&mut PgConnection) -> sqlx::Result<T>,
+    ) -> ApiResult<T> {
+        self.write(async |tx| {
+            let created = create(tx).await?;
+            let id = created.id();
+            Ok((created, id))
+        })
+        .await
     }
 }

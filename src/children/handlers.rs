@@ -57,11 +57,7 @@ pub async fn create_child(
         created_by: actor.id(),
     };
     let child = recorder
-        .write(async |tx| {
-            let child = repo::insert(tx, &record).await?;
-            let id = child.id;
-            Ok((child, id))
-        })
+        .create(async |tx| repo::insert(tx, &record).await)
         .await?;
     Ok(with_etag(HttpResponse::Created(), &child))
 }

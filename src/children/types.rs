@@ -105,3 +105,9 @@ pub struct ChildPage {
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
+
+impl crate::audit::Identified for Child {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}

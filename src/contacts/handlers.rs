@@ -146,11 +146,7 @@ pub async fn create_contact(
         visibility,
     };
     let row = recorder
-        .write(async |tx| {
-            let row = repo::insert(tx, &record).await?;
-            let id = row.id;
-            Ok((row, id))
-        })
+        .create(async |tx| repo::insert(tx, &record).await)
         .await?;
     Ok(HttpResponse::Created().json(row.into_contact(Vec::new())))
 }

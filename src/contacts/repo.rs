@@ -243,3 +243,9 @@ pub async fn insert_amendment(
     .await?;
     Ok(row.into())
 }
+
+impl crate::audit::Identified for ContactRow {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}

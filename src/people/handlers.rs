@@ -65,11 +65,7 @@ pub async fn create_person(
         occurred_at,
     };
     let person = recorder
-        .write(async |tx| {
-            let person = repo::insert_person(tx, &record).await?;
-            let id = person.id;
-            Ok((person, id))
-        })
+        .create(async |tx| repo::insert_person(tx, &record).await)
         .await?;
     Ok(HttpResponse::Created().json(person))
 }
@@ -155,11 +151,7 @@ pub async fn create_check(
         occurred_at,
     };
     let check = recorder
-        .write(async |tx| {
-            let check = repo::insert_check(tx, &record).await?;
-            let id = check.id;
-            Ok((check, id))
-        })
+        .create(async |tx| repo::insert_check(tx, &record).await)
         .await?;
     Ok(HttpResponse::Created().json(check))
 }

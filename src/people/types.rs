@@ -88,3 +88,15 @@ pub struct PersonPage {
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
+
+impl crate::audit::Identified for Person {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+impl crate::audit::Identified for PersonCheck {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}

@@ -55,11 +55,7 @@ pub async fn create_user(
         password_hash: &password_hash,
     };
     let user = recorder
-        .write(async |tx| {
-            let user = repo::insert(tx, &record).await?;
-            let id = user.id;
-            Ok((user, id))
-        })
+        .create(async |tx| repo::insert(tx, &record).await)
         .await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }

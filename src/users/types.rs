@@ -103,3 +103,9 @@ pub struct UserChange {
     /// A new agency (or the agency that goes with a new role).
     pub agency: Option<Agency>,
 }
+
+impl crate::audit::Identified for User {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
