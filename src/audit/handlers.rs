@@ -8,40 +8,10 @@ use super::types::{AccessLogPage, AuditFilters, AuditPage, ChainVerdict};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, audit_scope, authorize, sight};
 use crate::children::repo::load;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::ValidQuery;
-use crate::pagination::PageParams;
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-
-/// Audit pages are ordered by the chain itself: the cursor is a position in it.
-fn encode_seq(seq: i64) -> String {
-    crate::pagination::seal(&format!("seq:{seq}"))
-}
-
-fn decode_seq(raw: Option<&str>) -> ApiResult<Option<i64>> {
-    raw.map(|raw| {
-        crate::pagination::open(raw)
-            .ok()
-            .and_then(|s| s.strip_prefix("seq:").and_then(|n| n.parse().ok()))
-            .ok_or_else(|| ApiError::validation("cursor", "not a cursor this service issued"))
-    })
-    .transpose()
-}
-
-/// Given `limit + 1` rows newest first, trims the extra one and says where the next page starts.
-fn page_by_seq<T>(
-    mut rows: Vec<T>,
-    limit: i64,
-    seq: impl Fn(&T) -> i64,
-) -> (Vec<T>, Option<String>) {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    if rows.len() <= limit {
-        return (rows, None);
-    }
-    rows.truncate(limit);
-    let next = rows.last().map(|r| encode_seq(seq(r)));
-    (rows, next)
-}
 
 /// The audit trail, newest first. Facilitators see every event; managers their own agency's.
 #[utoipa::path(
@@ -59,11 +29,12 @@ pub async fn list_audit(
     let q = query.0;
     // A manager's view is their own agency's events, whatever the filter asks.
     let agency = audit_scope(&actor, q.agency)?;
-    let limit = PageParams {
+    // Audit pages are ordered by the chain itself: the cursor is a position in it.
+    let window = PageParams {
         limit: q.limit,
-        cursor: None,
+        cursor: q.cursor,
     }
-    .limit()?;
+    .window::<i64>()?;
     let action = crate::validation::optional_text("action", q.action.as_deref(), 100)?;
     let filters = Filters {
         child_id: q.child_id,
@@ -72,11 +43,10 @@ pub async fn list_audit(
         action: action.as_deref(),
         from: q.from,
         to: q.to,
-        before_seq: decode_seq(q.cursor.as_deref())?,
+        before_seq: window.after,
     };
-    let rows = repo::list(&state.db, &filters, limit + 1).await?;
-    let (items, next_cursor) = page_by_seq(rows, limit, |e| e.seq);
-    Ok(web::Json(AuditPage { items, next_cursor }))
+    let rows = repo::list(&state.db, &filters, window.fetch()).await?;
+    Ok(web::Json(Page::of(rows, window.limit, |e| e.seq)))
 }
 
 /// Walk the whole chain and say whether every event still follows from its content and its
@@ -113,14 +83,14 @@ pub async fn access_log(
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<AccessLogPage>> {
     authorize(&actor, Action::ReadChild)?;
-    let limit = page.0.limit()?;
+    let window = page.0.window::<i64>()?;
     let child = load(&state.db, path.into_inner()).await?;
-    let wanted = usize::try_from(limit).unwrap_or(usize::MAX) + 1;
-    let mut before = decode_seq(page.0.cursor.as_deref())?;
+    let wanted = usize::try_from(window.fetch()).unwrap_or(usize::MAX);
+    let mut before = window.after;
     let mut visible = Vec::with_capacity(wanted);
     // Hidden accesses are left out after reading, so read on until the page is full.
     'reading: loop {
-        let rows = repo::access_log(&state.db, child.id, before, limit + 1).await?;
+        let rows = repo::access_log(&state.db, child.id, before, window.fetch()).await?;
         let exhausted = rows.len() < wanted;
         before = rows.last().map(|r| r.seq).or(before);
         for row in rows {
@@ -150,9 +120,6 @@ pub async fn access_log(
             break;
         }
     }
-    let (rows, next_cursor) = page_by_seq(visible, limit, |(seq, _)| *seq);
-    Ok(web::Json(AccessLogPage {
-        items: rows.into_iter().map(|(_, e)| e).collect(),
-        next_cursor,
-    }))
+    let page = Page::of(visible, window.limit, |(seq, _)| *seq);
+    Ok(web::Json(page.map(|(_, entry)| entry)))
 }

@@ -4,6 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::pagination::{Listed, Page};
 use crate::routes::AuditAction;
 use crate::vocabulary::{Agency, Role};
 
@@ -99,11 +100,13 @@ pub struct AuditEvent {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditEvent>,
-    /// Pass as `cursor` for the next (older) page; `null` on the last page.
-    pub next_cursor: Option<String>,
+/// A page of the trail, newest first.
+pub type AuditPage = Page<AuditEvent>;
+
+impl Listed for AuditEvent {
+    const PAGE: &'static str = "AuditPage";
+    const NEXT: &'static str =
+        "Pass as `cursor` for the next (older) page; `null` on the last page.";
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -162,9 +165,11 @@ pub struct AccessLogEntry {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AccessLogPage {
-    pub items: Vec<AccessLogEntry>,
-    /// Pass as `cursor` for the next (older) page; `null` on the last page.
-    pub next_cursor: Option<String>,
+/// A page of the trail, newest first.
+pub type AccessLogPage = Page<AccessLogEntry>;
+
+impl Listed for AccessLogEntry {
+    const PAGE: &'static str = "AccessLogPage";
+    const NEXT: &'static str =
+        "Pass as `cursor` for the next (older) page; `null` on the last page.";
 }

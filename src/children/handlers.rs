@@ -12,7 +12,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Cursor, split_page};
+use crate::pagination::{Cursor, Page};
 use crate::state::AppState;
 use crate::validation;
 
@@ -77,8 +77,7 @@ pub async fn search_children(
 ) -> ApiResult<web::Json<ChildPage>> {
     authorize(&actor, Action::ReadChild)?;
     let query = query.0;
-    let page = query.page();
-    let limit = page.limit()?;
+    let window = query.page().window()?;
     let name = validation::optional_text("name", query.name.as_deref(), 100)?;
     let identifier = validation::optional_text("identifier", query.identifier.as_deref(), 50)?;
     let filters = Filters {
@@ -86,12 +85,11 @@ pub async fn search_children(
         date_of_birth: query.date_of_birth,
         identifier: identifier.as_deref(),
     };
-    let rows = repo::search(&state.db, &filters, page.after()?, limit + 1).await?;
-    let (items, next_cursor) = split_page(rows, limit, |c| Cursor {
+    let rows = repo::search(&state.db, &filters, &window).await?;
+    Ok(web::Json(Page::of(rows, window.limit, |c| Cursor {
         at: c.created_at,
         id: c.id,
-    });
-    Ok(web::Json(ChildPage { items, next_cursor }))
+    })))
 }
 
 /// Read a child record.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::types::Child;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Window};
 use crate::vocabulary::{ChildStatus, SharingMode};
 
 // Every query below is a constant string with this constant column list spliced in.
@@ -65,8 +65,7 @@ fn like_pattern(text: &str) -> String {
 pub async fn search(
     db: impl PgExecutor<'_>,
     filters: &Filters<'_>,
-    after: Option<Cursor>,
-    limit: i64,
+    window: &Window<Cursor>,
 ) -> sqlx::Result<Vec<Child>> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM children
@@ -80,9 +79,9 @@ pub async fn search(
     .bind(filters.name.map(like_pattern))
     .bind(filters.date_of_birth)
     .bind(filters.identifier)
-    .bind(after.map(|c| c.at))
-    .bind(after.map(|c| c.id))
-    .bind(limit)
+    .bind(window.after.map(|c| c.at))
+    .bind(window.after.map(|c| c.id))
+    .bind(window.fetch())
     .fetch_all(db)
     .await
 }

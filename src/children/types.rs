@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::pagination::PageParams;
+use crate::pagination::{Listed, Page, PageParams};
 use crate::vocabulary::{ChildStatus, SharingMode};
 
 /// A child record.
@@ -99,11 +99,11 @@ impl ChildSearch {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ChildPage {
-    pub items: Vec<Child>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
+/// A page of child records.
+pub type ChildPage = Page<Child>;
+
+impl Listed for Child {
+    const PAGE: &'static str = "ChildPage";
 }
 
 impl crate::audit::Identified for Child {

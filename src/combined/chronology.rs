@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::snapshot::Snapshot;
 use super::types::{ChronologyItem, EntryType};
-use crate::error::ApiError;
 use crate::vocabulary::Agency;
 use crate::vocabulary::ContactKind;
 
@@ -20,46 +19,15 @@ pub struct StubFact {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// Where an item stands in the order; also the page cursor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Where an item stands in the order; also the page cursor (sealed like every cursor: the
+/// recording time of another agency's restricted contact is not the reader's).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Position {
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
     pub id: Uuid,
-}
-
-impl Position {
-    pub fn encode(&self) -> String {
-        // Sealed: the recording time of another agency's restricted contact is not the reader's.
-        crate::pagination::seal(&format!(
-            "{}|{}|{}",
-            self.occurred_at.to_rfc3339(),
-            self.recorded_at.to_rfc3339(),
-            self.id
-        ))
-    }
-
-    pub fn decode(raw: &str) -> Result<Self, ApiError> {
-        let invalid = || ApiError::validation("cursor", "not a cursor this service issued");
-        let text = crate::pagination::open(raw)?;
-        let mut parts = text.split('|');
-        let mut time = || {
-            DateTime::parse_from_rfc3339(parts.next().unwrap_or_default())
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| invalid())
-        };
-        let (occurred_at, recorded_at) = (time()?, time()?);
-        let id = text
-            .rsplit('|')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(invalid)?;
-        Ok(Position {
-            occurred_at,
-            recorded_at,
-            id,
-        })
-    }
 }
 
 /// Every visible entry, in order, each with its position.
@@ -228,12 +196,13 @@ mod tests {
 
     #[test]
     fn positions_round_trip_as_cursors() {
+        use crate::pagination::{decode, encode};
         let p = Position {
             occurred_at: day(1),
             recorded_at: day(2),
             id: Uuid::new_v4(),
         };
-        assert_eq!(Position::decode(&p.encode()).unwrap(), p);
-        assert!(Position::decode("nope").is_err());
+        assert_eq!(decode::<Position>(&encode(&p)).unwrap(), p);
+        assert!(decode::<Position>("nope").is_err());
     }
 }

@@ -21,7 +21,7 @@ use crate::auth::policy::{Action, authorize, sight};
 use crate::children::repo::load;
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
-use crate::pagination::PageParams;
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 /// What one reader may see of a record at one moment.
@@ -78,12 +78,11 @@ pub async fn get_chronology(
     query: ValidQuery<ChronologyParams>,
 ) -> ApiResult<web::Json<ChronologyPage>> {
     let q = query.0;
-    let limit = PageParams {
+    let window = PageParams {
         limit: q.limit,
-        cursor: None,
+        cursor: q.cursor,
     }
-    .limit()?;
-    let after = q.cursor.as_deref().map(Position::decode).transpose()?;
+    .window::<Position>()?;
     let View {
         snapshot,
         stubs,
@@ -94,26 +93,19 @@ pub async fn get_chronology(
         |kept| kept.chronology.clone(),
     );
     // Only the page is copied out of the whole.
-    let mut items = all
+    let items = all
         .iter()
         .filter(|(pos, item)| {
             q.agency.is_none_or(|a| item.agency == a)
                 && q.from.is_none_or(|from| item.occurred_at >= from)
                 && q.to.is_none_or(|to| item.occurred_at <= to)
-                && after.is_none_or(|after| *pos > after)
+                && window.after.is_none_or(|after| *pos > after)
         })
-        .take(usize::try_from(limit).unwrap_or(usize::MAX) + 1)
+        .take(usize::try_from(window.fetch()).unwrap_or(usize::MAX))
         .cloned()
         .collect::<Vec<_>>();
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next_cursor = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        items.last().map(|(pos, _)| pos.encode())
-    });
-    Ok(web::Json(ChronologyPage {
-        items: items.into_iter().map(|(_, item)| item).collect(),
-        next_cursor: next_cursor.flatten(),
-    }))
+    let page = Page::of(items, window.limit, |(pos, _)| *pos);
+    Ok(web::Json(page.map(|(_, item)| item)))
 }
 
 /// Per agency: contacts, highest concern level, counts by concern category, injuries and the latest

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::pagination::{Listed, Page};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernCategory, ConcernLevel};
 
@@ -174,11 +175,11 @@ pub struct ChronologyItem {
     pub restricted: bool,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ChronologyPage {
-    pub items: Vec<ChronologyItem>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
+/// A page of the chronology.
+pub type ChronologyPage = Page<ChronologyItem>;
+
+impl Listed for ChronologyItem {
+    const PAGE: &'static str = "ChronologyPage";
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

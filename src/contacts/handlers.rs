@@ -14,7 +14,7 @@ use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
 use crate::children::{Child, repo::load};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Cursor, PageParams, split_page};
+use crate::pagination::{Cursor, Page, PageParams};
 use crate::state::AppState;
 use crate::validation::{self, optional_text, text};
 
@@ -166,22 +166,19 @@ pub async fn list_contacts(
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<ContactPage>> {
     authorize(&actor, Action::ReadChild)?;
-    let limit = page.0.limit()?;
+    let window = page.0.window()?;
     let child = load(&state.db, path.into_inner()).await?;
-    let rows = repo::list(
-        &state.db,
-        child.id,
-        siloed_to(&actor, child.sharing_mode),
-        page.0.after()?,
-        limit + 1,
-    )
-    .await?;
-    let (rows, next_cursor) = split_page(rows, limit, |c| Cursor {
+    let only = siloed_to(&actor, child.sharing_mode);
+    let rows = repo::list(&state.db, child.id, only, &window).await?;
+    let page = Page::of(rows, window.limit, |c| Cursor {
         at: c.occurred_at,
         id: c.id,
     });
-    let items = entries(&state.db, &actor, &child, rows).await?;
-    Ok(web::Json(ContactPage { items, next_cursor }))
+    let items = entries(&state.db, &actor, &child, page.items).await?;
+    Ok(web::Json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// The contact, unless it is hidden from `actor` (then, as if it did not exist, 404).

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::types::{
     Amendment, Contact, ContactChanges, ContactFields, Examination, Explanation, Injury,
 };
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Window};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernLevel, ContactKind, ContactOutcome, Opinion, Visibility};
 
@@ -181,8 +181,7 @@ pub async fn list(
     db: impl PgExecutor<'_>,
     child_id: Uuid,
     only_agency: Option<Agency>,
-    after: Option<Cursor>,
-    limit: i64,
+    window: &Window<Cursor>,
 ) -> sqlx::Result<Vec<ContactRow>> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {CONTACT} FROM contacts c JOIN users u ON u.id = c.author_id
@@ -192,9 +191,9 @@ pub async fn list(
     )))
     .bind(child_id)
     .bind(only_agency)
-    .bind(after.map(|c| c.at))
-    .bind(after.map(|c| c.id))
-    .bind(limit)
+    .bind(window.after.map(|c| c.at))
+    .bind(window.after.map(|c| c.id))
+    .bind(window.fetch())
     .fetch_all(db)
     .await
 }

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::pagination::{Listed, Page};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{
     ConcernCategory, ConcernLevel, ContactKind, ContactOutcome, ExplanationCategory, InjuryType,
@@ -296,9 +297,9 @@ pub enum ContactEntry {
     Stub(ContactStub),
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ContactPage {
-    pub items: Vec<ContactEntry>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
+/// A page of contacts: in full, or stubs.
+pub type ContactPage = Page<ContactEntry>;
+
+impl Listed for ContactEntry {
+    const PAGE: &'static str = "ContactPage";
 }

@@ -11,7 +11,7 @@ use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
 use crate::children::{Child, repo::load};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Cursor, PageParams, split_page};
+use crate::pagination::{Cursor, Page, PageParams};
 use crate::state::AppState;
 use crate::validation;
 use crate::vocabulary::Agency;
@@ -85,30 +85,24 @@ pub async fn list_people(
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<PersonPage>> {
     authorize(&actor, Action::ReadChild)?;
-    let limit = page.0.limit()?;
+    let window = page.0.window()?;
     let child = load(&state.db, path.into_inner()).await?;
-    let rows = repo::list_people(
-        &state.db,
-        child.id,
-        siloed_to(&actor, child.sharing_mode),
-        page.0.after()?,
-        limit + 1,
-    )
-    .await?;
-    let (mut items, next_cursor) = split_page(rows, limit, |p| Cursor {
+    let only = siloed_to(&actor, child.sharing_mode);
+    let rows = repo::list_people(&state.db, child.id, only, &window).await?;
+    let mut page = Page::of(rows, window.limit, |p| Cursor {
         at: p.occurred_at,
         id: p.id,
     });
-    let ids: Vec<Uuid> = items.iter().map(|p| p.id).collect();
+    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
     let checks = repo::checks_for(&state.db, &ids).await?;
-    for person in &mut items {
+    for person in &mut page.items {
         person.checks = checks
             .iter()
             .filter(|c| c.person_id == person.id && visible(&actor, &child, c.agency))
             .cloned()
             .collect();
     }
-    Ok(web::Json(PersonPage { items, next_cursor }))
+    Ok(web::Json(page))
 }
 
 /// Record a background check on a person (police only).

@@ -5,7 +5,7 @@ use sqlx::{AssertSqlSafe, PgExecutor};
 use uuid::Uuid;
 
 use super::types::{Person, PersonCheck};
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Window};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{CheckOutcome, Relationship};
 
@@ -69,8 +69,7 @@ pub async fn list_people(
     db: impl PgExecutor<'_>,
     child_id: Uuid,
     only_agency: Option<Agency>,
-    after: Option<Cursor>,
-    limit: i64,
+    window: &Window<Cursor>,
 ) -> sqlx::Result<Vec<Person>> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {PERSON} FROM people
@@ -80,9 +79,9 @@ pub async fn list_people(
     )))
     .bind(child_id)
     .bind(only_agency)
-    .bind(after.map(|c| c.at))
-    .bind(after.map(|c| c.id))
-    .bind(limit)
+    .bind(window.after.map(|c| c.at))
+    .bind(window.after.map(|c| c.id))
+    .bind(window.fetch())
     .fetch_all(db)
     .await
 }

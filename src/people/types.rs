@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::pagination::{Listed, Page};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{CheckOutcome, Relationship};
 
@@ -82,11 +83,11 @@ pub struct NewCheck {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PersonPage {
-    pub items: Vec<Person>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
+/// A page of people.
+pub type PersonPage = Page<Person>;
+
+impl Listed for Person {
+    const PAGE: &'static str = "PersonPage";
 }
 
 impl crate::audit::Identified for Person {

@@ -1,8 +1,6 @@
 //! User administration, for facilitators.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::repo::{self, UserRecord};
@@ -13,15 +11,15 @@ use crate::auth::session::{self, EndReason};
 use crate::auth::{Actor, lockout, password};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Cursor, PageParams, split_page};
+use crate::pagination::{Cursor, Listed, Page, PageParams};
 use crate::state::AppState;
 use crate::validation;
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct UserPage {
-    pub items: Vec<UserView>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
+/// A page of users.
+pub type UserPage = Page<UserView>;
+
+impl Listed for UserView {
+    const PAGE: &'static str = "UserPage";
 }
 
 /// Create a user (facilitators only).
@@ -79,16 +77,13 @@ pub async fn list_users(
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<UserPage>> {
     authorize(&actor, Action::ManageUsers)?;
-    let limit = page.0.limit()?;
-    let rows = repo::list(&state.db, page.0.after()?, limit + 1).await?;
-    let (rows, next_cursor) = split_page(rows, limit, |u| Cursor {
+    let window = page.0.window()?;
+    let rows = repo::list(&state.db, &window).await?;
+    let page = Page::of(rows, window.limit, |u| Cursor {
         at: u.created_at,
         id: u.id,
     });
-    Ok(web::Json(UserPage {
-        items: rows.into_iter().map(UserView::from).collect(),
-        next_cursor,
-    }))
+    Ok(web::Json(page.map(UserView::from)))
 }
 
 /// Disable or enable a user, set a new password, or change its role and agency (facilitators

@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, PgExecutor};
 use uuid::Uuid;
 
 use super::types::{Agency, Role, User};
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Window};
 
 pub const COLUMNS: &str =
     "id, username, display_name, agency, role, password_hash, disabled, created_at";
@@ -58,19 +58,15 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Optio
 }
 
 /// Users in creation order, `limit` of them after `after`.
-pub async fn list(
-    db: impl PgExecutor<'_>,
-    after: Option<Cursor>,
-    limit: i64,
-) -> sqlx::Result<Vec<User>> {
+pub async fn list(db: impl PgExecutor<'_>, window: &Window<Cursor>) -> sqlx::Result<Vec<User>> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users
          WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1, $2)
          ORDER BY created_at, id LIMIT $3"
     )))
-    .bind(after.map(|c| c.at))
-    .bind(after.map(|c| c.id))
-    .bind(limit)
+    .bind(window.after.map(|c| c.at))
+    .bind(window.after.map(|c| c.id))
+    .bind(window.fetch())
     .fetch_all(db)
     .await
 }
