@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
+use secrecy::SecretString;
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -14,9 +15,11 @@ pub struct DatabaseSettings {
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "postgres://postgres:postgres@localhost:5432/mash"
+        hide_env_values = true,
+        default_value = "postgres://postgres:postgres@localhost:5432/mash",
+        value_parser = secret
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
 
     /// Most connections the service holds open.
     #[arg(long, env = "MASH_DB_MAX_CONNECTIONS", default_value_t = 20)]
@@ -34,8 +37,8 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
 
     /// Secret for signing access tokens (HS256), at least 32 bytes. Random per start when unset.
-    #[arg(long, env = "MASH_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    #[arg(long, env = "MASH_JWT_SECRET", hide_env_values = true, value_parser = secret)]
+    pub jwt_secret: Option<SecretString>,
 
     /// Access-token lifetime: seconds, or a duration such as `15m` (at most `1h`). Tokens are
     /// renewed with the refresh token, so a short life costs the user nothing.
@@ -47,8 +50,8 @@ pub struct ServeSettings {
     pub session_ttl: Duration,
 
     /// `USERNAME:PASSWORD` of a facilitator created at start when no user of that name exists.
-    #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true)]
-    pub facilitator: Option<String>,
+    #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true, value_parser = secret)]
+    pub facilitator: Option<SecretString>,
 
     /// Longest a request may run before it is answered 503: a database that stops answering (a
     /// network partition, say) must not hold requests for as long as TCP would.
@@ -68,6 +71,11 @@ pub struct ServeSettings {
     /// Also create the documented demo users (one practitioner per agency and a facilitator).
     #[arg(long)]
     pub demo: bool,
+}
+
+/// A value that is never printed: not by `Debug`, not in a log line, not in `--help`.
+pub fn secret(value: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(value))
 }
 
 /// `MASH_TOKEN_TTL=3600` and `MASH_TOKEN_TTL=1h` both mean an hour.
@@ -111,6 +119,16 @@ mod tests {
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let settings = DatabaseSettings {
+            database_url: secret("postgres://mash:hunter2-secret@db/mash").unwrap(),
+            db_max_connections: 1,
+            db_acquire_timeout: Duration::from_secs(1),
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
     }
 
     #[test]

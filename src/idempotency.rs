@@ -138,8 +138,9 @@ pub async fn keyed(
     let status = res.status();
     let (request, response) = res.into_parts();
     let (head, body) = response.into_parts();
-    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-    let stored = if status.is_success() {
+    // An answer that cannot be read whole is never kept to replay: the key is released instead.
+    let bytes = actix_web::body::to_bytes(body).await.ok();
+    let stored = if let (true, Some(bytes)) = (status.is_success(), &bytes) {
         let content_type = head
             .headers()
             .get(header::CONTENT_TYPE)
@@ -163,8 +164,11 @@ pub async fn keyed(
     if let Err(error) = stored {
         tracing::error!(?error, "the idempotency record could not be kept");
     }
-    Ok(ServiceResponse::new(
-        request,
-        head.set_body(bytes).map_into_boxed_body(),
-    ))
+    Ok(match bytes {
+        Some(bytes) => ServiceResponse::new(request, head.set_body(bytes).map_into_boxed_body()),
+        None => {
+            let error = ApiError::internal(anyhow::anyhow!("the answer's body could not be read"));
+            ServiceResponse::new(request, error.error_response())
+        }
+    })
 }

@@ -4,12 +4,13 @@ use std::net::TcpListener;
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use rand::RngCore;
+use secrecy::ExposeSecret;
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::TracingLogger;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
@@ -82,17 +83,18 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
 
 /// The pool, after creating the database if it is missing and applying migrations.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    if !sqlx::Postgres::database_exists(&settings.database_url)
+    let url = settings.database_url.expose_secret();
+    if !sqlx::Postgres::database_exists(url)
         .await
         .context("reaching PostgreSQL")?
     {
-        sqlx::Postgres::create_database(&settings.database_url)
+        sqlx::Postgres::create_database(url)
             .await
             .context("creating the database")?;
         tracing::info!("created the database");
     }
     let pool = pool_options(settings)
-        .connect(&settings.database_url)
+        .connect(url)
         .await
         .context("connecting to the database")?;
     sqlx::migrate!("./migrations")
@@ -135,13 +137,14 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server around `db`.
     pub async fn build(settings: &ServeSettings, db: PgPool) -> anyhow::Result<Self> {
-        let secret = jwt_secret(settings.jwt_secret.as_deref())?;
+        let secret = jwt_secret(settings.jwt_secret.as_ref().map(|s| s.expose_secret()))?;
         crate::pagination::use_secret(&secret);
         let tokens = TokenKeys::new(&secret, settings.token_ttl);
         // An empty MASH_FACILITATOR means none, as in an environment file left blank.
         if let Some(creds) = settings
             .facilitator
-            .as_deref()
+            .as_ref()
+            .map(|c| c.expose_secret())
             .filter(|c| !c.trim().is_empty())
         {
             let (user, pass) = crate::config::parse_credentials(creds)?;
@@ -258,7 +261,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 }
             })
             .wrap_fn(|req, srv| {
-                let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                let request_id = Some(crate::telemetry::request_id(req.request()));
                 let response = srv.call(req);
                 async move {
                     let mut response = response.await?;

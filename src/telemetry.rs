@@ -10,6 +10,41 @@ use tracing::field::{Empty, debug};
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
+/// The id of a request: the caller's `X-Request-Id` when it is a sensible one (1 to 64 letters,
+/// digits, `-`, `_` or `.`), so that a client's logs and this service's meet; otherwise the one
+/// generated for it. The span, the audit trail and the answer's `X-Request-Id` all use this.
+pub fn request_id(request: &actix_web::HttpRequest) -> String {
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
+    match given {
+        Some(id) => id.to_string(),
+        None => request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// A handler's view of [`request_id`].
+pub struct ReqId(pub String);
+
+impl actix_web::FromRequest for ReqId {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(ReqId(request_id(req))))
+    }
+}
+
 /// The span of every request. What a client sent (its path, its user agent, the text of a refusal
 /// that quotes it) is logged escaped (`Debug`), so it can neither start a line of its own nor send
 /// escape codes to a terminal; the query string is not logged at all, since it may hold what the
@@ -18,10 +53,7 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.to_string());
+        let request_id = request_id(request.request());
         let route = request.match_pattern();
         let user_agent = request
             .headers()
@@ -34,7 +66,7 @@ impl RootSpanBuilder for RequestSpan {
             path = ?request.path(),
             client = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
             user_agent = ?user_agent.unwrap_or_default(),
-            request_id = request_id.as_deref().unwrap_or(""),
+            request_id = %request_id,
             status = Empty,
             error = Empty,
         )

@@ -21,6 +21,7 @@ use crate::state::AppState;
     responses((status = 200, description = "A page of events, newest first", body = AuditPage))
 )]
 #[get("/audit")]
+#[tracing::instrument(name = "list_audit", skip_all, fields(user_id = %actor.id()))]
 pub async fn list_audit(
     state: web::Data<AppState>,
     actor: Actor,
@@ -57,6 +58,7 @@ pub async fn list_audit(
     responses((status = 200, description = "The verdict", body = ChainVerdict))
 )]
 #[get("/audit/verify")]
+#[tracing::instrument(name = "verify_audit", skip_all, fields(user_id = %actor.id()))]
 pub async fn verify_audit(
     state: web::Data<AppState>,
     actor: Actor,
@@ -76,6 +78,7 @@ pub async fn verify_audit(
     responses((status = 200, description = "A page of accesses, newest first", body = AccessLogPage))
 )]
 #[get("/children/{child_id}/access-log")]
+#[tracing::instrument(name = "access_log", skip_all, fields(user_id = %actor.id()))]
 pub async fn access_log(
     state: web::Data<AppState>,
     actor: Actor,

@@ -7,7 +7,6 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::types::{NewEvent, Outcome, Who};
@@ -73,10 +72,7 @@ pub async fn trail(
         action,
         resource_id: route.resource_param.and_then(param),
         child_id,
-        request_id: request
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.to_string()),
+        request_id: Some(crate::telemetry::request_id(&request)),
         outcome,
         reason: (outcome != Outcome::Allowed).then(|| {
             res.response()

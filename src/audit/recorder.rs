@@ -6,7 +6,6 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use sqlx::PgConnection;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::NewEvent;
@@ -50,11 +49,7 @@ impl FromRequest for Recorder {
                 Some(actor) => actor,
                 None => crate::auth::actor::authenticate(&state, req.headers()).await?,
             };
-            let request_id = req
-                .extensions()
-                .get::<RequestId>()
-                .map(|id| id.to_string())
-                .unwrap_or_default();
+            let request_id = crate::telemetry::request_id(&req);
             let param = |name: &str| req.match_info().get(name).and_then(|v| v.parse().ok());
             let mut event = NewEvent::allowed(&actor, &request_id, action);
             event.resource_id = route.resource_param.and_then(param);

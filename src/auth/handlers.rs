@@ -13,10 +13,10 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ValidJson;
 use crate::routes::AuditAction;
 use crate::state::AppState;
+use crate::telemetry::ReqId;
 use crate::users::types::{SessionUser, UserView};
 use crate::users::{User, repo};
 use crate::validation;
-use tracing_actix_web::RequestId;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -122,12 +122,12 @@ fn tokens_for(
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    request_id: RequestId,
+    request_id: ReqId,
     req: HttpRequest,
     body: ValidJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let request_id = request_id.to_string();
+    let request_id = request_id.0;
     let key = lockout::canonical(&body.username);
     let client = client_of(&req);
     // A refused login names only the login name typed (bounded, as the trail keeps it): nothing
@@ -223,10 +223,10 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    request_id: RequestId,
+    request_id: ReqId,
     body: ValidJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request_id = request_id.to_string();
+    let request_id = request_id.0;
     let mut tx = state.db.begin().await?;
     let refreshed = session::refresh(&mut tx, body.0.refresh_token.trim()).await?;
     let event = |who: Who, outcome, session, reason: Option<&str>| NewEvent {
@@ -290,6 +290,7 @@ pub async fn refresh(
     responses((status = 204, description = "Logged out"))
 )]
 #[post("/auth/logout")]
+#[tracing::instrument(name = "logout", skip_all, fields(user_id = %actor.id()))]
 pub async fn logout(actor: Actor, recorder: Recorder) -> ApiResult<HttpResponse> {
     recorder
         .write(async |tx| {
@@ -311,6 +312,7 @@ pub async fn logout(actor: Actor, recorder: Recorder) -> ApiResult<HttpResponse>
     )
 )]
 #[post("/me/password")]
+#[tracing::instrument(name = "change_password", skip_all, fields(user_id = %actor.id()))]
 pub async fn change_password(
     actor: Actor,
     recorder: Recorder,
@@ -348,6 +350,7 @@ pub async fn change_password(
     responses((status = 200, description = "The caller", body = UserView))
 )]
 #[get("/me")]
+#[tracing::instrument(name = "me", skip_all, fields(user_id = %actor.id()))]
 pub async fn me(actor: Actor) -> web::Json<UserView> {
     web::Json(UserView::from(actor.user))
 }

@@ -31,6 +31,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, child: &Child) -> Htt
         headers(("ETag" = String, description = "The record's version, for If-Match"))))
 )]
 #[post("/children")]
+#[tracing::instrument(name = "create_child", skip_all, fields(user_id = %actor.id()))]
 pub async fn create_child(
     actor: Actor,
     recorder: Recorder,
@@ -70,6 +71,7 @@ pub async fn create_child(
     responses((status = 200, description = "A page of matching records, oldest first", body = ChildPage))
 )]
 #[get("/children")]
+#[tracing::instrument(name = "search_children", skip_all, fields(user_id = %actor.id()))]
 pub async fn search_children(
     state: web::Data<AppState>,
     actor: Actor,
@@ -101,6 +103,7 @@ pub async fn search_children(
         headers(("ETag" = String, description = "The record's version, for If-Match"))))
 )]
 #[get("/children/{child_id}")]
+#[tracing::instrument(name = "get_child", skip_all, fields(user_id = %actor.id()))]
 pub async fn get_child(
     state: web::Data<AppState>,
     actor: Actor,
@@ -154,6 +157,7 @@ Without it the change is refused with 428."),
     )
 )]
 #[patch("/children/{child_id}")]
+#[tracing::instrument(name = "update_child", skip_all, fields(user_id = %actor.id()))]
 pub async fn update_child(
     state: web::Data<AppState>,
     actor: Actor,
@@ -215,6 +219,7 @@ pub async fn update_child(
     )
 )]
 #[put("/children/{child_id}/sharing-mode")]
+#[tracing::instrument(name = "set_sharing_mode", skip_all, fields(user_id = %actor.id()))]
 pub async fn set_sharing_mode(
     actor: Actor,
     recorder: Recorder,

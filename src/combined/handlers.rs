@@ -71,6 +71,7 @@ async fn view(
     responses((status = 200, description = "A page of the chronology", body = ChronologyPage))
 )]
 #[get("/children/{child_id}/chronology")]
+#[tracing::instrument(name = "get_chronology", skip_all, fields(user_id = %actor.id()))]
 pub async fn get_chronology(
     state: web::Data<AppState>,
     actor: Actor,
@@ -117,6 +118,7 @@ pub async fn get_chronology(
     responses((status = 200, description = "The concern summary", body = ConcernSummary))
 )]
 #[get("/children/{child_id}/concerns")]
+#[tracing::instrument(name = "get_concerns", skip_all, fields(user_id = %actor.id()))]
 pub async fn get_concerns(
     state: web::Data<AppState>,
     actor: Actor,
@@ -147,6 +149,7 @@ pub async fn get_concerns(
     responses((status = 200, description = "The gap report", body = GapReport))
 )]
 #[get("/children/{child_id}/gap-report")]
+#[tracing::instrument(name = "get_gap_report", skip_all, fields(user_id = %actor.id()))]
 pub async fn get_gap_report(
     state: web::Data<AppState>,
     actor: Actor,

@@ -124,6 +124,7 @@ pub async fn entries(
     responses((status = 201, description = "Logged", body = Contact))
 )]
 #[post("/children/{child_id}/contacts")]
+#[tracing::instrument(name = "create_contact", skip_all, fields(user_id = %actor.id()))]
 pub async fn create_contact(
     state: web::Data<AppState>,
     actor: Actor,
@@ -159,6 +160,7 @@ pub async fn create_contact(
     responses((status = 200, description = "A page of contacts: in full, or stubs of other agencies' restricted ones", body = ContactPage))
 )]
 #[get("/children/{child_id}/contacts")]
+#[tracing::instrument(name = "list_contacts", skip_all, fields(user_id = %actor.id()))]
 pub async fn list_contacts(
     state: web::Data<AppState>,
     actor: Actor,
@@ -205,6 +207,7 @@ async fn load_row(
     responses((status = 200, description = "The contact, or its stub", body = ContactEntry))
 )]
 #[get("/children/{child_id}/contacts/{contact_id}")]
+#[tracing::instrument(name = "get_contact", skip_all, fields(user_id = %actor.id()))]
 pub async fn get_contact(
     state: web::Data<AppState>,
     actor: Actor,
@@ -233,6 +236,7 @@ pub async fn get_contact(
     responses((status = 201, description = "Amended: the contact as it now stands", body = Contact))
 )]
 #[post("/children/{child_id}/contacts/{contact_id}/amendments")]
+#[tracing::instrument(name = "amend_contact", skip_all, fields(user_id = %actor.id()))]
 pub async fn amend_contact(
     state: web::Data<AppState>,
     actor: Actor,

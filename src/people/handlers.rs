@@ -30,6 +30,7 @@ fn visible(actor: &Actor, child: &Child, agency: Agency) -> bool {
     responses((status = 201, description = "Recorded", body = Person))
 )]
 #[post("/children/{child_id}/people")]
+#[tracing::instrument(name = "create_person", skip_all, fields(user_id = %actor.id()))]
 pub async fn create_person(
     state: web::Data<AppState>,
     actor: Actor,
@@ -78,6 +79,7 @@ pub async fn create_person(
     responses((status = 200, description = "A page of people, in the order they were learned of", body = PersonPage))
 )]
 #[get("/children/{child_id}/people")]
+#[tracing::instrument(name = "list_people", skip_all, fields(user_id = %actor.id()))]
 pub async fn list_people(
     state: web::Data<AppState>,
     actor: Actor,
@@ -117,6 +119,7 @@ pub async fn list_people(
     responses((status = 201, description = "Recorded", body = PersonCheck))
 )]
 #[post("/children/{child_id}/people/{person_id}/checks")]
+#[tracing::instrument(name = "create_check", skip_all, fields(user_id = %actor.id()))]
 pub async fn create_check(
     state: web::Data<AppState>,
     actor: Actor,

@@ -202,7 +202,7 @@ async fn account(
                     "user `{username}` exists with another agency or role"
                 )));
             }
-            let id = existing["id"].as_str().unwrap_or_default();
+            let id = id_of(&existing, "user")?;
             client
                 .call(
                     Method::PATCH,
@@ -246,6 +246,21 @@ async fn login(client: &Client, username: &str, password: &str) -> Result<Sessio
         password: password.to_string(),
         token: std::sync::Mutex::new(token),
     })
+}
+
+/// The id in a server's answer: a missing one is the server's error, never an empty path segment.
+fn id_of(answer: &Value, what: &str) -> Result<String, ReplayError> {
+    answer["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| ReplayError(format!("the server answered a {what} without an id")))
+}
+
+/// What a step refers to by a name an earlier step gave it (the checker makes sure there is one).
+fn named(refs: &BTreeMap<String, String>, name: &str) -> Result<String, ReplayError> {
+    refs.get(name)
+        .cloned()
+        .ok_or_else(|| ReplayError(format!("no earlier step named `{name}`")))
 }
 
 fn date(at: DateTime<Utc>, approximate: bool) -> String {
@@ -322,6 +337,7 @@ pub async fn replay(
             .as_ref()
             .and_then(|k| scenario.actors.get(k))
             .map_or("Facilitator", |a| a.display_name.as_str());
+        // Only `create_child` comes before the child exists (the checker sees to it).
         let child = report.child_id.clone().unwrap_or_default();
         let base = format!("/api/v1/children/{child}");
         let line = match &step.action {
@@ -334,7 +350,7 @@ pub async fn replay(
                         Some(&Value::Object(scenario.child.clone())),
                     )
                     .await?;
-                let id = created["id"].as_str().unwrap_or_default().to_string();
+                let id = id_of(&created, "child record")?;
                 report.child_id = Some(id.clone());
                 if let Some(mode) = options.mode {
                     client
@@ -360,7 +376,7 @@ pub async fn replay(
                     )
                     .await?;
                 if let Some(r) = reference {
-                    people.insert(r, person["id"].as_str().unwrap_or_default().to_string());
+                    people.insert(r, id_of(&person, "person")?);
                 }
                 format!(
                     "{who} records {} ({})",
@@ -369,7 +385,7 @@ pub async fn replay(
                 )
             }
             Action::RecordCheck(check) => {
-                let person = people.get(&check.person).cloned().unwrap_or_default();
+                let person = named(&people, &check.person)?;
                 let body =
                     json!({"outcome": check.outcome, "summary": check.summary, "occurred_at": at});
                 client
@@ -397,7 +413,7 @@ pub async fn replay(
                     )
                     .await?;
                 if let Some(r) = reference {
-                    contacts.insert(r, contact["id"].as_str().unwrap_or_default().to_string());
+                    contacts.insert(r, id_of(&contact, "contact")?);
                 }
                 format!(
                     "{who}: {}: {}",
@@ -406,7 +422,7 @@ pub async fn replay(
                 )
             }
             Action::AmendContact(amend) => {
-                let contact = contacts.get(&amend.contact).cloned().unwrap_or_default();
+                let contact = named(&contacts, &amend.contact)?;
                 let body =
                     json!({"reason": amend.reason, "changes": amend.changes, "occurred_at": at});
                 client

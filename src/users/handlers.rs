@@ -33,6 +33,7 @@ impl Listed for UserView {
     )
 )]
 #[post("/users")]
+#[tracing::instrument(name = "create_user", skip_all, fields(user_id = %actor.id()))]
 pub async fn create_user(
     actor: Actor,
     recorder: Recorder,
@@ -71,6 +72,7 @@ fn role_fits_agency(role: Role, agency: Option<Agency>) -> ApiResult<()> {
     responses((status = 200, description = "A page of users", body = UserPage))
 )]
 #[get("/users")]
+#[tracing::instrument(name = "list_users", skip_all, fields(user_id = %actor.id()))]
 pub async fn list_users(
     state: web::Data<AppState>,
     actor: Actor,
@@ -100,6 +102,7 @@ pub async fn list_users(
     )
 )]
 #[patch("/users/{user_id}")]
+#[tracing::instrument(name = "update_user", skip_all, fields(user_id = %actor.id()))]
 pub async fn update_user(
     state: web::Data<AppState>,
     actor: Actor,
@@ -183,6 +186,7 @@ pub async fn update_user(
     responses((status = 204, description = "Unlocked"))
 )]
 #[post("/users/{user_id}/unlock")]
+#[tracing::instrument(name = "unlock_user", skip_all, fields(user_id = %actor.id()))]
 pub async fn unlock_user(
     state: web::Data<AppState>,
     actor: Actor,

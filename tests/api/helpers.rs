@@ -75,7 +75,7 @@ pub fn settings() -> ServeSettings {
         token_ttl: Duration::from_secs(900),
         session_ttl: Duration::from_secs(12 * 3600),
         client_failure_burst: mash::throttle::BURST,
-        facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1)),
+        facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1).into()),
         audit: true,
         demo: false,
         request_timeout: Duration::from_secs(30),

@@ -287,7 +287,7 @@ async fn outage(connect: PgConnectOptions, kind: Outage) {
     let proxy = Proxy::start(target).await;
     let acquire_timeout = Duration::from_secs(1);
     let pool = pool_options(&DatabaseSettings {
-        database_url: String::new(),
+        database_url: String::new().into(),
         db_max_connections: 6,
         db_acquire_timeout: acquire_timeout,
     })

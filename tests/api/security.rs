@@ -1062,3 +1062,36 @@ async fn client_text_is_escaped_in_the_log_and_queries_are_not_logged(
         "a query string was logged:\n{text}"
     );
 }
+
+/// A caller's `X-Request-Id` is kept (the answer, the log and the audit trail carry it) when it is
+/// a sensible one; anything else gets an id of the service's own.
+#[sqlx::test]
+async fn a_sensible_incoming_request_id_is_honoured(db: PgPool) {
+    let app = spawn(db).await;
+    let token = app.facilitator().await;
+    let send = |id: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.client
+                .get(format!("{}/api/v1/audit?limit=1", app.base))
+                .bearer_auth(token)
+                .header("X-Request-Id", id)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = send("client-trace.42_a").await;
+    assert_eq!(r.headers()["x-request-id"], "client-trace.42_a");
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE request_id = 'client-trace.42_a' AND action = 'audit.read'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(stored, 1);
+    let r = send("has spaces; and=more").await;
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+}

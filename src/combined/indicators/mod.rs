@@ -144,6 +144,11 @@ pub fn gap_report(snapshot: &Snapshot, config: &RuleConfig) -> (Vec<IndicatorRep
 }
 
 /// `gap_report`, given what each agency could see alone (`snapshot.alone()`, or kept from before).
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(horizon = %snapshot.horizon, contacts = snapshot.contacts.len())
+)]
 pub fn gap_report_with(
     snapshot: &Snapshot,
     alone: &[(Agency, Snapshot)],
