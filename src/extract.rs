@@ -39,10 +39,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             // Syntax first, so that a truncated body is "malformed" rather than "missing a field".
             serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
                 .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+            // A field the body names that the route does not take, at any depth, is refused here,
+            // so that types also read back from storage may tolerate fields they do not know.
+            let mut unknown = None;
             let mut de = serde_json::Deserializer::from_slice(&bytes);
-            serde_path_to_error::deserialize(&mut de)
-                .map(ValidJson)
-                .map_err(json_error)
+            let mut note = |path: serde_ignored::Path| {
+                unknown.get_or_insert_with(|| field_path(&path));
+            };
+            let tracked = serde_ignored::Deserializer::new(&mut de, &mut note);
+            let body = serde_path_to_error::deserialize(tracked).map_err(json_error)?;
+            match unknown {
+                Some(field) => {
+                    let name = field
+                        .rsplit(['.', '['])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    Err(ApiError::validation(
+                        field,
+                        format!("unknown field `{name}`"),
+                    ))
+                }
+                None => Ok(ValidJson(body)),
+            }
         })
     }
 }
@@ -60,6 +79,22 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError 
             ApiError::validation(field_name(&path, message), message.to_string())
         }
         _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
+    }
+}
+
+/// A path as serde_ignored reports it, written as the other 422s name fields: `injuries[0].note`.
+fn field_path(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
     }
 }
 

@@ -467,3 +467,23 @@ impl Modify for IdempotencyKeys {
         }
     }
 }
+
+/// Closes the objects that are also stored as JSON (`contacts::types::STORED_AS_JSON`): they take
+/// no field they do not name, as every request body, though their Rust types read back unknown
+/// fields from storage.
+pub struct ClosedStoredObjects;
+
+impl Modify for ClosedStoredObjects {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in crate::contacts::types::STORED_AS_JSON {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
+    }
+}

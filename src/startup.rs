@@ -22,8 +22,8 @@ use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::openapi::{
-    ApiDoc, ContractYaml, ExamplesAndLinks, IdempotencyKeys, RouteTable, Security,
-    StandardProblems, fallback,
+    ApiDoc, ClosedStoredObjects, ContractYaml, ExamplesAndLinks, IdempotencyKeys, RouteTable,
+    Security, StandardProblems, fallback,
 };
 pub use crate::state::AppState;
 use crate::{audit, auth, children, combined, contacts, health, openapi, people, users};
@@ -78,6 +78,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     StandardProblems.modify(&mut doc);
     ExamplesAndLinks.modify(&mut doc);
     IdempotencyKeys.modify(&mut doc);
+    ClosedStoredObjects.modify(&mut doc);
     doc
 }
 

@@ -49,7 +49,8 @@ impl KeptRecord {
             .contacts
             .iter()
             .flat_map(|c| {
-                std::iter::once(c.row.occurred_at).chain(c.amendments.iter().map(|a| a.occurred_at))
+                std::iter::once(c.row.fields.occurred_at)
+                    .chain(c.amendments.iter().map(|a| a.occurred_at))
             })
             .chain(whole.contacts.iter().map(|c| c.at()))
             .chain(stored.people.iter().map(|p| p.occurred_at))
@@ -117,7 +118,6 @@ pub fn narrow(
             .iter()
             .filter(|a| a.occurred_at <= horizon)
             .cloned()
-            .map(Into::into)
             .collect();
         let contact = row.clone().into_contact(amendments);
         if contact.current.occurred_at > horizon {

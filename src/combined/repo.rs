@@ -1,24 +1,16 @@
-//! Reading a whole child record for the combined views: contacts, their amendments, people, checks
-//! and status changes, each in a query of its own run side by side. Every column is read typed (no
-//! value goes through PostgreSQL's text or JSON form of a date), so nothing stored can fail a read.
-
-use std::collections::HashMap;
+//! Reading a whole child record for the combined views: each domain module reads its own part
+//! (contacts with their amendments, people and checks) and status changes are read here, side by
+//! side. Every column is read typed (no value goes through PostgreSQL's text or JSON form of a
+//! date), so nothing stored can fail a read.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::contacts::repo::{AMENDMENT, AmendmentRow, CONTACT, ContactRow};
-use crate::people::repo::{CHECK, PERSON};
-use crate::people::types::{Person, PersonCheck};
+pub use crate::contacts::repo::StoredContact;
+use crate::people::repo::PersonRow;
+use crate::people::types::PersonCheck;
 use crate::vocabulary::ChildStatus;
-
-/// A contact with its amendments, oldest first.
-#[derive(Debug)]
-pub struct StoredContact {
-    pub row: ContactRow,
-    pub amendments: Vec<AmendmentRow>,
-}
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct StoredStatus {
@@ -28,7 +20,7 @@ pub struct StoredStatus {
 
 pub struct StoredRecord {
     pub contacts: Vec<StoredContact>,
-    pub people: Vec<Person>,
+    pub people: Vec<PersonRow>,
     pub checks: Vec<PersonCheck>,
     pub statuses: Vec<StoredStatus>,
 }
@@ -49,47 +41,15 @@ impl StoredRecord {
 /// Everything recorded about the child; what a view as of a moment may show is chosen from it in
 /// memory.
 pub async fn load(db: &PgPool, child_id: Uuid) -> sqlx::Result<StoredRecord> {
-    let contacts = sqlx::query_as::<_, ContactRow>(AssertSqlSafe(format!(
-        "SELECT {CONTACT} FROM contacts c JOIN users u ON u.id = c.author_id
-         WHERE c.child_id = $1
-         ORDER BY c.occurred_at, c.recorded_at, c.id"
-    )))
-    .bind(child_id)
-    .fetch_all(db);
-    let amendments = sqlx::query_as::<_, AmendmentRow>(AssertSqlSafe(format!(
-        "SELECT {AMENDMENT} FROM contact_amendments WHERE child_id = $1 ORDER BY amended_at, id"
-    )))
-    .bind(child_id)
-    .fetch_all(db);
-    let people = sqlx::query_as::<_, Person>(AssertSqlSafe(format!(
-        "SELECT {PERSON} FROM people WHERE child_id = $1 ORDER BY occurred_at, recorded_at, id"
-    )))
-    .bind(child_id)
-    .fetch_all(db);
-    let checks = sqlx::query_as::<_, PersonCheck>(AssertSqlSafe(format!(
-        "SELECT {CHECK} FROM person_checks WHERE child_id = $1 ORDER BY occurred_at, recorded_at, id"
-    )))
-    .bind(child_id)
-    .fetch_all(db);
+    let contacts = crate::contacts::repo::of_child(db, child_id);
+    let people = crate::people::repo::of_child(db, child_id);
     let statuses = sqlx::query_as::<_, StoredStatus>(
         "SELECT status, effective_at AS at FROM child_status_changes WHERE child_id = $1
          ORDER BY effective_at, recorded_at",
     )
     .bind(child_id)
     .fetch_all(db);
-    let (contacts, amendments, people, checks, statuses) =
-        tokio::try_join!(contacts, amendments, people, checks, statuses)?;
-    let mut by_contact: HashMap<Uuid, Vec<AmendmentRow>> = HashMap::new();
-    for a in amendments {
-        by_contact.entry(a.contact_id).or_default().push(a);
-    }
-    let contacts = contacts
-        .into_iter()
-        .map(|row| StoredContact {
-            amendments: by_contact.remove(&row.id).unwrap_or_default(),
-            row,
-        })
-        .collect();
+    let (contacts, (people, checks), statuses) = tokio::try_join!(contacts, people, statuses)?;
     Ok(StoredRecord {
         contacts,
         people,

@@ -173,7 +173,7 @@ pub async fn list_contacts(
     let only = siloed_to(&actor, child.sharing_mode);
     let rows = repo::list(&state.db, child.id, only, &window).await?;
     let page = Page::of(rows, window.limit, |c| Cursor {
-        at: c.occurred_at,
+        at: c.fields.occurred_at,
         id: c.id,
     });
     let items = entries(&state.db, &actor, &child, page.items).await?;

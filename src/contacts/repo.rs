@@ -6,72 +6,75 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgExecutor};
 use uuid::Uuid;
 
-use super::types::{
-    Amendment, Contact, ContactChanges, ContactFields, Examination, Explanation, Injury,
-};
+use super::types::{Amendment, Contact, ContactChanges, ContactFields};
 use crate::pagination::{Cursor, Window};
 use crate::vocabulary::Agency;
-use crate::vocabulary::{ConcernLevel, ContactKind, ContactOutcome, Opinion, Visibility};
+use crate::vocabulary::Visibility;
 
 // Every query below is a constant string with this constant column list spliced in.
-pub const CONTACT: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at, \
+const CONTACT: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at, \
     c.recorded_at, c.kind, c.location, c.summary, c.child_seen, c.appearance_obscured, c.injuries, c.explanation, \
     c.examination, c.opinion, c.concern_level, c.concern_categories, c.outcome, c.actions, c.visibility";
-pub const AMENDMENT: &str =
+/// A contact with its amendments, oldest first.
+#[derive(Debug)]
+pub struct StoredContact {
+    pub row: ContactRow,
+    pub amendments: Vec<Amendment>,
+}
+
+/// Every contact of a child, in scenario-time order, each with its amendments: the whole of what
+/// the agencies said, for the combined views.
+pub async fn of_child(db: &sqlx::PgPool, child_id: Uuid) -> sqlx::Result<Vec<StoredContact>> {
+    let contacts = sqlx::query_as::<_, ContactRow>(AssertSqlSafe(format!(
+        "SELECT {CONTACT} FROM contacts c JOIN users u ON u.id = c.author_id
+         WHERE c.child_id = $1
+         ORDER BY c.occurred_at, c.recorded_at, c.id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    let amendments = sqlx::query_as::<_, Amendment>(AssertSqlSafe(format!(
+        "SELECT {AMENDMENT} FROM contact_amendments WHERE child_id = $1 ORDER BY amended_at, id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    let (contacts, amendments) = tokio::try_join!(contacts, amendments)?;
+    let mut by_contact: std::collections::HashMap<Uuid, Vec<Amendment>> = Default::default();
+    for a in amendments {
+        by_contact.entry(a.contact_id).or_default().push(a);
+    }
+    Ok(contacts
+        .into_iter()
+        .map(|row| StoredContact {
+            amendments: by_contact.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+const AMENDMENT: &str =
     "id, contact_id, agency, author_id, reason, changes, occurred_at, amended_at";
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
+/// A contact as stored: who recorded it and how visible it is, and what it said.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContactRow {
     pub id: Uuid,
     pub child_id: Uuid,
     pub agency: Agency,
     pub author_id: Uuid,
     pub author_name: String,
-    pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub kind: ContactKind,
-    pub location: Option<String>,
-    pub summary: String,
-    pub child_seen: Option<bool>,
-    pub appearance_obscured: Option<bool>,
-    pub injuries: Json<Vec<Injury>>,
-    pub explanation: Option<Json<Explanation>>,
-    pub examination: Option<Json<Examination>>,
-    pub opinion: Option<Opinion>,
-    pub concern_level: Option<ConcernLevel>,
-    pub concern_categories: Vec<String>,
-    pub outcome: Option<ContactOutcome>,
-    pub actions: Vec<String>,
     pub visibility: Visibility,
+    #[sqlx(flatten)]
+    pub fields: ContactFields,
 }
 
 impl ContactRow {
     /// The contact in full, its amendments (oldest first) laid over what was first recorded.
     pub fn into_contact(self, amendments: Vec<Amendment>) -> Contact {
-        let original = ContactFields {
-            occurred_at: self.occurred_at,
-            kind: self.kind,
-            location: self.location,
-            summary: self.summary,
-            child_seen: self.child_seen,
-            appearance_obscured: self.appearance_obscured,
-            injuries: self.injuries.0,
-            explanation: self.explanation.map(|j| j.0),
-            examination: self.examination.map(|j| j.0),
-            opinion: self.opinion,
-            concern_level: self.concern_level,
-            // The CHECK constraint admits only known categories.
-            concern_categories: self
-                .concern_categories
-                .iter()
-                .filter_map(|c| c.parse().ok())
-                .collect(),
-            outcome: self.outcome,
-            actions: self.actions,
-        };
-        let current = amendments
-            .iter()
-            .fold(original.clone(), |fields, a| fields.apply(&a.changes));
+        let original = self.fields;
+        let current = original
+            .clone()
+            .amended(amendments.iter().map(|a| &a.changes));
         let amended = !amendments.is_empty();
         Contact {
             id: self.id,
@@ -86,33 +89,6 @@ impl ContactRow {
             amended,
             original: amended.then_some(original),
             amendments,
-        }
-    }
-}
-
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
-pub struct AmendmentRow {
-    pub id: Uuid,
-    pub contact_id: Uuid,
-    pub agency: Agency,
-    pub author_id: Uuid,
-    pub reason: String,
-    pub changes: Json<ContactChanges>,
-    pub occurred_at: DateTime<Utc>,
-    pub amended_at: DateTime<Utc>,
-}
-
-impl From<AmendmentRow> for Amendment {
-    fn from(r: AmendmentRow) -> Self {
-        Amendment {
-            id: r.id,
-            contact_id: r.contact_id,
-            agency: r.agency,
-            author_id: r.author_id,
-            reason: r.reason,
-            changes: r.changes.0,
-            occurred_at: r.occurred_at,
-            amended_at: r.amended_at,
         }
     }
 }
@@ -154,7 +130,7 @@ pub async fn insert(
     .bind(f.examination.as_ref().map(Json))
     .bind(f.opinion)
     .bind(f.concern_level)
-    .bind(f.concern_categories.iter().map(|c| c.as_str()).collect::<Vec<_>>())
+    .bind(&f.concern_categories)
     .bind(f.outcome)
     .bind(&f.actions)
     .bind(record.visibility)
@@ -203,13 +179,12 @@ pub async fn amendments_for(
     db: impl PgExecutor<'_>,
     contact_ids: &[Uuid],
 ) -> sqlx::Result<Vec<Amendment>> {
-    let rows: Vec<AmendmentRow> = sqlx::query_as(AssertSqlSafe(format!(
+    sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {AMENDMENT} FROM contact_amendments WHERE contact_id = ANY($1) ORDER BY amended_at, id"
     )))
     .bind(contact_ids)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(Amendment::from).collect())
+    .await
 }
 
 pub struct AmendmentRecord<'a> {
@@ -226,7 +201,7 @@ pub async fn insert_amendment(
     db: impl PgExecutor<'_>,
     a: &AmendmentRecord<'_>,
 ) -> sqlx::Result<Amendment> {
-    let row: AmendmentRow = sqlx::query_as(AssertSqlSafe(format!(
+    sqlx::query_as(AssertSqlSafe(format!(
         "INSERT INTO contact_amendments (id, contact_id, child_id, agency, author_id, reason, changes, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {AMENDMENT}"
     )))
@@ -239,8 +214,7 @@ pub async fn insert_amendment(
     .bind(Json(a.changes))
     .bind(a.occurred_at)
     .fetch_one(db)
-    .await?;
-    Ok(row.into())
+    .await
 }
 
 impl crate::audit::Identified for ContactRow {

@@ -11,10 +11,15 @@ use crate::vocabulary::{
 };
 
 pub const MAX_INJURIES: usize = 50;
+
+/// The types also stored as JSON (jsonb columns). They tolerate fields they do not know, so that a
+/// row written by another version still reads; request bodies refuse unknown fields anyway (in the
+/// extractor), and the contract closes these objects as it closes every other (`openapi`).
+pub const STORED_AS_JSON: [&str; 4] = ["Injury", "Explanation", "Examination", "ContactChanges"];
 pub const MAX_ACTIONS: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+// Stored as JSON too: see `STORED_AS_JSON`.
 pub struct Injury {
     /// Where on the body, e.g. `face`, `left ear`, `back`.
     #[schema(min_length = 1, max_length = 100, example = "face")]
@@ -26,7 +31,7 @@ pub struct Injury {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+// Stored as JSON too: see `STORED_AS_JSON`.
 pub struct Explanation {
     /// Who gave the explanation, e.g. `mother`.
     #[schema(min_length = 1, max_length = 100, example = "mother")]
@@ -38,7 +43,7 @@ pub struct Explanation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+// Stored as JSON too: see `STORED_AS_JSON`.
 pub struct Examination {
     pub completed: bool,
     /// Why it was not completed.
@@ -47,7 +52,8 @@ pub struct Examination {
 }
 
 /// What a contact says: as first recorded, or as it stands after its amendments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+// Read straight from its row: the jsonb columns as JSON, the categories as the vocabulary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct ContactFields {
     /// Scenario time of the interaction.
     pub occurred_at: DateTime<Utc>,
@@ -58,14 +64,47 @@ pub struct ContactFields {
     pub child_seen: Option<bool>,
     /// Whether the child's appearance was obscured (e.g. face covered in chocolate).
     pub appearance_obscured: Option<bool>,
+    #[sqlx(json)]
     pub injuries: Vec<Injury>,
+    #[sqlx(json(nullable))]
     pub explanation: Option<Explanation>,
+    #[sqlx(json(nullable))]
     pub examination: Option<Examination>,
     pub opinion: Option<Opinion>,
     pub concern_level: Option<ConcernLevel>,
     pub concern_categories: Vec<ConcernCategory>,
     pub outcome: Option<ContactOutcome>,
     pub actions: Vec<String>,
+}
+
+impl ContactFields {
+    /// A contact of `kind` at `occurred_at` that says `summary` and nothing else.
+    pub fn new(occurred_at: DateTime<Utc>, kind: ContactKind, summary: &str) -> ContactFields {
+        ContactFields {
+            occurred_at,
+            kind,
+            location: None,
+            summary: summary.to_string(),
+            child_seen: None,
+            appearance_obscured: None,
+            injuries: Vec::new(),
+            explanation: None,
+            examination: None,
+            opinion: None,
+            concern_level: None,
+            concern_categories: Vec::new(),
+            outcome: None,
+            actions: Vec::new(),
+        }
+    }
+
+    /// The contact as it stands after `amendments`, oldest first: the one fold of a contact's
+    /// corrections, for every reader.
+    pub fn amended<'a>(self, amendments: impl IntoIterator<Item = &'a ContactChanges>) -> Self {
+        amendments
+            .into_iter()
+            .fold(self, |fields, changes| fields.apply(changes))
+    }
 }
 
 /// A new contact. The author and agency come from the token: a body naming them is refused.
@@ -134,7 +173,7 @@ impl NewContact {
 
 /// The fields an amendment changes; those absent stay as they were.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+// Stored as JSON too: see `STORED_AS_JSON`.
 pub struct ContactChanges {
     #[serde(
         default,
@@ -241,13 +280,14 @@ pub struct NewAmendment {
 }
 
 /// A correction of a contact by its agency.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct Amendment {
     pub id: Uuid,
     pub contact_id: Uuid,
     pub agency: Agency,
     pub author_id: Uuid,
     pub reason: String,
+    #[sqlx(json)]
     pub changes: ContactChanges,
     /// Scenario time of the correction.
     pub occurred_at: DateTime<Utc>,
@@ -302,4 +342,58 @@ pub type ContactPage = Page<ContactEntry>;
 
 impl Listed for ContactEntry {
     const PAGE: &'static str = "ContactPage";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows written by earlier versions keep reading: one stored sample of each type kept as
+    /// JSON, as the first version wrote it, and with a field it does not know.
+    #[test]
+    fn stored_json_of_every_version_still_reads() {
+        let injury: Injury = serde_json::from_str(
+            r#"{"body_location": "face", "type": "bruise", "description": null}"#,
+        )
+        .unwrap();
+        assert_eq!(injury.injury_type, InjuryType::Bruise);
+        let explanation: Explanation = serde_json::from_str(
+            r#"{"given_by": "mother", "category": "another_child", "text": "pushed", "later": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(explanation.category, ExplanationCategory::AnotherChild);
+        let examination: Examination = serde_json::from_str(
+            r#"{"completed": false, "reason_incomplete": "child distressed"}"#,
+        )
+        .unwrap();
+        assert!(!examination.completed);
+        let changes: ContactChanges = serde_json::from_str(
+            r#"{"occurred_at": "2007-06-28T10:00:00Z", "summary": "Bruising to the left cheek",
+                "injuries": [{"body_location": "cheek", "type": "bruise", "seen_by": "GP"}],
+                "concern_level": "high", "concern_categories": ["physical_injury"],
+                "a_field_of_a_later_version": true}"#,
+        )
+        .unwrap();
+        assert_eq!(changes.concern_level, Some(ConcernLevel::High));
+        assert_eq!(changes.injuries.map(|i| i.len()), Some(1));
+    }
+
+    #[test]
+    fn amendments_fold_oldest_first() {
+        let at = "2007-01-01T00:00:00Z".parse().unwrap();
+        let first = ContactChanges {
+            summary: Some("first".into()),
+            concern_level: Some(ConcernLevel::Low),
+            ..ContactChanges::default()
+        };
+        let second = ContactChanges {
+            summary: Some("second".into()),
+            ..ContactChanges::default()
+        };
+        let fields = ContactFields::new(at, ContactKind::PhoneCall, "original");
+        let current = fields.clone().amended([&first, &second]);
+        assert_eq!(current.summary, "second");
+        assert_eq!(current.concern_level, Some(ConcernLevel::Low));
+        assert_eq!(fields.amended([]).summary, "original");
+    }
 }

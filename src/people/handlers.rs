@@ -68,7 +68,7 @@ pub async fn create_person(
     let person = recorder
         .create(async |tx| repo::insert_person(tx, &record).await)
         .await?;
-    Ok(HttpResponse::Created().json(person))
+    Ok(HttpResponse::Created().json(person.with_checks(Vec::new())))
 }
 
 /// The people linked to the child, each with its checks, as far as the caller may see them.
@@ -91,20 +91,20 @@ pub async fn list_people(
     let child = load(&state.db, path.into_inner()).await?;
     let only = siloed_to(&actor, child.sharing_mode);
     let rows = repo::list_people(&state.db, child.id, only, &window).await?;
-    let mut page = Page::of(rows, window.limit, |p| Cursor {
+    let page = Page::of(rows, window.limit, |p| Cursor {
         at: p.occurred_at,
         id: p.id,
     });
     let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
     let checks = repo::checks_for(&state.db, &ids).await?;
-    for person in &mut page.items {
-        person.checks = checks
+    Ok(web::Json(page.map(|person| {
+        let seen = checks
             .iter()
             .filter(|c| c.person_id == person.id && visible(&actor, &child, c.agency))
             .cloned()
             .collect();
-    }
-    Ok(web::Json(page))
+        person.with_checks(seen)
+    })))
 }
 
 /// Record a background check on a person (police only).

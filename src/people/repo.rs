@@ -10,10 +10,72 @@ use crate::vocabulary::Agency;
 use crate::vocabulary::{CheckOutcome, Relationship};
 
 // Every query below is a constant string with these constant column lists spliced in.
-pub const PERSON: &str = "id, child_id, name, relationship, lives_in_household, since, identity_verified, \
+const PERSON: &str = "id, child_id, name, relationship, lives_in_household, since, identity_verified, \
                       named_as_next_of_kin, agency, recorded_by, occurred_at, recorded_at";
-pub const CHECK: &str =
+const CHECK: &str =
     "id, person_id, child_id, outcome, summary, agency, recorded_by, occurred_at, recorded_at";
+
+/// A person as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRow {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub name: String,
+    pub relationship: Relationship,
+    pub lives_in_household: bool,
+    pub since: Option<NaiveDate>,
+    pub identity_verified: bool,
+    pub named_as_next_of_kin: bool,
+    pub agency: Agency,
+    pub recorded_by: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl PersonRow {
+    /// The person as the API shows them, with the checks on them given.
+    pub fn with_checks(self, checks: Vec<PersonCheck>) -> Person {
+        Person {
+            id: self.id,
+            child_id: self.child_id,
+            name: self.name,
+            relationship: self.relationship,
+            lives_in_household: self.lives_in_household,
+            since: self.since,
+            identity_verified: self.identity_verified,
+            named_as_next_of_kin: self.named_as_next_of_kin,
+            agency: self.agency,
+            recorded_by: self.recorded_by,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            checks,
+        }
+    }
+}
+
+impl crate::audit::Identified for PersonRow {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// Every person recorded about a child, and every check on them, in scenario-time order.
+pub async fn of_child(
+    db: &sqlx::PgPool,
+    child_id: Uuid,
+) -> sqlx::Result<(Vec<PersonRow>, Vec<PersonCheck>)> {
+    let people = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(format!(
+        "SELECT {PERSON} FROM people WHERE child_id = $1 ORDER BY occurred_at, recorded_at, id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    let checks = sqlx::query_as::<_, PersonCheck>(AssertSqlSafe(format!(
+        "SELECT {CHECK} FROM person_checks WHERE child_id = $1 ORDER BY occurred_at, recorded_at, id"
+    )))
+    .bind(child_id)
+    .fetch_all(db);
+    tokio::try_join!(people, checks)
+}
 
 pub struct PersonRecord<'a> {
     pub child_id: Uuid,
@@ -28,7 +90,10 @@ pub struct PersonRecord<'a> {
     pub occurred_at: DateTime<Utc>,
 }
 
-pub async fn insert_person(db: impl PgExecutor<'_>, p: &PersonRecord<'_>) -> sqlx::Result<Person> {
+pub async fn insert_person(
+    db: impl PgExecutor<'_>,
+    p: &PersonRecord<'_>,
+) -> sqlx::Result<PersonRow> {
     sqlx::query_as(AssertSqlSafe(format!(
         "INSERT INTO people (id, child_id, name, relationship, lives_in_household, since, identity_verified,
                              named_as_next_of_kin, agency, recorded_by, occurred_at)
@@ -53,7 +118,7 @@ pub async fn find_person(
     db: impl PgExecutor<'_>,
     child_id: Uuid,
     person_id: Uuid,
-) -> sqlx::Result<Option<Person>> {
+) -> sqlx::Result<Option<PersonRow>> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {PERSON} FROM people WHERE child_id = $1 AND id = $2"
     )))
@@ -70,7 +135,7 @@ pub async fn list_people(
     child_id: Uuid,
     only_agency: Option<Agency>,
     window: &Window<Cursor>,
-) -> sqlx::Result<Vec<Person>> {
+) -> sqlx::Result<Vec<PersonRow>> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {PERSON} FROM people
          WHERE child_id = $1 AND ($2::text IS NULL OR agency = $2)

@@ -8,7 +8,7 @@ use crate::vocabulary::Agency;
 use crate::vocabulary::{CheckOutcome, Relationship};
 
 /// A person linked to the child, with the checks recorded on them.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Person {
     pub id: Uuid,
     pub child_id: Uuid,
@@ -25,7 +25,6 @@ pub struct Person {
     /// Scenario time at which the agency learned of the person.
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    #[sqlx(skip)]
     #[serde(default)]
     pub checks: Vec<PersonCheck>,
 }
@@ -88,12 +87,6 @@ pub type PersonPage = Page<Person>;
 
 impl Listed for Person {
     const PAGE: &'static str = "PersonPage";
-}
-
-impl crate::audit::Identified for Person {
-    fn id(&self) -> Uuid {
-        self.id
-    }
 }
 
 impl crate::audit::Identified for PersonCheck {

@@ -20,22 +20,7 @@ pub fn contact(agency: Agency, at: DateTime<Utc>, kind: ContactKind) -> ContactF
         agency,
         recorded_at: at,
         amended: false,
-        fields: ContactFields {
-            occurred_at: at,
-            kind,
-            location: None,
-            summary: "s".into(),
-            child_seen: None,
-            appearance_obscured: None,
-            injuries: vec![],
-            explanation: None,
-            examination: None,
-            opinion: None,
-            concern_level: None,
-            concern_categories: vec![],
-            outcome: None,
-            actions: vec![],
-        },
+        fields: ContactFields::new(at, kind, "s"),
     }
 }
 
