@@ -128,6 +128,13 @@ vocabulary! {
     }
 }
 
+/// A contact of no particular kind, as a starting point (`ContactFields::new` sets the real one).
+impl Default for ContactKind {
+    fn default() -> Self {
+        ContactKind::Other
+    }
+}
+
 impl ContactKind {
     /// A visit or appointment: the child is expected to be present (domain.md, "How the rules read time").
     pub fn expects_child_present(self) -> bool {

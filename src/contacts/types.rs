@@ -51,30 +51,140 @@ pub struct Examination {
     pub reason_incomplete: Option<String>,
 }
 
-/// What a contact says: as first recorded, or as it stands after its amendments.
-// Read straight from its row: the jsonb columns as JSON, the categories as the vocabulary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
-pub struct ContactFields {
-    /// Scenario time of the interaction.
-    pub occurred_at: DateTime<Utc>,
-    pub kind: ContactKind,
-    pub location: Option<String>,
-    pub summary: String,
+/// Declares a contact's fields once, and from that list makes the three shapes they come in and
+/// the conversions between them:
+/// - `ContactFields`: what a contact says, as stored (a row decodes straight into it) and shown;
+/// - `NewContact`: the body that logs one (plus its `visibility`);
+/// - `ContactChanges`: the body of an amendment, each field optional, and how it is kept;
+///
+/// with `NewContact::into_parts`, `ContactFields::apply` (lay changes over a contact) and
+/// `ContactChanges::normalised` (the changes as validation left them). A field is `required`
+/// (given when logged), `optional` (`null` when not recorded) or a `list` (empty when not
+/// given). Each field gives its type as stored, then its type in a change, then its kind and the
+/// attributes it has in each shape.
+macro_rules! contact_fields {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident: $ty:ty => $change:ty; $kind:ident {
+            fields: [$(#[$fields_attr:meta])*]
+            new: [$(#[$new_attr:meta])*]
+            change: [$(#[$change_attr:meta])*]
+        }
+    ),+ $(,)?) => {
+        /// What a contact says: as first recorded, or as it stands after its amendments.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+        pub struct ContactFields {
+            $($(#[doc = $doc])* $(#[$fields_attr])* pub $name: $ty,)+
+        }
+
+        /// A new contact. The author and agency come from the token: a body naming them is refused.
+        #[derive(Debug, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        #[schema(example = json!({
+            "occurred_at": "2006-12-11T10:30:00Z", "kind": "hospital_admission", "location": "North Middlesex Hospital",
+            "summary": "Admitted with extensive bruising; referred to the police child abuse investigation team",
+            "child_seen": true,
+            "injuries": [{"body_location": "face", "type": "bruise", "description": "extensive bruising"}],
+            "explanation": {"given_by": "mother", "category": "another_child", "text": "pushed by another child"},
+            "examination": {"completed": true},
+            "opinion": "non_accidental_injury_suspected", "concern_level": "high",
+            "concern_categories": ["physical_injury"], "outcome": "referred_to_police",
+            "actions": ["Refer to police CAIT"], "visibility": "shared"}))]
+        pub struct NewContact {
+            $($(#[doc = $doc])* $(#[$new_attr])* pub $name: $ty,)+
+            /// `shared` unless given.
+            pub visibility: Option<Visibility>,
+        }
+
+        /// The fields an amendment changes; those absent stay as they were.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+        // Stored as JSON too: see `STORED_AS_JSON`.
+        pub struct ContactChanges {
+            $(
+                $(#[doc = $doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                $(#[$change_attr])*
+                pub $name: $change,
+            )+
+        }
+
+        impl NewContact {
+            /// What the contact says, and how visible it is.
+            pub fn into_parts(self) -> (ContactFields, Visibility) {
+                let fields = ContactFields {
+                    $($name: self.$name,)+
+                };
+                (fields, self.visibility.unwrap_or(Visibility::Shared))
+            }
+        }
+
+        impl ContactFields {
+            /// The fields with `changes` laid over them.
+            pub fn apply(&self, changes: &ContactChanges) -> ContactFields {
+                ContactFields {
+                    $($name: contact_fields!(@apply $kind changes.$name, self.$name),)+
+                }
+            }
+        }
+
+        impl ContactChanges {
+            /// The same changes, each value taken from `checked` (the validated, trimmed result).
+            pub fn normalised(&self, checked: &ContactFields) -> ContactChanges {
+                ContactChanges {
+                    $($name: contact_fields!(@named $kind self.$name, checked.$name),)+
+                }
+            }
+        }
+    };
+    (@apply optional $change:expr, $old:expr) => { $change.clone().or_else(|| $old.clone()) };
+    (@apply $kind:ident $change:expr, $old:expr) => { $change.clone().unwrap_or_else(|| $old.clone()) };
+    // A change to an optional field that validation emptied (blank text) changes nothing.
+    (@named optional $asked:expr, $checked:expr) => { $asked.as_ref().and($checked.clone()) };
+    (@named $kind:ident $asked:expr, $checked:expr) => { $asked.as_ref().map(|_| $checked.clone()) };
+}
+
+contact_fields! {
+    /// Scenario time of the interaction: may be in the past (after the child's birth), not more
+    /// than a day ahead.
+    occurred_at: DateTime<Utc> => Option<DateTime<Utc>>; required {
+        fields: []
+        new: [#[serde(deserialize_with = "crate::validation::dates::moment")]]
+        change: [#[serde(deserialize_with = "crate::validation::dates::optional_moment")]]
+    },
+    kind: ContactKind => Option<ContactKind>; required { fields: [] new: [] change: [] },
+    location: Option<String> => Option<String>; optional {
+        fields: [] new: [#[schema(max_length = 200)]] change: []
+    },
+    summary: String => Option<String>; required {
+        fields: [] new: [#[schema(min_length = 1, max_length = 4000)]] change: []
+    },
     /// Whether the child was seen; absent means not recorded.
-    pub child_seen: Option<bool>,
+    child_seen: Option<bool> => Option<bool>; optional { fields: [] new: [] change: [] },
     /// Whether the child's appearance was obscured (e.g. face covered in chocolate).
-    pub appearance_obscured: Option<bool>,
-    #[sqlx(json)]
-    pub injuries: Vec<Injury>,
-    #[sqlx(json(nullable))]
-    pub explanation: Option<Explanation>,
-    #[sqlx(json(nullable))]
-    pub examination: Option<Examination>,
-    pub opinion: Option<Opinion>,
-    pub concern_level: Option<ConcernLevel>,
-    pub concern_categories: Vec<ConcernCategory>,
-    pub outcome: Option<ContactOutcome>,
-    pub actions: Vec<String>,
+    appearance_obscured: Option<bool> => Option<bool>; optional { fields: [] new: [] change: [] },
+    injuries: Vec<Injury> => Option<Vec<Injury>>; list {
+        fields: [#[sqlx(json)]] new: [#[serde(default)] #[schema(max_items = 50)]] change: []
+    },
+    explanation: Option<Explanation> => Option<Explanation>; optional {
+        fields: [#[sqlx(json(nullable))]] new: [] change: []
+    },
+    examination: Option<Examination> => Option<Examination>; optional {
+        fields: [#[sqlx(json(nullable))]] new: [] change: []
+    },
+    opinion: Option<Opinion> => Option<Opinion>; optional { fields: [] new: [] change: [] },
+    concern_level: Option<ConcernLevel> => Option<ConcernLevel>; optional {
+        fields: [] new: [] change: []
+    },
+    concern_categories: Vec<ConcernCategory> => Option<Vec<ConcernCategory>>; list {
+        fields: [] new: [#[serde(default)]] change: []
+    },
+    outcome: Option<ContactOutcome> => Option<ContactOutcome>; optional {
+        fields: [] new: [] change: []
+    },
+    /// Agreed actions, each up to 500 characters.
+    actions: Vec<String> => Option<Vec<String>>; list {
+        fields: [] new: [#[serde(default)] #[schema(max_items = 50)]] change: []
+    },
 }
 
 impl ContactFields {
@@ -83,18 +193,8 @@ impl ContactFields {
         ContactFields {
             occurred_at,
             kind,
-            location: None,
             summary: summary.to_string(),
-            child_seen: None,
-            appearance_obscured: None,
-            injuries: Vec::new(),
-            explanation: None,
-            examination: None,
-            opinion: None,
-            concern_level: None,
-            concern_categories: Vec::new(),
-            outcome: None,
-            actions: Vec::new(),
+            ..ContactFields::default()
         }
     }
 
@@ -107,160 +207,9 @@ impl ContactFields {
     }
 }
 
-/// A new contact. The author and agency come from the token: a body naming them is refused.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "occurred_at": "2006-12-11T10:30:00Z", "kind": "hospital_admission", "location": "North Middlesex Hospital",
-    "summary": "Admitted with extensive bruising; referred to the police child abuse investigation team",
-    "child_seen": true,
-    "injuries": [{"body_location": "face", "type": "bruise", "description": "extensive bruising"}],
-    "explanation": {"given_by": "mother", "category": "another_child", "text": "pushed by another child"},
-    "examination": {"completed": true},
-    "opinion": "non_accidental_injury_suspected", "concern_level": "high",
-    "concern_categories": ["physical_injury"], "outcome": "referred_to_police",
-    "actions": ["Refer to police CAIT"], "visibility": "shared"}))]
-pub struct NewContact {
-    /// Scenario time: may be in the past (after the child's birth), not more than a day ahead.
-    #[serde(deserialize_with = "crate::validation::dates::moment")]
-    pub occurred_at: DateTime<Utc>,
-    pub kind: ContactKind,
-    #[schema(max_length = 200)]
-    pub location: Option<String>,
-    #[schema(min_length = 1, max_length = 4000)]
-    pub summary: String,
-    pub child_seen: Option<bool>,
-    pub appearance_obscured: Option<bool>,
-    #[serde(default)]
-    #[schema(max_items = 50)]
-    pub injuries: Vec<Injury>,
-    pub explanation: Option<Explanation>,
-    pub examination: Option<Examination>,
-    pub opinion: Option<Opinion>,
-    pub concern_level: Option<ConcernLevel>,
-    #[serde(default)]
-    pub concern_categories: Vec<ConcernCategory>,
-    pub outcome: Option<ContactOutcome>,
-    /// Agreed actions, each up to 500 characters.
-    #[serde(default)]
-    #[schema(max_items = 50)]
-    pub actions: Vec<String>,
-    /// `shared` unless given.
-    pub visibility: Option<Visibility>,
-}
-
-impl NewContact {
-    pub fn into_parts(self) -> (ContactFields, Visibility) {
-        let fields = ContactFields {
-            occurred_at: self.occurred_at,
-            kind: self.kind,
-            location: self.location,
-            summary: self.summary,
-            child_seen: self.child_seen,
-            appearance_obscured: self.appearance_obscured,
-            injuries: self.injuries,
-            explanation: self.explanation,
-            examination: self.examination,
-            opinion: self.opinion,
-            concern_level: self.concern_level,
-            concern_categories: self.concern_categories,
-            outcome: self.outcome,
-            actions: self.actions,
-        };
-        (fields, self.visibility.unwrap_or(Visibility::Shared))
-    }
-}
-
-/// The fields an amendment changes; those absent stay as they were.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-// Stored as JSON too: see `STORED_AS_JSON`.
-pub struct ContactChanges {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::validation::dates::optional_moment"
-    )]
-    pub occurred_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<ContactKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub child_seen: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub appearance_obscured: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub injuries: Option<Vec<Injury>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<Explanation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub examination: Option<Examination>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub opinion: Option<Opinion>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub concern_level: Option<ConcernLevel>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub concern_categories: Option<Vec<ConcernCategory>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<ContactOutcome>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<String>>,
-}
-
 impl ContactChanges {
     pub fn is_empty(&self) -> bool {
         *self == ContactChanges::default()
-    }
-
-    /// The same changes, each value taken from `checked` (the validated, trimmed result).
-    pub fn normalised(&self, checked: &ContactFields) -> ContactChanges {
-        let c = checked.clone();
-        ContactChanges {
-            occurred_at: self.occurred_at.map(|_| c.occurred_at),
-            kind: self.kind.map(|_| c.kind),
-            location: self.location.as_ref().and(c.location),
-            summary: self.summary.as_ref().map(|_| c.summary),
-            child_seen: self.child_seen.and(c.child_seen),
-            appearance_obscured: self.appearance_obscured.and(c.appearance_obscured),
-            injuries: self.injuries.as_ref().map(|_| c.injuries),
-            explanation: self.explanation.as_ref().and(c.explanation),
-            examination: self.examination.as_ref().and(c.examination),
-            opinion: self.opinion.and(c.opinion),
-            concern_level: self.concern_level.and(c.concern_level),
-            concern_categories: self
-                .concern_categories
-                .as_ref()
-                .map(|_| c.concern_categories),
-            outcome: self.outcome.and(c.outcome),
-            actions: self.actions.as_ref().map(|_| c.actions),
-        }
-    }
-}
-
-impl ContactFields {
-    /// The fields with `changes` laid over them.
-    pub fn apply(&self, changes: &ContactChanges) -> ContactFields {
-        let c = changes.clone();
-        ContactFields {
-            occurred_at: c.occurred_at.unwrap_or(self.occurred_at),
-            kind: c.kind.unwrap_or(self.kind),
-            location: c.location.or_else(|| self.location.clone()),
-            summary: c.summary.unwrap_or_else(|| self.summary.clone()),
-            child_seen: c.child_seen.or(self.child_seen),
-            appearance_obscured: c.appearance_obscured.or(self.appearance_obscured),
-            injuries: c.injuries.unwrap_or_else(|| self.injuries.clone()),
-            explanation: c.explanation.or_else(|| self.explanation.clone()),
-            examination: c.examination.or_else(|| self.examination.clone()),
-            opinion: c.opinion.or(self.opinion),
-            concern_level: c.concern_level.or(self.concern_level),
-            concern_categories: c
-                .concern_categories
-                .unwrap_or_else(|| self.concern_categories.clone()),
-            outcome: c.outcome.or(self.outcome),
-            actions: c.actions.unwrap_or_else(|| self.actions.clone()),
-        }
     }
 }
 
