@@ -11,10 +11,14 @@ use crate::pagination::{Cursor, Window};
 use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
 
-// Every query below is a constant string with this constant column list spliced in.
-const CONTACT: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c.occurred_at, \
-    c.recorded_at, c.kind, c.location, c.summary, c.child_seen, c.appearance_obscured, c.injuries, c.explanation, \
-    c.examination, c.opinion, c.concern_level, c.concern_categories, c.outcome, c.actions, c.visibility";
+// Every query below is a constant string with constant column lists spliced in.
+const META: &str = "c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, \
+                    c.recorded_at, c.visibility";
+
+/// The columns of a contact as `ContactRow` reads them.
+fn contact_columns() -> String {
+    format!("{META}{}", ContactFields::SELECTED)
+}
 /// A contact with its amendments, oldest first.
 #[derive(Debug)]
 pub struct StoredContact {
@@ -26,9 +30,10 @@ pub struct StoredContact {
 /// the agencies said, for the combined views.
 pub async fn of_child(db: &sqlx::PgPool, child_id: Uuid) -> sqlx::Result<Vec<StoredContact>> {
     let contacts = sqlx::query_as::<_, ContactRow>(AssertSqlSafe(format!(
-        "SELECT {CONTACT} FROM contacts c JOIN users u ON u.id = c.author_id
+        "SELECT {} FROM contacts c JOIN users u ON u.id = c.author_id
          WHERE c.child_id = $1
-         ORDER BY c.occurred_at, c.recorded_at, c.id"
+         ORDER BY c.occurred_at, c.recorded_at, c.id",
+        contact_columns()
     )))
     .bind(child_id)
     .fetch_all(db);
@@ -105,37 +110,26 @@ pub async fn insert(
     db: impl PgExecutor<'_>,
     record: &ContactRecord<'_>,
 ) -> sqlx::Result<ContactRow> {
-    let f = record.fields;
-    sqlx::query_as(AssertSqlSafe(format!(
+    // $1 to $5 are the record's own; the fields follow.
+    let fields = (6..6 + ContactFields::COUNT)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let query = sqlx::query_as(AssertSqlSafe(format!(
         "WITH c AS (
-           INSERT INTO contacts (id, child_id, agency, author_id, occurred_at, kind, location, summary, child_seen,
-                                 appearance_obscured, injuries, explanation, examination, opinion, concern_level,
-                                 concern_categories, outcome, actions, visibility)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+           INSERT INTO contacts (id, child_id, agency, author_id, visibility{})
+           VALUES ($1, $2, $3, $4, $5, {fields})
            RETURNING *)
-         SELECT {CONTACT} FROM c JOIN users u ON u.id = c.author_id"
+         SELECT {} FROM c JOIN users u ON u.id = c.author_id",
+        ContactFields::COLUMNS,
+        contact_columns()
     )))
     .bind(Uuid::new_v4())
     .bind(record.child_id)
     .bind(record.agency)
     .bind(record.author_id)
-    .bind(f.occurred_at)
-    .bind(f.kind)
-    .bind(&f.location)
-    .bind(&f.summary)
-    .bind(f.child_seen)
-    .bind(f.appearance_obscured)
-    .bind(Json(&f.injuries))
-    .bind(f.explanation.as_ref().map(Json))
-    .bind(f.examination.as_ref().map(Json))
-    .bind(f.opinion)
-    .bind(f.concern_level)
-    .bind(&f.concern_categories)
-    .bind(f.outcome)
-    .bind(&f.actions)
-    .bind(record.visibility)
-    .fetch_one(db)
-    .await
+    .bind(record.visibility);
+    record.fields.bind_to(query).fetch_one(db).await
 }
 
 pub async fn find(
@@ -144,7 +138,8 @@ pub async fn find(
     contact_id: Uuid,
 ) -> sqlx::Result<Option<ContactRow>> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {CONTACT} FROM contacts c JOIN users u ON u.id = c.author_id WHERE c.child_id = $1 AND c.id = $2"
+        "SELECT {} FROM contacts c JOIN users u ON u.id = c.author_id WHERE c.child_id = $1 AND c.id = $2",
+        contact_columns()
     )))
     .bind(child_id)
     .bind(contact_id)
@@ -160,10 +155,11 @@ pub async fn list(
     window: &Window<Cursor>,
 ) -> sqlx::Result<Vec<ContactRow>> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {CONTACT} FROM contacts c JOIN users u ON u.id = c.author_id
+        "SELECT {} FROM contacts c JOIN users u ON u.id = c.author_id
          WHERE c.child_id = $1 AND ($2::text IS NULL OR c.agency = $2)
            AND ($3::timestamptz IS NULL OR (c.occurred_at, c.id) > ($3, $4))
-         ORDER BY c.occurred_at, c.id LIMIT $5"
+         ORDER BY c.occurred_at, c.id LIMIT $5",
+        contact_columns()
     )))
     .bind(child_id)
     .bind(only_agency)

@@ -60,12 +60,13 @@ pub struct Examination {
 /// with `NewContact::into_parts`, `ContactFields::apply` (lay changes over a contact) and
 /// `ContactChanges::normalised` (the changes as validation left them). A field is `required`
 /// (given when logged), `optional` (`null` when not recorded) or a `list` (empty when not
-/// given). Each field gives its type as stored, then its type in a change, then its kind and the
-/// attributes it has in each shape.
+/// given). Each field gives its type as stored, then its type in a change, then its kind, how its
+/// column holds it (`plain`, `json`, or `json_or_null`) and the attributes it has in each shape.
+/// The columns (one per field, of the same name) are listed and bound from here too.
 macro_rules! contact_fields {
     ($(
         $(#[doc = $doc:literal])*
-        $name:ident: $ty:ty => $change:ty; $kind:ident {
+        $name:ident: $ty:ty => $change:ty; $kind:ident $store:ident {
             fields: [$(#[$fields_attr:meta])*]
             new: [$(#[$new_attr:meta])*]
             change: [$(#[$change_attr:meta])*]
@@ -119,6 +120,22 @@ macro_rules! contact_fields {
         }
 
         impl ContactFields {
+            /// The fields' columns, for a select from `contacts c`: `, c.occurred_at, …`.
+            pub const SELECTED: &'static str = concat!($(", c.", stringify!($name)),+);
+            /// The fields' columns, for an insert: `, occurred_at, …`.
+            pub const COLUMNS: &'static str = concat!($(", ", stringify!($name)),+);
+            /// How many there are.
+            pub const COUNT: usize = [$(stringify!($name)),+].len();
+
+            /// Binds the fields to `query`'s next parameters, in the order of `COLUMNS`.
+            pub fn bind_to<'q, O>(
+                &'q self,
+                query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+            ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+                $(let query = contact_fields!(@bind $store query, &self.$name);)+
+                query
+            }
+
             /// The fields with `changes` laid over them.
             pub fn apply(&self, changes: &ContactChanges) -> ContactFields {
                 ContactFields {
@@ -136,6 +153,11 @@ macro_rules! contact_fields {
             }
         }
     };
+    (@bind plain $query:ident, $value:expr) => { $query.bind($value) };
+    (@bind json $query:ident, $value:expr) => { $query.bind(sqlx::types::Json($value)) };
+    (@bind json_or_null $query:ident, $value:expr) => {
+        $query.bind($value.as_ref().map(sqlx::types::Json))
+    };
     (@apply optional $change:expr, $old:expr) => { $change.clone().or_else(|| $old.clone()) };
     (@apply $kind:ident $change:expr, $old:expr) => { $change.clone().unwrap_or_else(|| $old.clone()) };
     // A change to an optional field that validation emptied (blank text) changes nothing.
@@ -146,43 +168,43 @@ macro_rules! contact_fields {
 contact_fields! {
     /// Scenario time of the interaction: may be in the past (after the child's birth), not more
     /// than a day ahead.
-    occurred_at: DateTime<Utc> => Option<DateTime<Utc>>; required {
+    occurred_at: DateTime<Utc> => Option<DateTime<Utc>>; required plain {
         fields: []
         new: [#[serde(deserialize_with = "crate::validation::dates::moment")]]
         change: [#[serde(deserialize_with = "crate::validation::dates::optional_moment")]]
     },
-    kind: ContactKind => Option<ContactKind>; required { fields: [] new: [] change: [] },
-    location: Option<String> => Option<String>; optional {
+    kind: ContactKind => Option<ContactKind>; required plain { fields: [] new: [] change: [] },
+    location: Option<String> => Option<String>; optional plain {
         fields: [] new: [#[schema(max_length = 200)]] change: []
     },
-    summary: String => Option<String>; required {
+    summary: String => Option<String>; required plain {
         fields: [] new: [#[schema(min_length = 1, max_length = 4000)]] change: []
     },
     /// Whether the child was seen; absent means not recorded.
-    child_seen: Option<bool> => Option<bool>; optional { fields: [] new: [] change: [] },
+    child_seen: Option<bool> => Option<bool>; optional plain { fields: [] new: [] change: [] },
     /// Whether the child's appearance was obscured (e.g. face covered in chocolate).
-    appearance_obscured: Option<bool> => Option<bool>; optional { fields: [] new: [] change: [] },
-    injuries: Vec<Injury> => Option<Vec<Injury>>; list {
+    appearance_obscured: Option<bool> => Option<bool>; optional plain { fields: [] new: [] change: [] },
+    injuries: Vec<Injury> => Option<Vec<Injury>>; list json {
         fields: [#[sqlx(json)]] new: [#[serde(default)] #[schema(max_items = 50)]] change: []
     },
-    explanation: Option<Explanation> => Option<Explanation>; optional {
+    explanation: Option<Explanation> => Option<Explanation>; optional json_or_null {
         fields: [#[sqlx(json(nullable))]] new: [] change: []
     },
-    examination: Option<Examination> => Option<Examination>; optional {
+    examination: Option<Examination> => Option<Examination>; optional json_or_null {
         fields: [#[sqlx(json(nullable))]] new: [] change: []
     },
-    opinion: Option<Opinion> => Option<Opinion>; optional { fields: [] new: [] change: [] },
-    concern_level: Option<ConcernLevel> => Option<ConcernLevel>; optional {
+    opinion: Option<Opinion> => Option<Opinion>; optional plain { fields: [] new: [] change: [] },
+    concern_level: Option<ConcernLevel> => Option<ConcernLevel>; optional plain {
         fields: [] new: [] change: []
     },
-    concern_categories: Vec<ConcernCategory> => Option<Vec<ConcernCategory>>; list {
+    concern_categories: Vec<ConcernCategory> => Option<Vec<ConcernCategory>>; list plain {
         fields: [] new: [#[serde(default)]] change: []
     },
-    outcome: Option<ContactOutcome> => Option<ContactOutcome>; optional {
+    outcome: Option<ContactOutcome> => Option<ContactOutcome>; optional plain {
         fields: [] new: [] change: []
     },
     /// Agreed actions, each up to 500 characters.
-    actions: Vec<String> => Option<Vec<String>>; list {
+    actions: Vec<String> => Option<Vec<String>>; list plain {
         fields: [] new: [#[serde(default)] #[schema(max_items = 50)]] change: []
     },
 }
