@@ -3,9 +3,11 @@
 
 use sqlx::postgres::PgPool;
 
+use crate::audit::NewEvent;
 use crate::audit::writer::AuditWriter;
 use crate::auth::TokenKeys;
 use crate::combined::cache::RecordCache;
+use crate::error::ApiResult;
 
 /// What every handler may reach.
 pub struct AppState {
@@ -25,12 +27,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Records `event` in the caller's transaction, so that a write and its event commit together.
-    pub async fn audit(
+    /// Runs `write` in a transaction and commits it with the audit event it answers with: both
+    /// are kept, or neither. Every recorded write goes through here.
+    pub async fn recorded<T>(
         &self,
-        tx: &mut sqlx::PgConnection,
-        event: &crate::audit::NewEvent,
-    ) -> sqlx::Result<()> {
+        write: impl AsyncFnOnce(&mut sqlx::PgConnection) -> ApiResult<(T, NewEvent)>,
+    ) -> ApiResult<T> {
+        let mut tx = self.db.begin().await?;
+        let (value, event) = write(&mut tx).await?;
+        self.audit(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// Records `event` in the caller's transaction, so that a write and its event commit together.
+    async fn audit(&self, tx: &mut sqlx::PgConnection, event: &NewEvent) -> sqlx::Result<()> {
         if self.audit_enabled {
             crate::audit::repo::record(tx, event).await
         } else {

@@ -64,18 +64,20 @@ impl Recorder {
     /// answers with (a new record's id). An event about a child that names no other child is about
     /// that child.
     pub async fn write<T>(
-        mut self,
+        self,
         write: impl AsyncFnOnce(&mut PgConnection) -> ApiResult<(T, Uuid)>,
     ) -> ApiResult<T> {
-        let mut tx = self.state.db.begin().await?;
-        let (value, resource) = write(&mut tx).await?;
-        self.event.resource_id = Some(resource);
-        if self.event.child_id.is_none() && self.event.action.resource_type() == "child" {
-            self.event.child_id = Some(resource);
-        }
-        self.state.audit(&mut tx, &self.event).await?;
-        tx.commit().await?;
-        Ok(value)
+        let Recorder { state, mut event } = self;
+        state
+            .recorded(async |tx| {
+                let (value, resource) = write(tx).await?;
+                event.resource_id = Some(resource);
+                if event.child_id.is_none() && event.action.resource_type() == "child" {
+                    event.child_id = Some(resource);
+                }
+                Ok((value, event))
+            })
+            .await
     }
 
     /// [`Recorder::write`] for a write that creates one thing: the event names it.

@@ -146,14 +146,8 @@ pub async fn login(
         )
     };
     if let Some(retry_after_secs) = lockout::locked_for(&state.db, &key, &client).await? {
-        let mut tx = state.db.begin().await?;
-        state
-            .audit(
-                &mut tx,
-                &refused(Outcome::Denied, "locked after repeated failures"),
-            )
-            .await?;
-        tx.commit().await?;
+        let event = refused(Outcome::Denied, "locked after repeated failures");
+        state.recorded(async |_| Ok(((), event))).await?;
         return Err(ApiError::TooManyRequests {
             retry_after_secs,
             detail: "too many failed logins for this username; try again later".into(),
@@ -180,24 +174,28 @@ pub async fn login(
         String::new()
     };
     let verified = password::verify(stored, candidate).await?;
-    let mut tx = state.db.begin().await?;
     let Some(user) = user.filter(|_| verified) else {
-        lockout::record_failure(&mut tx, &key, &client).await?;
+        let event = refused(Outcome::Failed, BAD_CREDENTIALS);
         state
-            .audit(&mut tx, &refused(Outcome::Failed, BAD_CREDENTIALS))
+            .recorded(async |tx| {
+                lockout::record_failure(tx, &key, &client).await?;
+                Ok(((), event))
+            })
             .await?;
-        tx.commit().await?;
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     };
-    lockout::clear(&mut tx, &key).await?;
-    let (session, refresh_token) = session::start(&mut tx, user.id, state.session_ttl).await?;
-    let event = NewEvent {
-        resource_id: Some(session),
-        request_id: Some(request_id),
-        ..NewEvent::new(who(&user), AuditAction::AuthLogin, Outcome::Allowed)
-    };
-    state.audit(&mut tx, &event).await?;
-    tx.commit().await?;
+    let (session, refresh_token) = state
+        .recorded(async |tx| {
+            lockout::clear(tx, &key).await?;
+            let (session, refresh_token) = session::start(tx, user.id, state.session_ttl).await?;
+            let event = NewEvent {
+                resource_id: Some(session),
+                request_id: Some(request_id),
+                ..NewEvent::new(who(&user), AuditAction::AuthLogin, Outcome::Allowed)
+            };
+            Ok(((session, refresh_token), event))
+        })
+        .await?;
     tracing::info!(user_id = %user.id, "login succeeded");
     Ok(HttpResponse::Ok().json(tokens_for(&state, &user, session, refresh_token)?))
 }
@@ -226,12 +224,9 @@ pub async fn refresh(
     request_id: ReqId,
     body: ValidJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request_id = request_id.0;
-    let mut tx = state.db.begin().await?;
-    let refreshed = session::refresh(&mut tx, body.0.refresh_token.trim()).await?;
     let event = |who: Who, outcome, session, reason: Option<&str>| NewEvent {
         resource_id: session,
-        request_id: Some(request_id.clone()),
+        request_id: Some(request_id.0.clone()),
         reason: reason.map(str::to_string),
         ..NewEvent::new(
             who,
@@ -243,43 +238,36 @@ pub async fn refresh(
             outcome,
         )
     };
+    let refreshed = state
+        .recorded(async |tx| {
+            let refreshed = session::refresh(tx, body.0.refresh_token.trim()).await?;
+            let recorded = match &refreshed {
+                Refreshed::Renewed { user, session, .. } => {
+                    event(who(user), Outcome::Allowed, Some(*session), None)
+                }
+                Refreshed::Reused { user } => event(
+                    Who {
+                        user_id: Some(*user),
+                        ..Who::default()
+                    },
+                    Outcome::Denied,
+                    None,
+                    Some("a used refresh token was presented again: its session is ended"),
+                ),
+                Refreshed::Refused => {
+                    event(Who::default(), Outcome::Denied, None, Some(BAD_REFRESH))
+                }
+            };
+            Ok((refreshed, recorded))
+        })
+        .await?;
     match refreshed {
         Refreshed::Renewed {
             user,
             session,
             refresh_token,
-        } => {
-            state
-                .audit(
-                    &mut tx,
-                    &event(who(&user), Outcome::Allowed, Some(session), None),
-                )
-                .await?;
-            tx.commit().await?;
-            Ok(HttpResponse::Ok().json(tokens_for(&state, &user, session, refresh_token)?))
-        }
-        Refreshed::Reused { user } => {
-            let who = Who {
-                user_id: Some(user),
-                ..Who::default()
-            };
-            let reason = "a used refresh token was presented again: its session is ended";
-            state
-                .audit(&mut tx, &event(who, Outcome::Denied, None, Some(reason)))
-                .await?;
-            tx.commit().await?;
-            Err(ApiError::Unauthorized(BAD_REFRESH))
-        }
-        Refreshed::Refused => {
-            state
-                .audit(
-                    &mut tx,
-                    &event(Who::default(), Outcome::Denied, None, Some(BAD_REFRESH)),
-                )
-                .await?;
-            tx.commit().await?;
-            Err(ApiError::Unauthorized(BAD_REFRESH))
-        }
+        } => Ok(HttpResponse::Ok().json(tokens_for(&state, &user, session, refresh_token)?)),
+        Refreshed::Reused { .. } | Refreshed::Refused => Err(ApiError::Unauthorized(BAD_REFRESH)),
     }
 }
 

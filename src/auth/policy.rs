@@ -48,6 +48,15 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denial> {
     decide(actor.role(), actor.agency(), action)
 }
 
+/// The agency `actor` records as, when it may do `action`: recording is always as one's own
+/// agency, and a user with none (a facilitator) records nothing.
+pub fn acting_agency(actor: &Actor, action: Action) -> Result<Agency, Denial> {
+    authorize(actor, action)?;
+    actor
+        .agency()
+        .ok_or(Denial("only an agency user may record entries"))
+}
+
 /// Whether someone of this role and agency may be a user at all: a facilitator belongs to no
 /// agency; everyone else to exactly one.
 pub fn role_fits_agency(role: Role, agency: Option<Agency>) -> Result<(), Denial> {

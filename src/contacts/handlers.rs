@@ -10,7 +10,7 @@ use super::types::{
 };
 use crate::audit::Recorder;
 use crate::auth::Actor;
-use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
+use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight, siloed_to};
 use crate::children::{Child, repo::load};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
@@ -132,10 +132,7 @@ pub async fn create_contact(
     path: web::Path<Uuid>,
     body: ValidJson<NewContact>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&actor, Action::LogContact)?;
-    let agency = actor
-        .agency()
-        .ok_or_else(|| ApiError::Forbidden("only an agency user may log contacts".into()))?;
+    let agency = acting_agency(&actor, Action::LogContact)?;
     let child = load(&state.db, path.into_inner()).await?;
     let (fields, visibility) = body.0.into_parts();
     let fields = validate(fields, &child)?;

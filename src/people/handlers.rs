@@ -7,7 +7,7 @@ use super::repo::{self, CheckRecord, PersonRecord};
 use super::types::{NewCheck, NewPerson, Person, PersonCheck, PersonPage};
 use crate::audit::Recorder;
 use crate::auth::Actor;
-use crate::auth::policy::{Action, Sight, authorize, sight, siloed_to};
+use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight, siloed_to};
 use crate::children::{Child, repo::load};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
@@ -38,10 +38,7 @@ pub async fn create_person(
     path: web::Path<Uuid>,
     body: ValidJson<NewPerson>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&actor, Action::RecordPerson)?;
-    let agency = actor
-        .agency()
-        .ok_or_else(|| ApiError::Forbidden("only an agency user may record people".into()))?;
+    let agency = acting_agency(&actor, Action::RecordPerson)?;
     let body = body.0;
     let name = validation::text("name", &body.name, 1, 200)?;
     let child = load(&state.db, path.into_inner()).await?;
