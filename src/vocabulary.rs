@@ -1,4 +1,4 @@
-//! The closed vocabularies of the record (domain.md): each a Rust enum, a JSON string, a text column
+//! The closed vocabularies of the record (docs/domain.md): each a Rust enum, a JSON string, a text column
 //! with a CHECK constraint, and an `enum` in the contract. An unknown value is a 422 that lists these.
 
 /// Declares a vocabulary: its variants and their wire names, once.
@@ -56,7 +56,7 @@ impl Agency {
 }
 
 vocabulary! {
-    /// What a user may do: see domain.md, "Agencies and roles".
+    /// What a user may do: see docs/domain.md, "Agencies and roles".
     Role {
         Practitioner = "practitioner",
         Manager = "manager",
@@ -136,7 +136,7 @@ impl Default for ContactKind {
 }
 
 impl ContactKind {
-    /// A visit or appointment: the child is expected to be present (domain.md, "How the rules read time").
+    /// A visit or appointment: the child is expected to be present (docs/domain.md, "How the rules read time").
     pub fn expects_child_present(self) -> bool {
         matches!(
             self,

@@ -133,7 +133,7 @@ pub struct GapSummary {
     pub headline: String,
 }
 
-/// The gap report: the warning signs of domain.md that held, computed over exactly the entries
+/// The gap report: the warning signs of docs/domain.md that held, computed over exactly the entries
 /// the caller may see in full.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GapReport {

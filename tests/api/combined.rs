@@ -85,7 +85,7 @@ fn injury() -> Value {
     json!([{"body_location": "face", "type": "bruise", "description": "bruising"}])
 }
 
-/// The case report's timeline (../shared/case-report.txt), December 2006 to August 2007.
+/// The case report's timeline (docs/case-report.txt), December 2006 to August 2007.
 async fn case_report(app: &TestApp) -> Case {
     let case = Case::new(app).await;
     let c = &case;

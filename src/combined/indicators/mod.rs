@@ -1,4 +1,4 @@
-//! The gap indicators of domain.md: each a pure function of a snapshot, in a file of its own.
+//! The gap indicators of docs/domain.md: each a pure function of a snapshot, in a file of its own.
 //! Adding an indicator means writing one unit that implements `Indicator` and adding it to
 //! `INDICATORS`.
 
@@ -23,7 +23,7 @@ use super::types::{
 };
 use crate::vocabulary::Agency;
 
-/// Windows and thresholds, with the defaults of domain.md.
+/// Windows and thresholds, with the defaults of docs/domain.md.
 #[derive(Debug, Clone)]
 pub struct RuleConfig {
     /// Rule 1: injuries by different agencies this close together.
@@ -94,7 +94,7 @@ pub trait Indicator: Sync {
     fn evaluate(&self, snapshot: &Snapshot, config: &RuleConfig) -> Option<Finding>;
 }
 
-/// Every indicator, in the order of domain.md.
+/// Every indicator, in the order of docs/domain.md.
 pub const INDICATORS: &[&dyn Indicator] = &[
     &injuries_seen_by_several_agencies::InjuriesSeenBySeveralAgencies,
     &injury_not_shared_with_police::InjuryNotSharedWithPolice,
