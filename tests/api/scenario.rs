@@ -121,6 +121,23 @@ async fn the_case_replays_and_shows_what_only_the_combination_reveals(db: PgPool
         .map(|c| c.headline.split(' ').next().unwrap().parse().unwrap())
         .collect();
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    // The headlines README quotes are ones the replay of the case prints.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let quoted: Vec<&str> = readme
+        .split('"')
+        .filter(|q| q.contains("indicators on the combined record"))
+        .collect();
+    assert!(quoted.len() >= 2, "README quotes no headline");
+    for headline in quoted {
+        assert!(
+            report.checkpoints.iter().any(|c| c.headline == headline),
+            "README quotes a headline the case never shows: {headline}"
+        );
+    }
     // Replaying again makes a fresh child and reuses the accounts.
     let again = play(&app, &scenario).await;
     assert_ne!(again.child_id, report.child_id);
