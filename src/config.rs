@@ -64,6 +64,14 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub client_failure_burst: u32,
 
+    /// Also serve `GET /metrics` on this address alone (e.g. one only the monitoring network reaches).
+    #[arg(long, env = "MASH_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// On SIGTERM or SIGINT: stop accepting, and give requests in flight this long to finish.
+    #[arg(long, env = "MASH_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
     /// Keep the audit trail. `false` is for measuring what auditing costs, never for an exercise.
     #[arg(long, env = "MASH_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,

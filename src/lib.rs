@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod monitoring;
 pub mod openapi;
 pub mod pagination;
 pub mod people;

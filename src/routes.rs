@@ -200,6 +200,7 @@ pub static ROUTES: &[Route] = &[
     unaudited("GET", "/healthz", "healthz"),
     unaudited("GET", "/readyz", "readyz"),
     unaudited("GET", "/openapi.yaml", "getOpenApi"),
+    unaudited("GET", "/metrics", "getMetrics"),
     Route {
         audit: Audit::ByHandler,
         writes: true,

@@ -32,6 +32,7 @@ use crate::{audit, auth, children, combined, contacts, health, openapi, people, 
 fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(crate::monitoring::get_metrics)
         .service(openapi::openapi_yaml)
         .service(
             scope("/api/v1")
@@ -133,6 +134,8 @@ pub fn jwt_secret(configured: Option<&str>) -> anyhow::Result<Vec<u8>> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics-only server, when `MASH_METRICS_LISTEN` is set, and its port.
+    metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -162,24 +165,37 @@ impl Application {
                 "the audit trail is switched off (MASH_AUDIT=false): for measuring its cost only"
             );
         }
-        let server = run(
-            listener,
-            AppState {
-                audit_writer: AuditWriter::start(db.clone()),
-                records: RecordCache::default(),
-                session_ttl: settings.session_ttl,
-                client_failures: crate::throttle::ClientFailures::new(
-                    settings.client_failure_burst,
-                    crate::throttle::REFILL,
-                ),
-                db,
-                tokens,
-                audit_enabled: settings.audit,
-                request_timeout: settings.request_timeout,
-            },
-        )?;
+        crate::monitoring::handle();
+        let state = web::Data::new(AppState {
+            audit_writer: AuditWriter::start(db.clone()),
+            records: RecordCache::default(),
+            session_ttl: settings.session_ttl,
+            client_failures: crate::throttle::ClientFailures::new(
+                settings.client_failure_burst,
+                crate::throttle::REFILL,
+            ),
+            db,
+            tokens,
+            audit_enabled: settings.audit,
+            request_timeout: settings.request_timeout,
+        });
+        let metrics = match settings.metrics_listen {
+            Some(address) => {
+                let listener =
+                    TcpListener::bind(address).with_context(|| format!("binding {address}"))?;
+                let port = listener.local_addr()?.port();
+                tracing::info!(address = %address.ip(), port, "metrics listening");
+                Some((port, run_metrics(listener, state.clone())?))
+            }
+            None => None,
+        };
+        let server = run(listener, state, settings.shutdown_grace)?;
         tracing::info!(address = %settings.listen.ip(), port, "listening");
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -191,8 +207,26 @@ impl Application {
         self.server.handle()
     }
 
+    /// The port of the metrics-only listener, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until stopped (SIGTERM, SIGINT or a handle): then stops accepting, lets requests in
+    /// flight finish within the grace, and returns. Every acknowledged write has committed with its
+    /// event by then, and every read's event too, so nothing of the audit trail is left behind.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
+        let served = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        tracing::info!("stopped");
+        served
     }
 }
 
@@ -224,14 +258,30 @@ fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+/// The metrics-only server.
+fn run_metrics(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .service(crate::monitoring::get_metrics)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}
+
+fn run(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    grace: std::time::Duration,
+) -> anyhow::Result<Server> {
     let request_timeout = state.request_timeout;
     let doc = api_doc();
     let contract = web::Data::new(ContractYaml(
         doc.to_yaml().context("writing the contract as YAML")?,
     ));
     let route_table = web::Data::new(RouteTable::from_doc(&doc));
-    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
             // Innermost, so that its own 503 still gets the request id header.
@@ -275,6 +325,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     Ok(response)
                 }
             })
+            .wrap(actix_web::middleware::from_fn(crate::monitoring::measure))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .app_data(state.clone())
             .app_data(contract.clone())
@@ -300,7 +351,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         .default_service(web::to(fallback))
     })
     .listen(listener)?
-    .shutdown_timeout(10)
+    .shutdown_timeout(grace.as_secs().max(1))
     .run();
     Ok(server)
 }

@@ -37,6 +37,9 @@ impl AppState {
         let (value, event) = write(&mut tx).await?;
         self.audit(&mut tx, &event).await?;
         tx.commit().await?;
+        if self.audit_enabled {
+            metrics::counter!("mash_audit_events_written_total").increment(1);
+        }
         Ok(value)
     }
 

@@ -1,5 +1,6 @@
 //! Logging: `MASH_LOG` holds a filter (`info`, `mash=debug,actix_web=warn`), optionally prefixed by
-//! `json:` for one JSON object per line. Every line inside a request carries its request id
+//! `json:` for one JSON object per line or `text:` for lines a person reads. Without a prefix, JSON
+//! unless the log goes to a terminal. Every line inside a request carries its request id
 //! (tracing-actix-web's root span).
 
 use actix_web::body::MessageBody;
@@ -91,9 +92,11 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 pub fn init(spec: &str) {
-    let (json, filter) = match spec.strip_prefix("json:") {
-        Some(rest) => (true, rest),
-        None => (false, spec),
+    let at_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (json, filter) = match (spec.strip_prefix("json:"), spec.strip_prefix("text:")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => (!at_terminal, spec),
     };
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);

@@ -35,7 +35,11 @@ impl AuditWriter {
             while arrivals.recv_many(&mut batch, MAX_BATCH).await > 0 {
                 let events: Vec<&NewEvent> = batch.iter().map(|p| &p.event).collect();
                 let written = match super::repo::record_alone(&db, &events).await {
-                    Ok(()) => true,
+                    Ok(()) => {
+                        metrics::counter!("mash_audit_events_written_total")
+                            .increment(events.len() as u64);
+                        true
+                    }
                     Err(error) => {
                         tracing::error!(
                             ?error,

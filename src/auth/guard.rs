@@ -26,6 +26,7 @@ pub async fn guard(
             .is_some_and(|token| state.tokens.verify(token).is_some());
         if !signed {
             tracing::warn!(%client, "refused a client that keeps failing");
+            metrics::counter!("mash_clients_refused_total").increment(1);
             let error = ApiError::TooManyRequests {
                 retry_after_secs,
                 detail: "too many failed requests from this address; try again later".into(),

@@ -146,6 +146,7 @@ pub async fn login(
         )
     };
     if let Some(retry_after_secs) = lockout::locked_for(&state.db, &key, &client).await? {
+        metrics::counter!("mash_logins_total", "outcome" => "locked").increment(1);
         let event = refused(Outcome::Denied, "locked after repeated failures");
         state.recorded(async |_| Ok(((), event))).await?;
         return Err(ApiError::TooManyRequests {
@@ -175,6 +176,7 @@ pub async fn login(
     };
     let verified = password::verify(stored, candidate).await?;
     let Some(user) = user.filter(|_| verified) else {
+        metrics::counter!("mash_logins_total", "outcome" => "failed").increment(1);
         let event = refused(Outcome::Failed, BAD_CREDENTIALS);
         state
             .recorded(async |tx| {
@@ -197,6 +199,7 @@ pub async fn login(
         })
         .await?;
     tracing::info!(user_id = %user.id, "login succeeded");
+    metrics::counter!("mash_logins_total", "outcome" => "succeeded").increment(1);
     Ok(HttpResponse::Ok().json(tokens_for(&state, &user, session, refresh_token)?))
 }
 

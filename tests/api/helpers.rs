@@ -12,6 +12,8 @@ pub const FACILITATOR: (&str, &str) = ("facil", "Facil-pass-2026!");
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics-only listener's port, when the settings asked for one.
+    pub metrics_port: Option<u16>,
     pub db: PgPool,
     pub client: reqwest::Client,
     server: ServerHandle,
@@ -75,6 +77,8 @@ pub fn settings() -> ServeSettings {
         token_ttl: Duration::from_secs(900),
         session_ttl: Duration::from_secs(12 * 3600),
         client_failure_burst: mash::throttle::BURST,
+        metrics_listen: None,
+        shutdown_grace: Duration::from_secs(2),
         facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1).into()),
         audit: true,
         demo: false,
@@ -90,13 +94,14 @@ pub async fn spawn_with(db: PgPool, settings: ServeSettings) -> TestApp {
             let app = Application::build(&settings, pool)
                 .await
                 .expect("the application builds");
-            let _ = ready.send((app.port(), app.handle()));
+            let _ = ready.send((app.port(), app.metrics_port(), app.handle()));
             app.run_until_stopped().await.expect("the server runs");
         })
     });
-    let (port, server) = started.await.expect("the server starts");
+    let (port, metrics_port, server) = started.await.expect("the server starts");
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        metrics_port,
         db,
         client: reqwest::Client::new(),
         server,

@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod helpers;
 mod idempotency;
+mod operations;
 mod outages;
 mod proxy;
 mod record;

@@ -154,6 +154,7 @@ pub fn gap_report_with(
     alone: &[(Agency, Snapshot)],
     config: &RuleConfig,
 ) -> (Vec<IndicatorReport>, GapSummary) {
+    let started = std::time::Instant::now();
     let mut reports = Vec::new();
     let mut by_agency_alone = AgencyCounts::default();
     for indicator in INDICATORS {
@@ -193,6 +194,8 @@ pub fn gap_report_with(
         only_visible_combined,
         headline: headline(reports.len(), &by_agency_alone),
     };
+    metrics::counter!("mash_gap_reports_total").increment(1);
+    metrics::histogram!("mash_gap_report_duration_seconds").record(started.elapsed().as_secs_f64());
     (reports, summary)
 }
 

@@ -1,0 +1,234 @@
+//! Operating the service: metrics for a scraper, and a graceful stop.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::helpers::{FACILITATOR, JWT_SECRET, settings, spawn_with};
+
+/// `/metrics` answers Prometheus's text format, on the API's address and on a metrics-only one,
+/// with requests by route template, logins, gap reports, audit events and the pool.
+#[sqlx::test]
+async fn metrics_are_scraped_in_prometheus_format(db: PgPool) {
+    let app = spawn_with(
+        db,
+        mash::config::ServeSettings {
+            metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..settings()
+        },
+    )
+    .await;
+    let token = app.facilitator().await;
+    app.login_reply("nobody_at_all", "wrong-password-1").await;
+    let child = app
+        .post(
+            "/api/v1/children",
+            &token,
+            json!({"given_name": "M", "family_name": "T", "date_of_birth": "2006-03-01"}),
+        )
+        .await;
+    let id = child.json["id"].as_str().unwrap();
+    app.get(&format!("/api/v1/children/{id}/gap-report"), &token)
+        .await;
+    let on_api = app
+        .request(reqwest::Method::GET, "/metrics", None, None)
+        .await;
+    assert_eq!(on_api.status, 200);
+    assert!(
+        on_api
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    for line in [
+        r#"mash_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"}"#,
+        r#"mash_http_requests_total{method="GET",route="/api/v1/children/{child_id}/gap-report",status="200"}"#,
+        r#"mash_logins_total{outcome="succeeded"}"#,
+        r#"mash_logins_total{outcome="failed"}"#,
+        "mash_gap_reports_total",
+        "mash_gap_report_duration_seconds_bucket",
+        "mash_http_request_duration_seconds_bucket",
+        "mash_audit_events_written_total",
+        r#"mash_db_connections{state="in_use"}"#,
+        "mash_db_connections_max",
+    ] {
+        assert!(on_api.text.contains(line), "no {line} in:\n{}", on_api.text);
+    }
+    // Never an id: routes are counted by template.
+    assert!(!on_api.text.contains(id));
+    let port = app.metrics_port.expect("a metrics listener");
+    let alone = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(alone.status(), 200);
+    assert!(
+        alone
+            .text()
+            .await
+            .unwrap()
+            .contains("mash_http_requests_total")
+    );
+    let api_there = reqwest::get(format!("http://127.0.0.1:{port}/api/v1/me"))
+        .await
+        .unwrap();
+    assert_eq!(
+        api_there.status(),
+        404,
+        "the metrics address serves metrics alone"
+    );
+}
+
+/// SIGTERM mid-write: the service stops accepting, lets the request in flight finish within the
+/// grace (it answers 201 and is stored with its event), then exits 0.
+#[sqlx::test]
+async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(connect.clone())
+        .await
+        .unwrap();
+    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(connect.get_database().unwrap());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut service = Command::new(env!("CARGO_BIN_EXE_mash"))
+        .arg("serve")
+        .env("DATABASE_URL", url.as_str())
+        .env("MASH_LISTEN", format!("127.0.0.1:{port}"))
+        .env("MASH_JWT_SECRET", JWT_SECRET)
+        .env(
+            "MASH_FACILITATOR",
+            format!("{}:{}", FACILITATOR.0, FACILITATOR.1),
+        )
+        .env("MASH_LOG", "warn")
+        .env("MASH_DB_MAX_CONNECTIONS", "4")
+        .env("MASH_SHUTDOWN_GRACE", "10s")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while !client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "not ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": FACILITATOR.0, "password": FACILITATOR.1}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    let user = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(&token)
+        .json(
+            &json!({"username": "sw_term", "password": "a-long-terminal-passphrase",
+                      "display_name": "SW", "agency": "social_care", "role": "practitioner"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.status(), 201);
+    let sw = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "sw_term", "password": "a-long-terminal-passphrase"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let child = client
+        .post(format!("{base}/api/v1/children"))
+        .bearer_auth(&sw)
+        .json(&json!({"given_name": "S", "family_name": "T", "date_of_birth": "2006-03-01"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Hold the audit chain's lock so that the next write waits inside its transaction.
+    let mut holder = db.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock(7881707715023955060)")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        let url = format!("{base}/api/v1/children/{child}/contacts");
+        async move {
+            client
+                .post(url)
+                .bearer_auth(sw)
+                .json(&json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "home_visit", "summary": "in flight"}))
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // SAFETY: kill sends a signal to the child process we started; it has no memory effects here.
+    assert_eq!(unsafe { libc::kill(service.id() as i32, libc::SIGTERM) }, 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Stopped accepting: a new connection is refused while the write still waits.
+    assert!(client.get(format!("{base}/healthz")).send().await.is_err());
+    assert!(
+        service.try_wait().unwrap().is_none(),
+        "exited before its request finished"
+    );
+    sqlx::query("SELECT pg_advisory_unlock(7881707715023955060)")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let answer = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight was answered");
+    assert_eq!(answer.status(), 201);
+    let contact = answer.json::<serde_json::Value>().await.unwrap();
+    let waited = Instant::now();
+    let status = loop {
+        if let Some(status) = service.try_wait().unwrap() {
+            break status;
+        }
+        assert!(waited.elapsed() < Duration::from_secs(12), "did not exit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    let stored: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM contacts WHERE id = $1),
+                (SELECT count(*) FROM audit_events WHERE resource_id = $1 AND action = 'contact.create')",
+    )
+    .bind(contact["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap())
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(stored, (1, 1));
+}
