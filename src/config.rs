@@ -25,6 +25,10 @@ pub struct DatabaseSettings {
     #[arg(long, env = "MASH_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
 
+    /// How long to keep trying a database that is not reachable yet, at start.
+    #[arg(long, env = "MASH_DB_CONNECT_WAIT", default_value = "30s", value_parser = parse_duration)]
+    pub db_connect_wait: Duration,
+
     /// How long a request waits for a free connection before it is answered 503.
     #[arg(long, env = "MASH_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub db_acquire_timeout: Duration,
@@ -134,6 +138,7 @@ mod tests {
         let settings = DatabaseSettings {
             database_url: secret("postgres://mash:hunter2-secret@db/mash").unwrap(),
             db_max_connections: 1,
+            db_connect_wait: Duration::from_secs(1),
             db_acquire_timeout: Duration::from_secs(1),
         };
         assert!(!format!("{settings:?}").contains("hunter2"));

@@ -110,10 +110,19 @@ fn load_scenario(file: &PathBuf) -> anyhow::Result<mash::scenario::format::Scena
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() {
     dotenvy::dotenv().ok();
     let cli = Cli::parse();
     telemetry::init(&cli.log);
+    // An expected failure (a database that refuses, a file that is missing) is said in a line or
+    // two, with its causes, never as a backtrace.
+    if let Err(error) = run(cli).await {
+        eprintln!("mash: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { db, serve } => {
             let pool = startup::connect(&db).await?;

@@ -83,8 +83,46 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The pool, after creating the database if it is missing and applying migrations.
+/// The pool, after creating the database if it is missing and applying migrations. A database
+/// that is not reachable yet (one starting beside the service) is tried again, with a growing
+/// pause, for `MASH_DB_CONNECT_WAIT`; one that refuses the credentials is not.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(200);
+    loop {
+        match connect_once(settings).await {
+            Ok(pool) => return Ok(pool),
+            Err(error) if unreachable(&error) && started.elapsed() < settings.db_connect_wait => {
+                tracing::warn!(
+                    error = %format!("{error:#}"),
+                    retry_in = ?pause,
+                    "the database is not reachable yet"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Whether a failure to connect may pass by itself (the server is starting or restarting), as
+/// opposed to one that will not (wrong password, no such role).
+fn unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut)
+        ) || cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|e| e.code())
+            // cannot_connect_now: the server is starting up or shutting down.
+            .is_some_and(|code| code == "57P03")
+    })
+}
+
+async fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     let url = settings.database_url.expose_secret();
     if !sqlx::Postgres::database_exists(url)
         .await

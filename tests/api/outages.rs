@@ -289,6 +289,7 @@ async fn outage(connect: PgConnectOptions, kind: Outage) {
     let pool = pool_options(&DatabaseSettings {
         database_url: String::new().into(),
         db_max_connections: 6,
+        db_connect_wait: Duration::from_secs(1),
         db_acquire_timeout: acquire_timeout,
     })
     .connect_with(connect.clone().host("127.0.0.1").port(proxy.port))
@@ -419,4 +420,63 @@ async fn outage(connect: PgConnectOptions, kind: Outage) {
     let slowest = *slowest.lock().unwrap();
     assert!(slowest < bound, "a request took {slowest:?}");
     assert_whole(&direct, &acknowledged.into_inner().unwrap()).await;
+}
+
+/// A database that is not reachable yet at start (one starting beside the service, as in a
+/// compose file) is waited for, with a growing pause; one that refuses the login fails at once,
+/// in a sentence rather than a backtrace.
+#[sqlx::test]
+async fn the_service_waits_for_a_database_that_is_starting_but_not_for_a_wrong_login(
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let target: SocketAddr = (connect.get_host(), connect.get_port())
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = Proxy::start(target).await;
+    proxy.cut();
+    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(connect.get_database().unwrap());
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(proxy.port)).unwrap();
+    let settings = DatabaseSettings {
+        database_url: url.to_string().into(),
+        db_max_connections: 2,
+        db_connect_wait: Duration::from_secs(20),
+        db_acquire_timeout: Duration::from_secs(1),
+    };
+    let started = Instant::now();
+    let connecting = tokio::spawn(async move { mash::startup::connect(&settings).await });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !connecting.is_finished(),
+        "gave up on a database that is starting"
+    );
+    proxy.restore();
+    let pool = connecting
+        .await
+        .unwrap()
+        .expect("connected once the database answered");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    pool.close().await;
+
+    url.set_username("no_such_role_here").unwrap();
+    let wrong = DatabaseSettings {
+        database_url: url.to_string().into(),
+        db_max_connections: 1,
+        db_connect_wait: Duration::from_secs(20),
+        db_acquire_timeout: Duration::from_secs(1),
+    };
+    let refused_at = Instant::now();
+    let error = mash::startup::connect(&wrong).await.unwrap_err();
+    assert!(
+        refused_at.elapsed() < Duration::from_secs(5),
+        "retried a login that cannot work"
+    );
+    assert!(
+        format!("{error:#}").contains("no_such_role_here"),
+        "{error:#}"
+    );
 }
