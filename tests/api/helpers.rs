@@ -222,3 +222,64 @@ impl TestApp {
         (id, self.login(username, &password).await)
     }
 }
+
+/// `mash serve` as its own process, killed with SIGKILL when dropped.
+pub struct Service {
+    pub process: std::process::Child,
+}
+
+impl Service {
+    pub fn start(database_url: &str, port: u16) -> Service {
+        let process = std::process::Command::new(env!("CARGO_BIN_EXE_mash"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("MASH_LISTEN", format!("127.0.0.1:{port}"))
+            .env("MASH_JWT_SECRET", JWT_SECRET)
+            .env(
+                "MASH_FACILITATOR",
+                format!("{}:{}", FACILITATOR.0, FACILITATOR.1),
+            )
+            .env("MASH_LOG", "warn")
+            // The tests share one PostgreSQL server and its connection limit.
+            .env("MASH_DB_MAX_CONNECTIONS", "8")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mash starts");
+        Service { process }
+    }
+
+    pub fn kill(&mut self) {
+        self.process.kill().expect("SIGKILL is delivered");
+        self.process.wait().expect("the killed process is reaped");
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `/readyz` until it answers 200.
+pub async fn until_ready(client: &reqwest::Client, base: &str, within: Duration) -> Duration {
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status() == reqwest::StatusCode::OK
+        {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < within, "not ready within {within:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

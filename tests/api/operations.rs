@@ -232,3 +232,178 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
     .unwrap();
     assert_eq!(stored, (1, 1));
 }
+
+/// Two service processes on one database, behind a round-robin client: every acknowledged write is
+/// stored once with its event, a write through one is in the other's combined views at once, an
+/// idempotency key holds across them, and the audit chain stays whole.
+#[sqlx::test]
+async fn two_processes_share_one_database_without_losing_or_staling_anything(
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    use crate::helpers::{Service, free_port, until_ready};
+    let db = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(connect.clone())
+        .await
+        .unwrap();
+    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(connect.get_database().unwrap());
+    let bases: Vec<String> = (0..2)
+        .map(|_| format!("http://127.0.0.1:{}", free_port()))
+        .collect();
+    let client = reqwest::Client::new();
+    // The first migrates the database; the second starts once it is ready.
+    let _a = Service::start(
+        url.as_str(),
+        bases[0].rsplit(':').next().unwrap().parse().unwrap(),
+    );
+    until_ready(&client, &bases[0], Duration::from_secs(30)).await;
+    let _b = Service::start(
+        url.as_str(),
+        bases[1].rsplit(':').next().unwrap().parse().unwrap(),
+    );
+    until_ready(&client, &bases[1], Duration::from_secs(30)).await;
+
+    let post = |base: &str, path: &str, token: Option<&str>, body: serde_json::Value| {
+        let mut r = client.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r
+    };
+    let json = async |r: reqwest::RequestBuilder| -> serde_json::Value {
+        r.send().await.unwrap().json().await.unwrap()
+    };
+    // Log in on one process; the session is the database's, so the token works on both.
+    let facilitator = json(post(
+        &bases[0],
+        "/api/v1/auth/login",
+        None,
+        json!({"username": FACILITATOR.0, "password": FACILITATOR.1}),
+    ))
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(post(
+        &bases[1],
+        "/api/v1/users",
+        Some(&facilitator),
+        json!({"username": "sw_two", "password": "two-processes-long-passphrase", "display_name": "SW",
+               "agency": "social_care", "role": "practitioner"}),
+    ))
+    .await;
+    let sw = json(post(
+        &bases[1],
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "sw_two", "password": "two-processes-long-passphrase"}),
+    ))
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let child = json(post(
+        &bases[0],
+        "/api/v1/children",
+        Some(&sw),
+        json!({"given_name": "T", "family_name": "P", "date_of_birth": "2006-03-01"}),
+    ))
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let contacts = format!("/api/v1/children/{child}/contacts");
+
+    // Writers alternate between the processes; each write is read back through the other one.
+    let mut acknowledged = Vec::new();
+    let started = Instant::now();
+    for round in 0..4 {
+        let writes = (0..10).map(|i| {
+            let (write, read) = (&bases[i % 2], &bases[(i + 1) % 2]);
+            let (sw, contacts, client) = (&sw, &contacts, &client);
+            async move {
+                let key = format!("two-{round}-{i}");
+                let body = json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "home_visit",
+                                  "summary": format!("write {round}-{i}")});
+                let r = client
+                    .post(format!("{write}{contacts}"))
+                    .bearer_auth(sw)
+                    .header("Idempotency-Key", &key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                // The same key through the other process replays, creating nothing.
+                let again = client
+                    .post(format!("{read}{contacts}"))
+                    .bearer_auth(sw)
+                    .header("Idempotency-Key", &key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(again.headers()["idempotent-replayed"], "true");
+                assert_eq!(
+                    again.json::<serde_json::Value>().await.unwrap()["id"],
+                    id.as_str()
+                );
+                // The other process's chronology already holds it.
+                let page = client
+                    .get(format!(
+                        "{read}/api/v1/children/{}/chronology?limit=500",
+                        contacts.split('/').nth(4).unwrap()
+                    ))
+                    .bearer_auth(sw)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap();
+                assert!(
+                    page["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|item| item["id"] == id.as_str()),
+                    "a write through one process was missing from the other's chronology"
+                );
+                id
+            }
+        });
+        acknowledged.extend(futures_util::future::join_all(writes).await);
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "two processes: {} writes, each replayed and read back through the other, in {elapsed:?}",
+        acknowledged.len()
+    );
+    let ids: Vec<uuid::Uuid> = acknowledged.iter().map(|i| i.parse().unwrap()).collect();
+    let (stored, events, all): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM contacts WHERE id = ANY($1)),
+                (SELECT count(*) FROM audit_events WHERE action = 'contact.create' AND resource_id = ANY($1)),
+                (SELECT count(*) FROM contacts)",
+    )
+    .bind(&ids)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!((stored, events, all), (40, 40, 40));
+    let verdict = client
+        .get(format!("{}/api/v1/audit/verify", bases[1]))
+        .bearer_auth(&facilitator)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}

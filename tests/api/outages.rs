@@ -2,8 +2,7 @@
 //! coming back: nothing acknowledged is lost, nothing half-written is seen, failures are quick 503s,
 //! and the service recovers on its own.
 
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -16,69 +15,8 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
-use crate::helpers::{FACILITATOR, JWT_SECRET, settings, spawn_with};
+use crate::helpers::{FACILITATOR, Service, free_port, settings, spawn_with, until_ready};
 use crate::proxy::Proxy;
-
-/// `mash serve` as its own process, killed with SIGKILL when dropped.
-struct Service {
-    process: Child,
-}
-
-impl Service {
-    fn start(database_url: &str, port: u16) -> Service {
-        let process = Command::new(env!("CARGO_BIN_EXE_mash"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("MASH_LISTEN", format!("127.0.0.1:{port}"))
-            .env("MASH_JWT_SECRET", JWT_SECRET)
-            .env(
-                "MASH_FACILITATOR",
-                format!("{}:{}", FACILITATOR.0, FACILITATOR.1),
-            )
-            .env("MASH_LOG", "warn")
-            // The tests share one PostgreSQL server and its connection limit.
-            .env("MASH_DB_MAX_CONNECTIONS", "8")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mash starts");
-        Service { process }
-    }
-
-    fn kill(&mut self) {
-        self.process.kill().expect("SIGKILL is delivered");
-        self.process.wait().expect("the killed process is reaped");
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Polls `/readyz` until it answers 200.
-async fn until_ready(client: &reqwest::Client, base: &str, within: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status() == StatusCode::OK
-        {
-            return started.elapsed();
-        }
-        assert!(started.elapsed() < within, "not ready within {within:?}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 /// Waits (a minute at most) until `counter` reaches `n`.
 async fn until(counter: &AtomicUsize, n: usize) {
