@@ -11,15 +11,15 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseSettings {
-    /// PostgreSQL connection URL; the database is created if it is missing.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        default_value = "postgres://postgres:postgres@localhost:5432/mash",
-        value_parser = secret
-    )]
-    pub database_url: SecretString,
+    /// PostgreSQL connection URL; the database is created if it is missing. Unset: the default
+    /// (`postgres://postgres:postgres@localhost:5432/mash`) if it answers, else a private
+    /// PostgreSQL started from the installed programs.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
+
+    /// With no DATABASE_URL: a private PostgreSQL whose data is thrown away when mash stops.
+    #[arg(long)]
+    pub ephemeral: bool,
 
     /// Most connections the service holds open.
     #[arg(long, env = "MASH_DB_MAX_CONNECTIONS", default_value_t = 20)]
@@ -136,7 +136,8 @@ mod tests {
     #[test]
     fn secrets_are_not_printed() {
         let settings = DatabaseSettings {
-            database_url: secret("postgres://mash:hunter2-secret@db/mash").unwrap(),
+            database_url: Some(secret("postgres://mash:hunter2-secret@db/mash").unwrap()),
+            ephemeral: false,
             db_max_connections: 1,
             db_connect_wait: Duration::from_secs(1),
             db_acquire_timeout: Duration::from_secs(1),

@@ -6,6 +6,7 @@ pub mod children;
 pub mod combined;
 pub mod config;
 pub mod contacts;
+pub mod embedded;
 pub mod error;
 pub mod extract;
 pub mod health;

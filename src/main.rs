@@ -125,16 +125,17 @@ async fn main() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { db, serve } => {
-            let pool = startup::connect(&db).await?;
+            // A private server, if one was started, lives as long as the service and stops after.
+            let (pool, _private) = startup::open(&db).await?;
             let app = Application::build(&serve, pool).await?;
             app.run_until_stopped().await?;
         }
         Command::Migrate { db } => {
-            startup::connect(&db).await?;
+            let (_pool, _private) = startup::open(&db).await?;
             tracing::info!("migrations applied");
         }
         Command::SeedDemo { db } => {
-            let pool = startup::connect(&db).await?;
+            let (pool, _private) = startup::open(&db).await?;
             users::seed::seed_demo(&pool).await?;
         }
         Command::Openapi => print!("{}", startup::api_doc().to_yaml()?),

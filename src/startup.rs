@@ -83,6 +83,56 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// Where the service's database is when none is named.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres:postgres@localhost:5432/mash";
+
+/// The database the settings name, or the default if it answers, or a private server started for
+/// the purpose (kept in the answer: it stops when dropped); connected and migrated.
+pub async fn open(
+    settings: &DatabaseSettings,
+) -> anyhow::Result<(PgPool, Option<crate::embedded::Embedded>)> {
+    if settings.database_url.is_some() {
+        return Ok((connect(settings).await?, None));
+    }
+    if !settings.ephemeral {
+        let default = DatabaseSettings {
+            database_url: Some(DEFAULT_DATABASE_URL.into()),
+            db_connect_wait: std::time::Duration::ZERO,
+            ..settings.clone()
+        };
+        match connect(&default).await {
+            Ok(pool) => return Ok((pool, None)),
+            Err(error) => tracing::info!(
+                error = %format!("{error:#}"),
+                "nothing usable at the default database; starting a private PostgreSQL"
+            ),
+        }
+    }
+    let keep = if settings.ephemeral {
+        crate::embedded::Keep::Ephemeral
+    } else {
+        crate::embedded::Keep::Persistent
+    };
+    let (embedded, url) =
+        tokio::task::spawn_blocking(move || crate::embedded::Embedded::start(keep))
+            .await
+            .context("starting the private PostgreSQL")??;
+    eprintln!(
+        "mash: a private PostgreSQL ({}), data in {}",
+        if settings.ephemeral {
+            "thrown away at exit"
+        } else {
+            "kept"
+        },
+        embedded.data().display()
+    );
+    let private = DatabaseSettings {
+        database_url: Some(url.into()),
+        ..settings.clone()
+    };
+    Ok((connect(&private).await?, Some(embedded)))
+}
+
 /// The pool, after creating the database if it is missing and applying migrations. A database
 /// that is not reachable yet (one starting beside the service) is tried again, with a growing
 /// pause, for `MASH_DB_CONNECT_WAIT`; one that refuses the credentials is not.
@@ -123,7 +173,11 @@ fn unreachable(error: &anyhow::Error) -> bool {
 }
 
 async fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    let url = settings.database_url.expose_secret();
+    let url = settings
+        .database_url
+        .as_ref()
+        .context("no database named")?
+        .expose_secret();
     if !sqlx::Postgres::database_exists(url)
         .await
         .context("reaching PostgreSQL")?

@@ -407,3 +407,30 @@ async fn two_processes_share_one_database_without_losing_or_staling_anything(
         .unwrap();
     assert_eq!(verdict["valid"], true, "{verdict}");
 }
+
+/// With no DATABASE_URL, `--ephemeral` starts a private PostgreSQL from the installed programs,
+/// migrates it, and throws it away when dropped.
+#[tokio::test]
+async fn with_no_database_named_a_private_one_is_started_and_thrown_away() {
+    let settings = mash::config::DatabaseSettings {
+        database_url: None,
+        ephemeral: true,
+        db_max_connections: 2,
+        db_connect_wait: Duration::from_secs(5),
+        db_acquire_timeout: Duration::from_secs(5),
+    };
+    let (pool, private) = mash::startup::open(&settings).await.unwrap();
+    let private = private.expect("a private server was started");
+    let data = private.data().to_path_buf();
+    assert!(data.join("PG_VERSION").is_file());
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('contacts', 'audit_events')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, 2, "migrated");
+    pool.close().await;
+    drop(private);
+    assert!(!data.exists(), "an ephemeral server leaves nothing behind");
+}

@@ -225,7 +225,8 @@ async fn outage(connect: PgConnectOptions, kind: Outage) {
     let proxy = Proxy::start(target).await;
     let acquire_timeout = Duration::from_secs(1);
     let pool = pool_options(&DatabaseSettings {
-        database_url: String::new().into(),
+        database_url: Some(String::new().into()),
+        ephemeral: false,
         db_max_connections: 6,
         db_connect_wait: Duration::from_secs(1),
         db_acquire_timeout: acquire_timeout,
@@ -380,7 +381,8 @@ async fn the_service_waits_for_a_database_that_is_starting_but_not_for_a_wrong_l
     url.set_host(Some("127.0.0.1")).unwrap();
     url.set_port(Some(proxy.port)).unwrap();
     let settings = DatabaseSettings {
-        database_url: url.to_string().into(),
+        database_url: Some(url.to_string().into()),
+        ephemeral: false,
         db_max_connections: 2,
         db_connect_wait: Duration::from_secs(20),
         db_acquire_timeout: Duration::from_secs(1),
@@ -402,7 +404,8 @@ async fn the_service_waits_for_a_database_that_is_starting_but_not_for_a_wrong_l
 
     url.set_username("no_such_role_here").unwrap();
     let wrong = DatabaseSettings {
-        database_url: url.to_string().into(),
+        database_url: Some(url.to_string().into()),
+        ephemeral: false,
         db_max_connections: 1,
         db_connect_wait: Duration::from_secs(20),
         db_acquire_timeout: Duration::from_secs(1),
