@@ -43,6 +43,12 @@ pub async fn measure(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    // Counted in flight until answered or dropped, so that a stop can wait for it.
+    let _in_flight = req.app_data::<web::Data<AppState>>().map(|state| {
+        let counter = state.in_flight.clone();
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(counter)
+    });
     let method = req.method().to_string();
     let route = req
         .match_pattern()
@@ -54,6 +60,14 @@ pub async fn measure(
     metrics::histogram!("mash_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     Ok(res)
+}
+
+struct InFlight(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The metrics as Prometheus scrapes them, the pool's gauges read as of now.

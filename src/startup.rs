@@ -226,6 +226,9 @@ pub fn jwt_secret(configured: Option<&str>) -> anyhow::Result<Vec<u8>> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// Requests being answered, and how long a stop waits for them.
+    in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    grace: std::time::Duration,
     /// The metrics-only server, when `MASH_METRICS_LISTEN` is set, and its port.
     metrics: Option<(u16, Server)>,
 }
@@ -262,6 +265,7 @@ impl Application {
             audit_writer: AuditWriter::start(db.clone()),
             records: RecordCache::default(),
             session_ttl: settings.session_ttl,
+            in_flight: Default::default(),
             client_failures: crate::throttle::ClientFailures::new(
                 settings.client_failure_burst,
                 crate::throttle::REFILL,
@@ -281,11 +285,14 @@ impl Application {
             }
             None => None,
         };
-        let server = run(listener, state, settings.shutdown_grace)?;
+        let in_flight = state.in_flight.clone();
+        let server = run(listener, state)?;
         tracing::info!(address = %settings.listen.ip(), port, "listening");
         Ok(Application {
             port,
             server,
+            in_flight,
+            grace: settings.shutdown_grace,
             metrics,
         })
     }
@@ -304,16 +311,37 @@ impl Application {
         self.metrics.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until stopped (SIGTERM, SIGINT or a handle): then stops accepting, lets requests in
-    /// flight finish within the grace, and returns. Every acknowledged write has committed with its
-    /// event by then, and every read's event too, so nothing of the audit trail is left behind.
+    /// Serves until stopped by a handle, or by SIGTERM or SIGINT: then it stops accepting, waits
+    /// for the requests in flight to be answered (at most the grace), and returns. Every
+    /// acknowledged write has committed with its event by then, and every read's event too, so
+    /// nothing of the audit trail is left behind.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics = self.metrics.map(|(_, server)| {
             let handle = server.handle();
-            actix_web::rt::spawn(server);
+            tokio::spawn(server);
             handle
         });
-        let served = self.server.await;
+        let handle = self.server.handle();
+        // Polled on its own, so that it answers the pause and stop below.
+        let mut server = tokio::spawn(self.server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            () = stop_signal() => {
+                tracing::info!("stopping: no new connections; requests in flight may finish");
+                handle.pause().await;
+                let deadline = std::time::Instant::now() + self.grace;
+                while self.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0
+                    && std::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                handle.stop(true).await;
+                server.await
+            }
+        };
+        let served = served
+            .map_err(std::io::Error::other)
+            .and_then(|served| served);
         if let Some(metrics) = metrics {
             metrics.stop(true).await;
         }
@@ -363,11 +391,23 @@ fn run_metrics(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Res
     .run())
 }
 
-fn run(
-    listener: TcpListener,
-    state: web::Data<AppState>,
-    grace: std::time::Duration,
-) -> anyhow::Result<Server> {
+/// SIGTERM or SIGINT.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot listen for stop signals");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let request_timeout = state.request_timeout;
     let doc = api_doc();
     let contract = web::Data::new(ContractYaml(
@@ -443,7 +483,9 @@ fn run(
         .default_service(web::to(fallback))
     })
     .listen(listener)?
-    .shutdown_timeout(grace.as_secs().max(1))
+    // Signals are this service's own (`run_until_stopped`): it waits for requests in flight.
+    .disable_signals()
+    .shutdown_timeout(1)
     .run();
     Ok(server)
 }

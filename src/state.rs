@@ -24,6 +24,8 @@ pub struct AppState {
     pub session_ttl: std::time::Duration,
     /// Failures per client address.
     pub client_failures: crate::throttle::ClientFailures,
+    /// Requests being answered now: a stop waits for them.
+    pub in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl AppState {

@@ -113,8 +113,40 @@ async fn an_exhausted_pool_answers_503_with_retry_after_once_its_timeout_has_pas
         .unwrap();
     let app = spawn_with(pool.clone(), crate::helpers::settings()).await;
     let token = app.facilitator().await;
-    // Slow requests holding every connection.
-    let held = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
+    let (_, writer) = app
+        .user("sw_exhaust", Some("social_care"), "practitioner")
+        .await;
+    let child = app
+        .post(
+            "/api/v1/children",
+            &writer,
+            serde_json::json!({"given_name": "E", "family_name": "X", "date_of_birth": "2006-03-01"}),
+        )
+        .await;
+    let contacts = format!(
+        "/api/v1/children/{}/contacts",
+        child.json["id"].as_str().unwrap()
+    );
+    // Two writes hold the service's two connections, waiting on the audit chain's lock.
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock(7881707715023955060)")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let slow: Vec<_> = (0..2)
+        .map(|_| {
+            let (client, url, writer) = (app.client.clone(), format!("{}{contacts}", app.base), writer.clone());
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(writer)
+                    .json(&serde_json::json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "phone_call", "summary": "s"}))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
     let r = app.get("/api/v1/me", &token).await;
     let waited = started.elapsed();
@@ -124,7 +156,13 @@ async fn an_exhausted_pool_answers_503_with_retry_after_once_its_timeout_has_pas
         waited >= Duration::from_millis(450) && waited < Duration::from_secs(5),
         "answered after {waited:?}"
     );
-    drop(held);
+    sqlx::query("SELECT pg_advisory_unlock(7881707715023955060)")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    for write in slow {
+        assert_eq!(write.await.unwrap().unwrap().status(), 201);
+    }
     assert_eq!(
         app.get("/api/v1/me", &token).await.status,
         200,

@@ -88,9 +88,13 @@ pub fn settings() -> ServeSettings {
 
 pub async fn spawn_with(db: PgPool, settings: ServeSettings) -> TestApp {
     let (ready, started) = tokio::sync::oneshot::channel();
-    let pool = db.clone();
+    // The server gets a pool of its own, with the same options and target as the test's, made on
+    // its own runtime: connections are tied to the runtime that made them, and one pool shared by
+    // two runtimes has been seen to spin in its maintenance task.
+    let (options, target) = (db.options().clone(), (*db.connect_options()).clone());
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
+            let pool = options.connect_lazy_with(target);
             let app = Application::build(&settings, pool)
                 .await
                 .expect("the application builds");

@@ -193,12 +193,35 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
                 .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wait until the write is inside its transaction, waiting on the lock.
+    let waiting = Instant::now();
+    loop {
+        let blocked: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+               AND datname = current_database()",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if blocked > 0 {
+            break;
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(20),
+            "the write never reached the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // SAFETY: kill sends a signal to the child process we started; it has no memory effects here.
     assert_eq!(unsafe { libc::kill(service.id() as i32, libc::SIGTERM) }, 0);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // Stopped accepting: a new connection is refused while the write still waits.
-    assert!(client.get(format!("{base}/healthz")).send().await.is_err());
+    // Stopped accepting: a new connection is not served while the write still waits.
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    assert!(fresh.get(format!("{base}/healthz")).send().await.is_err());
     assert!(
         service.try_wait().unwrap().is_none(),
         "exited before its request finished"
