@@ -37,7 +37,8 @@ impl Indicator for EscalatingConcerns {
             let recent = i + 1 - recent_start;
             let previous = recent_start - previous_start;
             if recent >= config.escalation_minimum && recent > previous {
-                let evidence = bearing[recent_start..=i]
+                // What made it hold: the entries of both windows, compared.
+                let evidence = bearing[previous_start..=i]
                     .iter()
                     .map(|c| contact_evidence(c))
                     .collect();
@@ -69,6 +70,27 @@ mod tests {
             .evaluate(&s, &RuleConfig::default())
             .unwrap();
         assert_eq!((f.first_held_at, f.evidence.len()), (day(30), 3));
+    }
+
+    #[test]
+    fn the_evidence_is_the_two_windows_compared_when_it_first_held() {
+        let s = snapshot(
+            day(400),
+            vec![
+                concern(-100),
+                concern(0),
+                concern(35),
+                concern(40),
+                concern(45),
+                concern(300),
+            ],
+        );
+        let f = EscalatingConcerns
+            .evaluate(&s, &RuleConfig::default())
+            .unwrap();
+        // At day 45: 35, 40 and 45 in the last 30 days against day 0 in the 30 before; neither
+        // day -100 nor day 300 is part of it.
+        assert_eq!((f.first_held_at, f.evidence.len()), (day(45), 4));
     }
 
     #[test]
