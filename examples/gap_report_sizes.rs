@@ -58,6 +58,11 @@ fn main() {
         let snapshot = record(entries);
         let (reports, _) = gap_report(&snapshot, &config);
         let evidence: usize = reports.iter().map(|r| r.evidence.len()).sum();
+        if std::env::var_os("BY_RULE").is_some() {
+            for r in &reports {
+                println!("  {entries}: {} {}", r.code, r.evidence.len());
+            }
+        }
         let runs = (200_000 / entries).max(5);
         let started = Instant::now();
         for _ in 0..runs {

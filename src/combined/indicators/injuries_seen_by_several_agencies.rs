@@ -46,13 +46,15 @@ impl Indicator for InjuriesSeenBySeveralAgencies {
                     ts.get(i).is_some_and(|t| *t <= c.at() + until)
                 })
         };
-        // It first holds when the second agency's injury is recorded.
+        // It first holds when the second agency's injury is recorded; what made it hold are the
+        // injuries of the window that ends there (not every injury since, which only grows).
         let first = injured.iter().find(|c| partnered(c, Duration::zero()))?;
+        let held = first.at();
         Some(Finding {
-            first_held_at: first.at(),
+            first_held_at: held,
             evidence: injured
                 .iter()
-                .filter(|c| partnered(c, window))
+                .filter(|c| c.at() >= held - window && c.at() <= held)
                 .map(|c| contact_evidence(c))
                 .collect(),
         })
@@ -64,6 +66,24 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::users::Agency::*;
+
+    #[test]
+    fn the_evidence_is_the_window_in_which_it_first_held() {
+        let before = injured(call(Police, day(-200)));
+        let a = injured(call(Health, day(0)));
+        let b = injured(call(SocialCare, day(30)));
+        let later: Vec<_> = (1..20)
+            .map(|n| injured(call(if n % 2 == 0 { Health } else { Police }, day(100 + n))))
+            .collect();
+        let mut contacts = vec![before, a.clone(), b.clone()];
+        contacts.extend(later);
+        let f = InjuriesSeenBySeveralAgencies
+            .evaluate(&snapshot(day(400), contacts), &RuleConfig::default())
+            .unwrap();
+        assert_eq!(f.first_held_at, day(30));
+        let ids: Vec<_> = f.evidence.iter().map(|e| e.entry_id).collect();
+        assert_eq!(ids, vec![a.id, b.id], "only the injuries that made it hold");
+    }
 
     #[test]
     fn holds_when_two_agencies_record_injuries_within_90_days() {
