@@ -232,8 +232,26 @@ pub struct Service {
     pub process: std::process::Child,
 }
 
+/// This test's database (`#[sqlx::test]` with connect options): a small pool for the test's own
+/// queries, and its URL for a `mash` process.
+pub async fn database_of(connect: &sqlx::postgres::PgConnectOptions) -> (PgPool, reqwest::Url) {
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(connect.clone())
+        .await
+        .unwrap();
+    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(connect.get_database().unwrap());
+    (db, url)
+}
+
 impl Service {
     pub fn start(database_url: &str, port: u16) -> Service {
+        Service::start_with(database_url, port, &[])
+    }
+
+    /// `start`, with more settings in the environment.
+    pub fn start_with(database_url: &str, port: u16, settings: &[(&str, &str)]) -> Service {
         let process = std::process::Command::new(env!("CARGO_BIN_EXE_mash"))
             .arg("serve")
             .env("DATABASE_URL", database_url)
@@ -246,6 +264,7 @@ impl Service {
             .env("MASH_LOG", "warn")
             // The tests share one PostgreSQL server and its connection limit.
             .env("MASH_DB_MAX_CONNECTIONS", "8")
+            .envs(settings.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -1,13 +1,12 @@
 //! Operating the service: metrics for a scraper, and a graceful stop.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{FACILITATOR, JWT_SECRET, settings, spawn_with};
+use crate::helpers::{FACILITATOR, settings, spawn_with};
 
 /// `/metrics` answers Prometheus's text format, on the API's address and on a metrics-only one,
 /// with requests by route template, logins, gap reports, audit events and the pool.
@@ -88,35 +87,11 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
     _: PgPoolOptions,
     connect: PgConnectOptions,
 ) {
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(connect.clone())
-        .await
-        .unwrap();
-    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
-    url.set_path(connect.get_database().unwrap());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (db, url) = crate::helpers::database_of(&connect).await;
+    let port = crate::helpers::free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut service = Command::new(env!("CARGO_BIN_EXE_mash"))
-        .arg("serve")
-        .env("DATABASE_URL", url.as_str())
-        .env("MASH_LISTEN", format!("127.0.0.1:{port}"))
-        .env("MASH_JWT_SECRET", JWT_SECRET)
-        .env(
-            "MASH_FACILITATOR",
-            format!("{}:{}", FACILITATOR.0, FACILITATOR.1),
-        )
-        .env("MASH_LOG", "warn")
-        .env("MASH_DB_MAX_CONNECTIONS", "4")
-        .env("MASH_SHUTDOWN_GRACE", "10s")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut service =
+        crate::helpers::Service::start_with(url.as_str(), port, &[("MASH_SHUTDOWN_GRACE", "10s")]);
     let client = reqwest::Client::new();
     let started = Instant::now();
     while !client
@@ -213,7 +188,10 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // SAFETY: kill sends a signal to the child process we started; it has no memory effects here.
-    assert_eq!(unsafe { libc::kill(service.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(service.process.id() as i32, libc::SIGTERM) },
+        0
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     // Stopped accepting: a new connection is not served while the write still waits.
     let fresh = reqwest::Client::builder()
@@ -223,7 +201,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
         .unwrap();
     assert!(fresh.get(format!("{base}/healthz")).send().await.is_err());
     assert!(
-        service.try_wait().unwrap().is_none(),
+        service.process.try_wait().unwrap().is_none(),
         "exited before its request finished"
     );
     sqlx::query("SELECT pg_advisory_unlock(7881707715023955060)")
@@ -238,7 +216,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
     let contact = answer.json::<serde_json::Value>().await.unwrap();
     let waited = Instant::now();
     let status = loop {
-        if let Some(status) = service.try_wait().unwrap() {
+        if let Some(status) = service.process.try_wait().unwrap() {
             break status;
         }
         assert!(waited.elapsed() < Duration::from_secs(12), "did not exit");
@@ -264,14 +242,8 @@ async fn two_processes_share_one_database_without_losing_or_staling_anything(
     _: PgPoolOptions,
     connect: PgConnectOptions,
 ) {
-    use crate::helpers::{Service, free_port, until_ready};
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(connect.clone())
-        .await
-        .unwrap();
-    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
-    url.set_path(connect.get_database().unwrap());
+    use crate::helpers::{Service, database_of, free_port, until_ready};
+    let (db, url) = database_of(&connect).await;
     let bases: Vec<String> = (0..2)
         .map(|_| format!("http://127.0.0.1:{}", free_port()))
         .collect();

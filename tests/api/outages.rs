@@ -80,13 +80,7 @@ async fn a_service_killed_mid_write_and_restarted_has_lost_nothing_acknowledged(
     _: PgPoolOptions,
     connect: PgConnectOptions,
 ) {
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(connect.clone())
-        .await
-        .unwrap();
-    let mut url = reqwest::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
-    url.set_path(connect.get_database().unwrap());
+    let (db, url) = crate::helpers::database_of(&connect).await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
