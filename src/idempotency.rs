@@ -9,7 +9,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -61,6 +61,8 @@ pub async fn keyed(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let user_id = actor.id();
+    // The handler's `Actor` takes this caller rather than reading the session again.
+    req.extensions_mut().insert(actor);
     let body = match req.extract::<web::Bytes>().await {
         Ok(body) => body,
         Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),

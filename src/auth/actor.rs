@@ -71,6 +71,10 @@ impl FromRequest for Actor {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {
+            // Already checked in full for this request (by the idempotency middleware).
+            if let Some(actor) = req.extensions().get::<Actor>().cloned() {
+                return Ok(actor);
+            }
             let state = state
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
             let actor = authenticate(&state, req.headers()).await?;
