@@ -48,8 +48,10 @@ impl Indicator for ConcealmentSuspected {
             .filter(|(_, i)| !i.is_empty())
             .collect();
         let first_held_at = found.iter().map(|(c, _)| c.at()).min()?;
+        // The evidence is the sighting that held first, with the injuries before it.
         let mut evidence: Vec<_> = found
             .iter()
+            .filter(|(c, _)| c.at() == first_held_at)
             .flat_map(|(c, injuries)| {
                 injuries
                     .iter()

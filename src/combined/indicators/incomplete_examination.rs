@@ -42,9 +42,15 @@ impl Indicator for IncompleteExamination {
                 })
             })
             .collect();
+        // The evidence is the examination whose fortnight ran out first.
+        let first_held_at = open.iter().map(|c| c.at() + window).min()?;
         Some(Finding {
-            first_held_at: open.iter().map(|c| c.at() + window).min()?,
-            evidence: open.iter().map(|c| contact_evidence(c)).collect(),
+            first_held_at,
+            evidence: open
+                .iter()
+                .filter(|c| c.at() + window == first_held_at)
+                .map(|c| contact_evidence(c))
+                .collect(),
         })
     }
 }

@@ -45,9 +45,15 @@ impl Indicator for InjuryNotSharedWithPolice {
                 })
             })
             .collect();
+        // The evidence is what made it hold first: the injuries whose week ran out then.
+        let first_held_at = unshared.iter().map(|c| c.at() + window).min()?;
         Some(Finding {
-            first_held_at: unshared.iter().map(|c| c.at() + window).min()?,
-            evidence: unshared.iter().map(|c| contact_evidence(c)).collect(),
+            first_held_at,
+            evidence: unshared
+                .iter()
+                .filter(|c| c.at() + window == first_held_at)
+                .map(|c| contact_evidence(c))
+                .collect(),
         })
     }
 }

@@ -81,8 +81,10 @@ impl Indicator for ProfessionalDisagreement {
             .filter_map(|nai| contradiction(s, nai).map(|(at, other)| (at, nai, other)))
             .collect();
         let first_held_at = pairs.iter().map(|(at, _, _)| *at).min()?;
+        // The evidence is the disagreement that held first.
         let mut evidence: Vec<_> = pairs
             .iter()
+            .filter(|(at, _, _)| *at == first_held_at)
             .flat_map(|(_, a, b)| [contact_evidence(a), contact_evidence(b)])
             .collect();
         evidence.sort_by_key(|e| (e.occurred_at, e.entry_id));

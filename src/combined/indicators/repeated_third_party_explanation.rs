@@ -27,9 +27,14 @@ impl Indicator for RepeatedThirdPartyExplanation {
             .iter()
             .filter(|c| c.explained_by(ExplanationCategory::AnotherChild))
             .collect();
+        // The evidence is the first two: what made it hold.
         Some(Finding {
             first_held_at: explained.get(1)?.at(),
-            evidence: explained.iter().map(|c| contact_evidence(c)).collect(),
+            evidence: explained
+                .iter()
+                .take(2)
+                .map(|c| contact_evidence(c))
+                .collect(),
         })
     }
 }
