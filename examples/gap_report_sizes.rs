@@ -48,6 +48,7 @@ fn record(entries: usize) -> Snapshot {
         people: Arc::default(),
         checks: Arc::default(),
         statuses: Arc::default(),
+        process: Arc::default(),
     }
 }
 

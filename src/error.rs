@@ -213,6 +213,9 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
         "users_username_key" => {
             ApiError::Conflict("a user with this username already exists".into())
         }
+        "process_events_once" => ApiError::Conflict(
+            "this has already been recorded: a record is acknowledged, decided, concluded or completed once".into(),
+        ),
         _ => return None,
     })
 }

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod people;
 pub mod routes;
+pub mod safeguarding;
 pub mod scenario;
 pub mod startup;
 pub mod state;

@@ -33,6 +33,10 @@ RFC 3339; ids are UUIDs.",
         (name = "people", description = "People linked to a child, and police checks on them"),
         (name = "contacts", description = "Agency contacts and their amendments"),
         (name = "combined", description = "The combined view: chronology, concern summary, gap report. Each is computed over exactly the entries the caller may see in full: facilitators see the combined record; in a siloed record an agency user's views are its own agency's alone; other agencies' restricted contacts are stubs."),
+        (name = "process", description = "The safeguarding process: referrals and their decisions, strategy \
+discussions, section 47 enquiries, assessments, child protection conferences, core groups, plans and their actions, \
+legal planning meetings, and the statutory clocks they start. Records are never changed: each change of state \
+(acknowledged, decided, concluded, completed, marked) is appended to the record's history."),
         (name = "audit", description = "The audit trail: every read and write of child data, every login and user \
 administration action; append-only and chained by hash"),
         (name = "health", description = "Liveness and readiness"),

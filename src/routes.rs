@@ -37,6 +37,28 @@ pub enum AuditAction {
     AccessLogRead,
     AuditRead,
     AuditVerify,
+    ReferralCreate,
+    ReferralList,
+    ReferralRead,
+    ReferralAcknowledge,
+    ReferralDecide,
+    StrategyDiscussionCreate,
+    StrategyDiscussionList,
+    EnquiryList,
+    EnquiryConclude,
+    AssessmentList,
+    AssessmentComplete,
+    ConferenceCreate,
+    ConferenceList,
+    CoreGroupCreate,
+    CoreGroupList,
+    PlanList,
+    PlanActionCreate,
+    PlanActionList,
+    PlanActionMark,
+    LegalPlanningMeetingCreate,
+    LegalPlanningMeetingList,
+    TimescalesRead,
 }
 
 impl AuditAction {
@@ -72,6 +94,28 @@ impl AuditAction {
             AccessLogRead => "access_log.read",
             AuditRead => "audit.read",
             AuditVerify => "audit.verify",
+            ReferralCreate => "referral.create",
+            ReferralList => "referral.list",
+            ReferralRead => "referral.read",
+            ReferralAcknowledge => "referral.acknowledge",
+            ReferralDecide => "referral.decide",
+            StrategyDiscussionCreate => "strategy_discussion.create",
+            StrategyDiscussionList => "strategy_discussion.list",
+            EnquiryList => "section_47_enquiry.list",
+            EnquiryConclude => "section_47_enquiry.conclude",
+            AssessmentList => "assessment.list",
+            AssessmentComplete => "assessment.complete",
+            ConferenceCreate => "conference.create",
+            ConferenceList => "conference.list",
+            CoreGroupCreate => "core_group.create",
+            CoreGroupList => "core_group.list",
+            PlanList => "plan.list",
+            PlanActionCreate => "plan_action.create",
+            PlanActionList => "plan_action.list",
+            PlanActionMark => "plan_action.mark",
+            LegalPlanningMeetingCreate => "legal_planning_meeting.create",
+            LegalPlanningMeetingList => "legal_planning_meeting.list",
+            TimescalesRead => "timescales.read",
         }
     }
 
@@ -90,6 +134,18 @@ impl AuditAction {
             GapReportRead => "gap_report",
             AccessLogRead => "access_log",
             AuditRead | AuditVerify => "audit",
+            ReferralCreate | ReferralList | ReferralRead | ReferralAcknowledge | ReferralDecide => {
+                "referral"
+            }
+            StrategyDiscussionCreate | StrategyDiscussionList => "strategy_discussion",
+            EnquiryList | EnquiryConclude => "section_47_enquiry",
+            AssessmentList | AssessmentComplete => "assessment",
+            ConferenceCreate | ConferenceList => "conference",
+            CoreGroupCreate | CoreGroupList => "core_group",
+            PlanList => "plan",
+            PlanActionCreate | PlanActionList | PlanActionMark => "plan_action",
+            LegalPlanningMeetingCreate | LegalPlanningMeetingList => "legal_planning_meeting",
+            TimescalesRead => "timescales",
         }
     }
 }
@@ -328,6 +384,143 @@ pub static ROUTES: &[Route] = &[
             "/api/v1/children/{child_id}/gap-report",
             "getGapReport",
             A::GapReportRead,
+        ),
+        CHILD,
+    ),
+    create(
+        "/api/v1/children/{child_id}/referrals",
+        "createReferral",
+        A::ReferralCreate,
+    ),
+    read(
+        "/api/v1/children/{child_id}/referrals",
+        "listReferrals",
+        A::ReferralList,
+    ),
+    about(
+        read(
+            "/api/v1/children/{child_id}/referrals/{referral_id}",
+            "getReferral",
+            A::ReferralRead,
+        ),
+        "referral_id",
+    ),
+    about(
+        create(
+            "/api/v1/children/{child_id}/referrals/{referral_id}/acknowledgement",
+            "acknowledgeReferral",
+            A::ReferralAcknowledge,
+        ),
+        "referral_id",
+    ),
+    about(
+        create(
+            "/api/v1/children/{child_id}/referrals/{referral_id}/decision",
+            "decideReferral",
+            A::ReferralDecide,
+        ),
+        "referral_id",
+    ),
+    create(
+        "/api/v1/children/{child_id}/strategy-discussions",
+        "createStrategyDiscussion",
+        A::StrategyDiscussionCreate,
+    ),
+    read(
+        "/api/v1/children/{child_id}/strategy-discussions",
+        "listStrategyDiscussions",
+        A::StrategyDiscussionList,
+    ),
+    read(
+        "/api/v1/children/{child_id}/section-47-enquiries",
+        "listSection47Enquiries",
+        A::EnquiryList,
+    ),
+    about(
+        create(
+            "/api/v1/children/{child_id}/section-47-enquiries/{enquiry_id}/conclusion",
+            "concludeSection47Enquiry",
+            A::EnquiryConclude,
+        ),
+        "enquiry_id",
+    ),
+    read(
+        "/api/v1/children/{child_id}/assessments",
+        "listAssessments",
+        A::AssessmentList,
+    ),
+    about(
+        create(
+            "/api/v1/children/{child_id}/assessments/{assessment_id}/completion",
+            "completeAssessment",
+            A::AssessmentComplete,
+        ),
+        "assessment_id",
+    ),
+    create(
+        "/api/v1/children/{child_id}/conferences",
+        "createConference",
+        A::ConferenceCreate,
+    ),
+    read(
+        "/api/v1/children/{child_id}/conferences",
+        "listConferences",
+        A::ConferenceList,
+    ),
+    create(
+        "/api/v1/children/{child_id}/core-groups",
+        "createCoreGroup",
+        A::CoreGroupCreate,
+    ),
+    read(
+        "/api/v1/children/{child_id}/core-groups",
+        "listCoreGroups",
+        A::CoreGroupList,
+    ),
+    read(
+        "/api/v1/children/{child_id}/plans",
+        "listPlans",
+        A::PlanList,
+    ),
+    about(
+        create(
+            "/api/v1/children/{child_id}/plans/{plan_id}/actions",
+            "createPlanAction",
+            A::PlanActionCreate,
+        ),
+        "plan_id",
+    ),
+    about(
+        read(
+            "/api/v1/children/{child_id}/plans/{plan_id}/actions",
+            "listPlanActions",
+            A::PlanActionList,
+        ),
+        "plan_id",
+    ),
+    about(
+        create(
+            "/api/v1/children/{child_id}/plans/{plan_id}/actions/{action_id}/marks",
+            "markPlanAction",
+            A::PlanActionMark,
+        ),
+        "action_id",
+    ),
+    create(
+        "/api/v1/children/{child_id}/legal-planning-meetings",
+        "createLegalPlanningMeeting",
+        A::LegalPlanningMeetingCreate,
+    ),
+    read(
+        "/api/v1/children/{child_id}/legal-planning-meetings",
+        "listLegalPlanningMeetings",
+        A::LegalPlanningMeetingList,
+    ),
+    about(
+        read(
+            "/api/v1/children/{child_id}/timescales",
+            "getTimescales",
+            A::TimescalesRead,
         ),
         CHILD,
     ),

@@ -26,7 +26,9 @@ use crate::openapi::{
     Security, StandardProblems, fallback,
 };
 pub use crate::state::AppState;
-use crate::{audit, auth, children, combined, contacts, health, openapi, people, users};
+use crate::{
+    audit, auth, children, combined, contacts, health, openapi, people, safeguarding, users,
+};
 
 /// Every route, as registered with both the server and the contract.
 fn routes(cfg: &mut ServiceConfig) {
@@ -60,6 +62,28 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(combined::handlers::get_chronology)
                 .service(combined::handlers::get_concerns)
                 .service(combined::handlers::get_gap_report)
+                .service(safeguarding::handlers::create_referral)
+                .service(safeguarding::handlers::list_referrals)
+                .service(safeguarding::handlers::get_referral)
+                .service(safeguarding::handlers::acknowledge_referral)
+                .service(safeguarding::handlers::decide_referral)
+                .service(safeguarding::handlers::create_strategy_discussion)
+                .service(safeguarding::handlers::list_strategy_discussions)
+                .service(safeguarding::handlers::list_enquiries)
+                .service(safeguarding::handlers::conclude_enquiry)
+                .service(safeguarding::handlers::list_assessments)
+                .service(safeguarding::handlers::complete_assessment)
+                .service(safeguarding::handlers::create_conference)
+                .service(safeguarding::handlers::list_conferences)
+                .service(safeguarding::handlers::create_core_group)
+                .service(safeguarding::handlers::list_core_groups)
+                .service(safeguarding::handlers::list_plans)
+                .service(safeguarding::handlers::create_plan_action)
+                .service(safeguarding::handlers::list_plan_actions)
+                .service(safeguarding::handlers::mark_plan_action)
+                .service(safeguarding::handlers::create_legal_planning_meeting)
+                .service(safeguarding::handlers::list_legal_planning_meetings)
+                .service(safeguarding::timescales::get_timescales)
                 .service(audit::handlers::access_log)
                 .service(audit::handlers::list_audit)
                 .service(audit::handlers::verify_audit),

@@ -235,6 +235,205 @@ vocabulary! {
     Visibility { Shared = "shared", Restricted = "restricted" }
 }
 
+vocabulary! {
+    /// Whether the carers follow the child protection plan, as an entry records it.
+    PlanCompliance {
+        Followed = "followed",
+        PartlyFollowed = "partly_followed",
+        NotFollowed = "not_followed",
+    }
+}
+
+vocabulary! {
+    /// Who raised a referral: an agency's professional, or a lay referrer on whose behalf the
+    /// receiving agency logs it.
+    Referrer {
+        Professional = "professional",
+        Family = "family",
+        Friend = "friend",
+        Public = "public",
+        Anonymous = "anonymous",
+        Child = "child",
+    }
+}
+
+vocabulary! {
+    /// What the receiving agency decided about a referral.
+    ReferralDecision {
+        NoFurtherAction = "no_further_action",
+        EarlyHelp = "early_help",
+        /// An assessment of the child's needs (section 17).
+        ChildInNeedAssessment = "child_in_need_assessment",
+        StrategyDiscussion = "strategy_discussion",
+        ImmediateProtection = "immediate_protection",
+    }
+}
+
+vocabulary! {
+    /// What a strategy discussion decided.
+    StrategyOutcome {
+        #[serde(rename = "section_47_enquiry")]
+        #[sqlx(rename = "section_47_enquiry")]
+        Section47Enquiry = "section_47_enquiry",
+        NoEnquiry = "no_enquiry",
+    }
+}
+
+vocabulary! {
+    /// How a section 47 enquiry concluded.
+    EnquiryConclusion {
+        NotSubstantiated = "not_substantiated",
+        SubstantiatedNoContinuingRisk = "substantiated_no_continuing_risk",
+        SubstantiatedContinuingRisk = "substantiated_continuing_risk",
+    }
+}
+
+vocabulary! {
+    /// What a completed assessment found the child needs.
+    AssessmentOutcome {
+        NoFurtherAction = "no_further_action",
+        EarlyHelp = "early_help",
+        ChildInNeedServices = "child_in_need_services",
+        StrategyDiscussion = "strategy_discussion",
+    }
+}
+
+vocabulary! {
+    /// A child protection conference: the first, or a review of the plan.
+    ConferenceType { Initial = "initial", Review = "review" }
+}
+
+vocabulary! {
+    /// What a conference decided: an initial one `plan` or `no_plan`, a review `plan_continues` or
+    /// `plan_ends`.
+    ConferenceDecision {
+        Plan = "plan",
+        NoPlan = "no_plan",
+        PlanContinues = "plan_continues",
+        PlanEnds = "plan_ends",
+    }
+}
+
+vocabulary! {
+    /// The category of abuse a child protection plan is made under.
+    PlanCategory {
+        Neglect = "neglect",
+        PhysicalAbuse = "physical_abuse",
+        EmotionalAbuse = "emotional_abuse",
+        SexualAbuse = "sexual_abuse",
+    }
+}
+
+vocabulary! {
+    /// Who owns a plan action: an agency, or the parents or carers.
+    ActionOwner {
+        Police = "police",
+        Health = "health",
+        SocialCare = "social_care",
+        Legal = "legal",
+        Carers = "carers",
+    }
+}
+
+impl ActionOwner {
+    /// The agency that answers for the action: its own, or social care for the carers'.
+    pub fn answering_agency(self) -> Agency {
+        match self {
+            ActionOwner::Police => Agency::Police,
+            ActionOwner::Health => Agency::Health,
+            ActionOwner::SocialCare | ActionOwner::Carers => Agency::SocialCare,
+            ActionOwner::Legal => Agency::Legal,
+        }
+    }
+}
+
+vocabulary! {
+    /// Whether a plan action was done.
+    ActionStatus { Done = "done", NotDone = "not_done" }
+}
+
+vocabulary! {
+    /// Council legal advice on the threshold for care proceedings.
+    ThresholdAdvice {
+        ThresholdMet = "threshold_met",
+        ThresholdNotMet = "threshold_not_met",
+        MoreEvidenceNeeded = "more_evidence_needed",
+    }
+}
+
+vocabulary! {
+    /// What a process record is.
+    RecordType {
+        Referral = "referral",
+        StrategyDiscussion = "strategy_discussion",
+        #[serde(rename = "section_47_enquiry")]
+        #[sqlx(rename = "section_47_enquiry")]
+        Section47Enquiry = "section_47_enquiry",
+        Assessment = "assessment",
+        Conference = "conference",
+        CoreGroup = "core_group",
+        Plan = "plan",
+        PlanAction = "plan_action",
+        LegalPlanningMeeting = "legal_planning_meeting",
+    }
+}
+
+vocabulary! {
+    /// Where a process record stands: a referral `received`, `acknowledged` or `decided`; an
+    /// enquiry `open` or `concluded`; an assessment `in_progress` or `completed`; a plan `active` or
+    /// `ended`; a plan action `open`, `done` or `not_done`; a meeting `held`.
+    RecordState {
+        Received = "received",
+        Acknowledged = "acknowledged",
+        Decided = "decided",
+        Open = "open",
+        Concluded = "concluded",
+        InProgress = "in_progress",
+        Completed = "completed",
+        Active = "active",
+        Ended = "ended",
+        Done = "done",
+        NotDone = "not_done",
+        Held = "held",
+    }
+}
+
+vocabulary! {
+    /// What changed a process record's state.
+    EventType {
+        Acknowledged = "acknowledged",
+        Decided = "decided",
+        Concluded = "concluded",
+        Completed = "completed",
+        Marked = "marked",
+    }
+}
+
+vocabulary! {
+    /// A statutory clock of the safeguarding process (docs/domain.md, "Timescales").
+    ClockName {
+        ReferralDecision = "referral_decision",
+        StrategyDiscussion = "strategy_discussion",
+        Assessment = "assessment",
+        InitialConference = "initial_conference",
+        CoreGroup = "core_group",
+        ReviewConference = "review_conference",
+        PlanAction = "plan_action",
+    }
+}
+
+vocabulary! {
+    /// Where a clock stands at a moment.
+    ClockState {
+        Running = "running",
+        Met = "met",
+        MetLate = "met_late",
+        Overdue = "overdue",
+        /// No longer needed.
+        Stopped = "stopped",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +463,23 @@ mod tests {
         round_trips(ConcernCategory::ALL, ConcernCategory::as_str);
         round_trips(ContactOutcome::ALL, ContactOutcome::as_str);
         round_trips(Visibility::ALL, Visibility::as_str);
+        round_trips(PlanCompliance::ALL, PlanCompliance::as_str);
+        round_trips(Referrer::ALL, Referrer::as_str);
+        round_trips(ReferralDecision::ALL, ReferralDecision::as_str);
+        round_trips(StrategyOutcome::ALL, StrategyOutcome::as_str);
+        round_trips(EnquiryConclusion::ALL, EnquiryConclusion::as_str);
+        round_trips(AssessmentOutcome::ALL, AssessmentOutcome::as_str);
+        round_trips(ConferenceType::ALL, ConferenceType::as_str);
+        round_trips(ConferenceDecision::ALL, ConferenceDecision::as_str);
+        round_trips(PlanCategory::ALL, PlanCategory::as_str);
+        round_trips(ActionOwner::ALL, ActionOwner::as_str);
+        round_trips(ActionStatus::ALL, ActionStatus::as_str);
+        round_trips(ThresholdAdvice::ALL, ThresholdAdvice::as_str);
+        round_trips(ClockName::ALL, ClockName::as_str);
+        round_trips(ClockState::ALL, ClockState::as_str);
+        round_trips(RecordType::ALL, RecordType::as_str);
+        round_trips(RecordState::ALL, RecordState::as_str);
+        round_trips(EventType::ALL, EventType::as_str);
         assert!("visit".parse::<ContactKind>().is_err());
     }
 

@@ -99,7 +99,14 @@ pub async fn access_log(
         for row in rows {
             let seen = match (row.entry_agency, row.entry_visibility) {
                 (Some(agency), Some(visibility)) => {
-                    sight(&actor, child.sharing_mode, agency, visibility)
+                    let receiver = row
+                        .entry_receiver
+                        .map(|to| sight(&actor, child.sharing_mode, to, visibility));
+                    match sight(&actor, child.sharing_mode, agency, visibility) {
+                        Sight::Full => Sight::Full,
+                        _ if receiver == Some(Sight::Full) => Sight::Full,
+                        other => other,
+                    }
                 }
                 _ => Sight::Full,
             };

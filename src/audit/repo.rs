@@ -184,6 +184,8 @@ pub struct Access {
     pub entry: AccessLogEntry,
     pub entry_agency: Option<Agency>,
     pub entry_visibility: Option<Visibility>,
+    /// The agency a referral was made to: it sees the referral too.
+    pub entry_receiver: Option<Agency>,
 }
 
 /// Who accessed a child's record, newest first, with the names the service knows them by.
@@ -197,11 +199,17 @@ pub async fn access_log(
     sqlx::query_as(
         "SELECT e.seq, e.occurred_at, e.user_id, e.username, u.display_name, e.agency, e.role, e.action,
                 e.resource_type, e.resource_id, e.outcome,
-                coalesce(c.agency, k.agency, p.agency) AS entry_agency,
-                coalesce(c.visibility, CASE WHEN k.id IS NOT NULL OR p.id IS NOT NULL THEN 'shared' END)
-                  AS entry_visibility
+                coalesce(c.agency, k.agency, p.agency, r.agency) AS entry_agency,
+                coalesce(c.visibility,
+                         CASE WHEN k.id IS NOT NULL OR p.id IS NOT NULL OR r.id IS NOT NULL THEN 'shared' END)
+                  AS entry_visibility,
+                r.details ->> 'to_agency' AS entry_receiver
          FROM audit_events e
          LEFT JOIN users u ON u.id = e.user_id
+         LEFT JOIN process_records r ON e.resource_type IN ('referral', 'strategy_discussion',
+                   'section_47_enquiry', 'assessment', 'conference', 'core_group', 'plan', 'plan_action',
+                   'legal_planning_meeting')
+                   AND r.id = e.resource_id AND r.child_id = e.child_id
          LEFT JOIN contacts c ON e.resource_type = 'contact' AND c.id = e.resource_id AND c.child_id = e.child_id
          LEFT JOIN person_checks k ON e.resource_type = 'check' AND k.id = e.resource_id AND k.child_id = e.child_id
          LEFT JOIN people p ON e.resource_type IN ('person', 'check') AND p.id = e.resource_id

@@ -4,7 +4,9 @@
 
 use super::Actor;
 use crate::error::ApiError;
-use crate::vocabulary::{Agency, Role};
+use std::borrow::Cow;
+
+use crate::vocabulary::{ActionOwner, Agency, Role};
 use crate::vocabulary::{SharingMode, Visibility};
 
 /// Something a user asks to do.
@@ -30,18 +32,35 @@ pub enum Action {
     AmendContact { author_agency: Agency },
     /// Read the audit trail (a manager: only their own agency's events).
     ReadAudit,
+    /// Make a referral as one's own agency's professional, to `to` (another agency).
+    MakeReferral { to: Agency },
+    /// Log a referral from a lay referrer that `to` received.
+    LogLayReferral { to: Agency },
+    /// Acknowledge or decide a referral made to `receiving`.
+    DecideReferral { receiving: Agency },
+    /// Record strategy discussions, enquiries' conclusions, assessments, conferences, core groups
+    /// and plans.
+    RecordSocialCareProcess,
+    /// Mark a plan action owned by `owner` done or not done.
+    MarkPlanAction { owner: ActionOwner },
+    /// Record a legal planning meeting.
+    RecordLegalPlanning,
     /// Verify the audit trail's hash chain.
     VerifyAudit,
 }
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denial(pub &'static str);
+pub struct Denial(pub Cow<'static, str>);
 
 impl From<Denial> for ApiError {
     fn from(d: Denial) -> Self {
-        ApiError::Forbidden(d.0.to_string())
+        ApiError::Forbidden(d.0.into_owned())
     }
+}
+
+fn deny(why: &'static str) -> Denial {
+    Denial(Cow::Borrowed(why))
 }
 
 pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denial> {
@@ -54,16 +73,16 @@ pub fn acting_agency(actor: &Actor, action: Action) -> Result<Agency, Denial> {
     authorize(actor, action)?;
     actor
         .agency()
-        .ok_or(Denial("only an agency user may record entries"))
+        .ok_or_else(|| deny("only an agency user may record entries"))
 }
 
 /// Whether someone of this role and agency may be a user at all: a facilitator belongs to no
 /// agency; everyone else to exactly one.
 pub fn role_fits_agency(role: Role, agency: Option<Agency>) -> Result<(), Denial> {
     match (role, agency) {
-        (Role::Facilitator, Some(_)) => Err(Denial("a facilitator belongs to no agency")),
+        (Role::Facilitator, Some(_)) => Err(deny("a facilitator belongs to no agency")),
         (Role::Practitioner | Role::Manager, None) => {
-            Err(Denial("practitioners and managers belong to an agency"))
+            Err(deny("practitioners and managers belong to an agency"))
         }
         _ => Ok(()),
     }
@@ -79,11 +98,57 @@ pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), 
         Action::RecordPerson | Action::LogContact => agency.is_some(),
         Action::RecordCheck => agency == Some(Agency::Police),
         Action::AmendContact { author_agency } => agency == Some(author_agency),
+        Action::MakeReferral { to } => agency.is_some_and(|own| own != to),
+        Action::LogLayReferral { to } | Action::DecideReferral { receiving: to } => {
+            agency == Some(to)
+        }
+        Action::RecordSocialCareProcess => agency == Some(Agency::SocialCare),
+        Action::MarkPlanAction { owner } => agency == Some(owner.answering_agency()),
+        Action::RecordLegalPlanning => agency == Some(Agency::Legal),
     };
     if allowed {
         return Ok(());
     }
+    let process = matches!(
+        action,
+        Action::MakeReferral { .. }
+            | Action::LogLayReferral { .. }
+            | Action::DecideReferral { .. }
+            | Action::RecordSocialCareProcess
+            | Action::MarkPlanAction { .. }
+            | Action::RecordLegalPlanning
+    );
+    if process && agency.is_none() {
+        return Err(deny("only an agency user may record entries"));
+    }
     Err(Denial(match action {
+        Action::MakeReferral { to } => format!(
+            "a professional referral goes to another agency: {} does not refer to itself (a lay referral it received names its `referrer`)",
+            to.label()
+        )
+        .into(),
+        Action::LogLayReferral { to } => format!(
+            "only the receiving agency ({}) may log a referral from a lay referrer",
+            to.label()
+        )
+        .into(),
+        Action::DecideReferral { receiving } => format!(
+            "only the receiving agency ({}) may acknowledge or decide this referral",
+            receiving.label()
+        )
+        .into(),
+        Action::MarkPlanAction { owner } => format!(
+            "only {} may mark this action (owned by {})",
+            owner.answering_agency().label(),
+            owner.as_str()
+        )
+        .into(),
+        other => Cow::Borrowed(static_reason(other)),
+    }))
+}
+
+fn static_reason(action: Action) -> &'static str {
+    match action {
         Action::ManageUsers => "only a facilitator may manage users",
         Action::SetSharingMode => "only a facilitator may change a record's sharing mode",
         Action::RecordPerson => "only an agency user may record people",
@@ -92,8 +157,18 @@ pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), 
         Action::AmendContact { .. } => "only the agency that wrote a contact may amend it",
         Action::ReadAudit => "only facilitators and managers may read the audit trail",
         Action::VerifyAudit => "only a facilitator may verify the audit trail",
-        Action::CreateChild | Action::ReadChild | Action::UpdateChild => "not allowed",
-    }))
+        Action::RecordSocialCareProcess => {
+            "only social care may record strategy discussions, enquiries, assessments, conferences, core groups and plans"
+        }
+        Action::RecordLegalPlanning => "only legal may record legal planning meetings",
+        Action::CreateChild
+        | Action::ReadChild
+        | Action::UpdateChild
+        | Action::MakeReferral { .. }
+        | Action::LogLayReferral { .. }
+        | Action::DecideReferral { .. }
+        | Action::MarkPlanAction { .. } => "not allowed",
+    }
 }
 
 /// How much of one entry (a contact, a person, a check) a reader sees.
@@ -130,7 +205,7 @@ fn audit_scope_for(
     match (role, asked, agency) {
         (Role::Facilitator, asked, _) => Ok(asked),
         (_, Some(asked), Some(own)) if asked != own => {
-            Err(Denial("managers may read only their own agency's events"))
+            Err(deny("managers may read only their own agency's events"))
         }
         (_, _, own) => Ok(own),
     }
@@ -217,6 +292,51 @@ mod tests {
         assert!(decide(Role::Manager, Some(Agency::Health), Action::ReadAudit).is_ok());
         assert!(decide(PRACTITIONER, Some(Agency::Health), Action::ReadAudit).is_err());
         assert!(decide(Role::Manager, Some(Agency::Health), Action::VerifyAudit).is_err());
+    }
+
+    #[test]
+    fn the_process_is_recorded_by_the_agency_whose_part_it_is() {
+        let sc = Some(Agency::SocialCare);
+        let police = Some(Agency::Police);
+        let to = Agency::SocialCare;
+        assert!(decide(PRACTITIONER, police, Action::MakeReferral { to }).is_ok());
+        assert!(decide(PRACTITIONER, sc, Action::MakeReferral { to }).is_err());
+        assert!(decide(PRACTITIONER, sc, Action::LogLayReferral { to }).is_ok());
+        assert!(decide(PRACTITIONER, police, Action::LogLayReferral { to }).is_err());
+        assert!(decide(PRACTITIONER, sc, Action::DecideReferral { receiving: to }).is_ok());
+        let refused = decide(
+            PRACTITIONER,
+            police,
+            Action::DecideReferral { receiving: to },
+        );
+        assert!(refused.unwrap_err().0.contains("social care"));
+        assert!(decide(PRACTITIONER, sc, Action::RecordSocialCareProcess).is_ok());
+        assert!(decide(Role::Manager, police, Action::RecordSocialCareProcess).is_err());
+        assert!(
+            decide(
+                PRACTITIONER,
+                Some(Agency::Legal),
+                Action::RecordLegalPlanning
+            )
+            .is_ok()
+        );
+        assert!(decide(PRACTITIONER, sc, Action::RecordLegalPlanning).is_err());
+        let carers = Action::MarkPlanAction {
+            owner: ActionOwner::Carers,
+        };
+        assert!(decide(PRACTITIONER, sc, carers).is_ok());
+        assert!(decide(PRACTITIONER, Some(Agency::Health), carers).is_err());
+        let health = Action::MarkPlanAction {
+            owner: ActionOwner::Health,
+        };
+        assert!(decide(PRACTITIONER, Some(Agency::Health), health).is_ok());
+        assert!(
+            decide(PRACTITIONER, sc, health)
+                .unwrap_err()
+                .0
+                .contains("health")
+        );
+        assert!(decide(Role::Facilitator, None, health).is_err());
     }
 
     #[test]

@@ -134,6 +134,23 @@ pub async fn record_status_change(
     Ok(())
 }
 
+/// Sets the record's status to the one in effect after its latest status change (a change may be
+/// recorded for a moment before others already on the record).
+pub async fn settle_status(db: impl PgExecutor<'_>, child_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE children SET
+           status = (SELECT status FROM child_status_changes WHERE child_id = $1
+                     ORDER BY effective_at DESC, recorded_at DESC, id DESC LIMIT 1),
+           version = version + 1,
+           updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(child_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_sharing_mode(
     db: impl PgExecutor<'_>,
     id: Uuid,

@@ -146,6 +146,55 @@ pub fn chronology(snapshot: &Snapshot, stubs: &[StubFact]) -> Vec<(Position, Chr
             },
         ));
     }
+    for p in snapshot.process.iter() {
+        let record_type = p.details.record_type();
+        items.push((
+            Position {
+                occurred_at: p.at,
+                recorded_at: p.recorded_at,
+                id: p.id,
+            },
+            ChronologyItem {
+                entry_type: record_type.into(),
+                id: p.id,
+                agency: p.agency,
+                occurred_at: p.at,
+                recorded_at: Some(p.recorded_at),
+                kind: record_type.as_str().into(),
+                summary: Some(p.details.summary()),
+                concern_level: p.details.concern().map(|(level, _)| level),
+                injury_count: 0,
+                amended: false,
+                restricted: false,
+            },
+        ));
+        for e in &p.events {
+            items.push((
+                Position {
+                    occurred_at: e.at,
+                    recorded_at: e.recorded_at,
+                    id: e.id,
+                },
+                ChronologyItem {
+                    entry_type: EntryType::ProcessEvent,
+                    id: e.id,
+                    agency: e.agency,
+                    occurred_at: e.at,
+                    recorded_at: Some(e.recorded_at),
+                    kind: format!(
+                        "{}_{}",
+                        record_type.as_str(),
+                        e.details.event_type().as_str()
+                    ),
+                    summary: Some(e.details.summary()),
+                    concern_level: None,
+                    injury_count: 0,
+                    amended: false,
+                    restricted: false,
+                },
+            ));
+        }
+    }
     items.sort_by_key(|(position, _)| *position);
     items
 }

@@ -25,17 +25,17 @@ use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 /// What one reader may see of a record at one moment.
-struct View {
-    snapshot: Snapshot,
-    stubs: Vec<StubFact>,
+pub(crate) struct View {
+    pub snapshot: Snapshot,
+    pub stubs: Vec<StubFact>,
     /// The record kept between requests, when the reader sees the whole of it.
-    whole: Option<Arc<KeptRecord>>,
+    pub whole: Option<Arc<KeptRecord>>,
 }
 
 /// The record as `actor` may see it, up to `as_of` (or now). A reader who sees every entry in full,
 /// at a moment after the last of them, shares the view kept with the record; anyone else gets the
 /// record narrowed for them.
-async fn view(
+pub(crate) async fn view(
     state: &AppState,
     actor: &Actor,
     child_id: Uuid,
@@ -138,7 +138,7 @@ pub async fn get_concerns(
     }))
 }
 
-/// The nine warning signs of the combined record: each that held by `as_of`, from when, on which
+/// The warning signs of the combined record (docs/domain.md, rules 1–13): each that held by `as_of`, from when, on which
 /// entries, and whether any agency could have seen it alone. Computed over the entries the caller
 /// may see in full: a facilitator gets the combined record even when it is siloed; an agency user
 /// of a siloed record gets their own agency's alone.

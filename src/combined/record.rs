@@ -9,9 +9,12 @@ use chrono::{DateTime, Utc};
 use super::chronology::{Position, StubFact, chronology};
 use super::indicators::{RuleConfig, gap_report_with};
 use super::repo::StoredRecord;
-use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
+use super::snapshot::{
+    CheckFact, ContactFact, EventFact, PersonFact, ProcessFact, Snapshot, StatusFact,
+};
 use super::types::{ChronologyItem, GapSummary, IndicatorReport};
 use crate::auth::policy::Sight;
+use crate::safeguarding::types::Details;
 use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
 
@@ -20,12 +23,12 @@ use crate::vocabulary::Visibility;
 pub struct KeptRecord {
     pub stored: StoredRecord,
     pub whole: Snapshot,
-    /// What each agency could see alone of the whole.
-    pub alone: Vec<(Agency, Snapshot)>,
     /// The whole chronology, in order.
     pub chronology: Arc<Vec<(Position, ChronologyItem)>>,
     /// When the last entry or amendment takes effect: a view at or after it sees the whole.
     pub settled_at: DateTime<Utc>,
+    /// When the last of the whole's clocks falls due: the gap report may change until then.
+    last_due: DateTime<Utc>,
     /// The whole's gap report once every rule's window has closed, made when first asked for.
     settled_report: OnceLock<(Vec<IndicatorReport>, GapSummary)>,
     /// Each agency and visibility the record's entries come with (people and checks count as
@@ -36,13 +39,17 @@ pub struct KeptRecord {
 impl KeptRecord {
     pub fn new(stored: StoredRecord) -> KeptRecord {
         let (whole, _) = narrow(&stored, DateTime::<Utc>::MAX_UTC, |_, _| Sight::Full);
-        let alone = whole.alone();
         let sources = stored
             .contacts
             .iter()
             .map(|c| (c.row.agency, c.row.visibility))
             .chain(stored.people.iter().map(|p| (p.agency, Visibility::Shared)))
             .chain(stored.checks.iter().map(|c| (c.agency, Visibility::Shared)))
+            .chain(stored.process.iter().flat_map(|p| {
+                std::iter::once(p.row.agency)
+                    .chain(p.events.iter().map(|e| e.agency))
+                    .map(|agency| (agency, Visibility::Shared))
+            }))
             .collect();
         let chronology = Arc::new(chronology(&whole, &[]));
         let settled_at = stored
@@ -56,12 +63,20 @@ impl KeptRecord {
             .chain(stored.people.iter().map(|p| p.occurred_at))
             .chain(stored.checks.iter().map(|c| c.occurred_at))
             .chain(stored.statuses.iter().map(|s| s.at))
+            .chain(stored.process.iter().flat_map(|p| {
+                std::iter::once(p.row.occurred_at).chain(p.events.iter().map(|e| e.occurred_at))
+            }))
+            .max()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let last_due = crate::safeguarding::clocks::clocks(&whole, &RuleConfig::default())
+            .iter()
+            .map(|c| c.due_at)
             .max()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         KeptRecord {
             stored,
             whole,
-            alone,
+            last_due,
             chronology,
             settled_at,
             settled_report: OnceLock::new(),
@@ -75,10 +90,16 @@ impl KeptRecord {
         horizon: DateTime<Utc>,
         config: &RuleConfig,
     ) -> (Vec<IndicatorReport>, GapSummary) {
-        let settled = self.settled_at + config.longest_window();
+        let after = |at: DateTime<Utc>| {
+            at.checked_add_signed(config.longest_window())
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        let settled = after(self.settled_at).max(after(self.last_due));
         let report_at = |at| {
-            let alone: Vec<_> = self.alone.iter().map(|(a, s)| (*a, s.at(at))).collect();
-            gap_report_with(&self.whole.at(at), &alone, config)
+            // What each agency could see alone is made when asked for, not kept: it would hold
+            // every entry a second time.
+            let whole = self.whole.at(at);
+            gap_report_with(&whole, &whole.alone(), config)
         };
         if horizon < settled {
             return report_at(horizon);
@@ -173,6 +194,37 @@ pub fn narrow(
             summary: c.summary.clone(),
         })
         .collect();
+    // A process record is seen with its history by whoever sees its agency's entries, and a
+    // referral also by the agency it was made to.
+    let process: Vec<ProcessFact> = record
+        .process
+        .iter()
+        .filter(|p| p.row.occurred_at <= horizon)
+        .filter(|p| {
+            visible(p.row.agency)
+                || matches!(p.row.details.0, Details::Referral { to_agency, .. } if visible(to_agency))
+        })
+        .map(|p| ProcessFact {
+            id: p.row.id,
+            agency: p.row.agency,
+            at: p.row.occurred_at,
+            recorded_at: p.row.recorded_at,
+            details: p.row.details.0.clone(),
+            // Each change of its state is the entry of the agency that made it.
+            events: p
+                .events
+                .iter()
+                .filter(|e| e.occurred_at <= horizon && visible(e.agency))
+                .map(|e| EventFact {
+                    id: e.id,
+                    agency: e.agency,
+                    at: e.occurred_at,
+                    recorded_at: e.recorded_at,
+                    details: e.details.0.clone(),
+                })
+                .collect(),
+        })
+        .collect();
     let statuses: Vec<StatusFact> = record
         .statuses
         .iter()
@@ -189,6 +241,7 @@ pub fn narrow(
             people: Arc::new(people),
             checks: Arc::new(checks),
             statuses: Arc::new(statuses),
+            process: Arc::new(process),
         },
         stubs,
     )

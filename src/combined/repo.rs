@@ -1,5 +1,5 @@
 //! Reading a whole child record for the combined views: each domain module reads its own part
-//! (contacts with their amendments, people and checks) and status changes are read here, side by
+//! (contacts with their amendments, people and checks, the process records with their events) and status changes are read here, side by
 //! side. Every column is read typed (no value goes through PostgreSQL's text or JSON form of a
 //! date), so nothing stored can fail a read.
 
@@ -10,6 +10,7 @@ use uuid::Uuid;
 pub use crate::contacts::repo::StoredContact;
 use crate::people::repo::PersonRow;
 use crate::people::types::PersonCheck;
+pub use crate::safeguarding::repo::StoredProcess;
 use crate::vocabulary::ChildStatus;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -23,6 +24,7 @@ pub struct StoredRecord {
     pub people: Vec<PersonRow>,
     pub checks: Vec<PersonCheck>,
     pub statuses: Vec<StoredStatus>,
+    pub process: Vec<StoredProcess>,
 }
 
 impl StoredRecord {
@@ -35,6 +37,11 @@ impl StoredRecord {
             + self.people.len()
             + self.checks.len()
             + self.statuses.len()
+            + self
+                .process
+                .iter()
+                .map(|p| 1 + p.events.len())
+                .sum::<usize>()
     }
 }
 
@@ -49,11 +56,14 @@ pub async fn load(db: &PgPool, child_id: Uuid) -> sqlx::Result<StoredRecord> {
     )
     .bind(child_id)
     .fetch_all(db);
-    let (contacts, (people, checks), statuses) = tokio::try_join!(contacts, people, statuses)?;
+    let process = crate::safeguarding::repo::of_child(db, child_id);
+    let (contacts, (people, checks), statuses, process) =
+        tokio::try_join!(contacts, people, statuses, process)?;
     Ok(StoredRecord {
         contacts,
         people,
         checks,
         statuses,
+        process,
     })
 }

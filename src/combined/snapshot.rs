@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::contacts::types::ContactFields;
+use crate::safeguarding::types::{Details, EventDetails};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{
-    CheckOutcome, ChildStatus, ConcernLevel, ExplanationCategory, Relationship,
+    CheckOutcome, ChildStatus, ConcernLevel, ContactKind, ExplanationCategory, Relationship,
 };
 
 /// A contact as it stood at the snapshot's horizon (amendments made by then applied).
@@ -76,6 +77,39 @@ pub struct CheckFact {
     pub summary: String,
 }
 
+/// A process record (a referral, a meeting, a plan, ...) with the changes of its state made by the
+/// snapshot's horizon.
+#[derive(Debug, Clone)]
+pub struct ProcessFact {
+    pub id: Uuid,
+    pub agency: Agency,
+    pub at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub details: Details,
+    pub events: Vec<EventFact>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventFact {
+    pub id: Uuid,
+    pub agency: Agency,
+    pub at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub details: EventDetails,
+}
+
+impl ProcessFact {
+    /// The first event of this record that `pick` accepts.
+    pub fn first<'a, T>(
+        &'a self,
+        pick: impl Fn(&'a EventDetails) -> Option<T>,
+    ) -> Option<(T, &'a EventFact)> {
+        self.events
+            .iter()
+            .find_map(|e| pick(&e.details).map(|t| (t, e)))
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct StatusFact {
     pub status: ChildStatus,
@@ -92,6 +126,8 @@ pub struct Snapshot {
     pub checks: Arc<Vec<CheckFact>>,
     /// Status changes in order of taking effect; before the first, the status is `none`.
     pub statuses: Arc<Vec<StatusFact>>,
+    /// The process records, in scenario-time order.
+    pub process: Arc<Vec<ProcessFact>>,
 }
 
 impl Snapshot {
@@ -122,6 +158,23 @@ impl Snapshot {
                     .collect(),
             ),
             statuses: self.statuses.clone(),
+            // A record is its recording agency's entry; each change of its state is the entry of
+            // the agency that made it.
+            process: Arc::new(
+                self.process
+                    .iter()
+                    .filter(|p| p.agency == agency)
+                    .map(|p| ProcessFact {
+                        events: p
+                            .events
+                            .iter()
+                            .filter(|e| e.agency == agency)
+                            .cloned()
+                            .collect(),
+                        ..p.clone()
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -136,6 +189,21 @@ impl Snapshot {
             horizon,
             ..self.clone()
         }
+    }
+
+    /// The moments of every strategy discussion on the record: the process's own, and contacts of
+    /// that kind.
+    pub fn strategy_discussions(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        self.process
+            .iter()
+            .filter(|p| matches!(p.details, Details::StrategyDiscussion { .. }))
+            .map(|p| p.at)
+            .chain(
+                self.contacts
+                    .iter()
+                    .filter(|c| c.fields.kind == ContactKind::StrategyDiscussion)
+                    .map(|c| c.at()),
+            )
     }
 
     pub fn status_at(&self, at: DateTime<Utc>) -> ChildStatus {

@@ -21,6 +21,40 @@ pub enum EntryType {
     Person,
     /// A background check on a person was recorded.
     Check,
+    /// A referral to another agency.
+    Referral,
+    StrategyDiscussion,
+    Section47Enquiry,
+    Assessment,
+    /// A child protection conference.
+    Conference,
+    /// A core group meeting.
+    CoreGroup,
+    /// A child protection plan.
+    Plan,
+    /// An action of a child protection plan.
+    PlanAction,
+    LegalPlanningMeeting,
+    /// A change of a process record's state: a referral acknowledged or decided, an enquiry
+    /// concluded, an assessment completed, a plan action marked.
+    ProcessEvent,
+}
+
+impl From<crate::vocabulary::RecordType> for EntryType {
+    fn from(t: crate::vocabulary::RecordType) -> Self {
+        use crate::vocabulary::RecordType as R;
+        match t {
+            R::Referral => EntryType::Referral,
+            R::StrategyDiscussion => EntryType::StrategyDiscussion,
+            R::Section47Enquiry => EntryType::Section47Enquiry,
+            R::Assessment => EntryType::Assessment,
+            R::Conference => EntryType::Conference,
+            R::CoreGroup => EntryType::CoreGroup,
+            R::Plan => EntryType::Plan,
+            R::PlanAction => EntryType::PlanAction,
+            R::LegalPlanningMeeting => EntryType::LegalPlanningMeeting,
+        }
+    }
 }
 
 /// An entry the indicator rests on; follow `entry_id` to read it.
@@ -29,7 +63,8 @@ pub struct Evidence {
     pub entry_id: Uuid,
     pub entry_type: EntryType,
     pub agency: Agency,
-    /// The contact's kind, or `person` / `background_check`.
+    /// The contact's kind, `person` / `background_check`, a process record's type, or what changed
+    /// a process record's state (`referral_decided`, `plan_action_marked`, ...).
     pub kind: String,
     pub occurred_at: DateTime<Utc>,
 }
@@ -163,7 +198,8 @@ pub struct ChronologyItem {
     pub agency: Agency,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: Option<DateTime<Utc>>,
-    /// The contact's kind, or `person` / `background_check`.
+    /// The contact's kind, `person` / `background_check`, a process record's type, or what changed
+    /// a process record's state (`referral_decided`, `plan_action_marked`, ...).
     pub kind: String,
     /// `null` for another agency's restricted entry.
     pub summary: Option<String>,
@@ -220,13 +256,14 @@ pub struct LatestEntry {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// Concerns recorded by one agency, or by all together.
+/// Concerns recorded by one agency, or by all together: its contacts and the referrals it made
+/// with a concern level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConcernTotals {
-    /// Contacts recorded.
+    /// Contacts recorded, and referrals carrying a concern.
     pub entries: usize,
     pub highest_concern_level: Option<ConcernLevel>,
-    /// Contacts naming each concern category.
+    /// Entries naming each concern category.
     pub by_category: BTreeMap<ConcernCategory, usize>,
     /// Injuries recorded, across all contacts.
     pub injuries: usize,

@@ -7,7 +7,7 @@ use crate::pagination::{Listed, Page};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{
     ConcernCategory, ConcernLevel, ContactKind, ContactOutcome, ExplanationCategory, InjuryType,
-    Opinion, Visibility,
+    Opinion, PlanCompliance, Visibility,
 };
 
 pub const MAX_INJURIES: usize = 50;
@@ -206,6 +206,10 @@ contact_fields! {
     /// Agreed actions, each up to 500 characters.
     actions: Vec<String> => Option<Vec<String>>; list plain {
         fields: [] new: [#[serde(default)] #[schema(max_items = 50)]] change: []
+    },
+    /// Whether the carers were following the child protection plan; absent means not recorded.
+    plan_compliance: Option<PlanCompliance> => Option<PlanCompliance>; optional plain {
+        fields: [] new: [] change: []
     },
 }
 

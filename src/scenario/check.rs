@@ -7,12 +7,18 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::format::{Action, Scenario, without_ref};
+use super::format::{Action, Scenario, conference_parts, take, without_ref};
 use crate::auth::policy::{self, Action as PolicyAction};
 use crate::children::types::NewChild;
 use crate::contacts::types::{ContactChanges, NewContact};
 use crate::people::types::NewPerson;
-use crate::vocabulary::Agency;
+use crate::safeguarding::types::{
+    NewConference, NewCoreGroup, NewLaterPlanAction, NewLegalPlanningMeeting, NewReferral,
+    NewStrategyDiscussion,
+};
+use crate::vocabulary::{
+    ActionOwner, Agency, ConferenceDecision, ReferralDecision, Referrer, StrategyOutcome,
+};
 
 pub const SCHEMA: &str = include_str!("../../scenarios/scenario.schema.json");
 
@@ -171,6 +177,13 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
     let mut previous_at = None;
     let mut people: std::collections::BTreeSet<String> = Default::default();
     let mut contacts: BTreeMap<String, Option<Agency>> = BTreeMap::new();
+    // The names the process steps give, by kind: a referral's receiving agency, a plan action's
+    // owner.
+    let mut referrals: BTreeMap<String, Agency> = BTreeMap::new();
+    let mut assessments: std::collections::BTreeSet<String> = Default::default();
+    let mut enquiries: std::collections::BTreeSet<String> = Default::default();
+    let mut plans: std::collections::BTreeSet<String> = Default::default();
+    let mut actions: BTreeMap<String, ActionOwner> = BTreeMap::new();
     for (i, step) in s.steps.iter().enumerate() {
         let line = lines.step(i);
         let field = |name: &str| format!("steps[{i}].{name}");
@@ -309,6 +322,252 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                 }
             }
             Action::ChangeStatus(_) | Action::SetSharingMode(_) | Action::Checkpoint(_) => {}
+            Action::MakeReferral(body) => {
+                let (reference, mut body) = without_ref(body);
+                body.insert("occurred_at".into(), at);
+                match as_request::<NewReferral>(body) {
+                    Err(e) => issue(line, field("make_referral"), e),
+                    Ok(r) => {
+                        let to = r.to_agency;
+                        let action = if r.referrer == Referrer::Professional {
+                            PolicyAction::MakeReferral { to }
+                        } else {
+                            PolicyAction::LogLayReferral { to }
+                        };
+                        if let Some(why) = refusal(action) {
+                            issue(line, field("actor"), why);
+                        }
+                        if let Some(r) = reference
+                            && referrals.insert(r.clone(), to).is_some()
+                        {
+                            issue(
+                                line,
+                                field("make_referral.ref"),
+                                format!("`{r}` is already used"),
+                            );
+                        }
+                    }
+                }
+            }
+            Action::AcknowledgeReferral(step) => match referrals.get(&step.referral) {
+                None => issue(
+                    line,
+                    field("acknowledge_referral.referral"),
+                    format!("no earlier referral with ref `{}`", step.referral),
+                ),
+                Some(to) => {
+                    if let Some(why) = refusal(PolicyAction::DecideReferral { receiving: *to }) {
+                        issue(line, field("actor"), why);
+                    }
+                }
+            },
+            Action::DecideReferral(step) => {
+                match referrals.get(&step.referral) {
+                    None => issue(
+                        line,
+                        field("decide_referral.referral"),
+                        format!("no earlier referral with ref `{}`", step.referral),
+                    ),
+                    Some(to) => {
+                        if let Some(why) = refusal(PolicyAction::DecideReferral { receiving: *to })
+                        {
+                            issue(line, field("actor"), why);
+                        }
+                    }
+                }
+                if let Some(r) = &step.assessment_ref {
+                    if !matches!(
+                        step.decision,
+                        ReferralDecision::ChildInNeedAssessment
+                            | ReferralDecision::StrategyDiscussion
+                    ) {
+                        issue(
+                            line,
+                            field("decide_referral.assessment_ref"),
+                            "only `child_in_need_assessment` and `strategy_discussion` start an assessment".into(),
+                        );
+                    }
+                    if !assessments.insert(r.clone()) {
+                        issue(
+                            line,
+                            field("decide_referral.assessment_ref"),
+                            format!("`{r}` is already used"),
+                        );
+                    }
+                }
+            }
+            Action::StrategyDiscussion(body) => {
+                let (_, mut body) = without_ref(body);
+                let enquiry = take(&mut body, "enquiry_ref");
+                if let Some(r) = take(&mut body, "referral") {
+                    if !referrals.contains_key(&r) {
+                        issue(
+                            line,
+                            field("strategy_discussion.referral"),
+                            format!("no earlier referral with ref `{r}`"),
+                        );
+                    }
+                    body.insert(
+                        "referral_id".into(),
+                        Value::String(uuid::Uuid::nil().to_string()),
+                    );
+                }
+                body.insert("occurred_at".into(), at);
+                match as_request::<NewStrategyDiscussion>(body) {
+                    Err(e) => issue(line, field("strategy_discussion"), e),
+                    Ok(d) => {
+                        if let Some(r) = enquiry {
+                            if d.outcome != StrategyOutcome::Section47Enquiry {
+                                issue(
+                                    line,
+                                    field("strategy_discussion.enquiry_ref"),
+                                    "only an outcome of `section_47_enquiry` starts an enquiry"
+                                        .into(),
+                                );
+                            }
+                            if !enquiries.insert(r.clone()) {
+                                issue(
+                                    line,
+                                    field("strategy_discussion.enquiry_ref"),
+                                    format!("`{r}` is already used"),
+                                );
+                            }
+                        }
+                    }
+                }
+                if let Some(why) = refusal(PolicyAction::RecordSocialCareProcess) {
+                    issue(line, field("actor"), why);
+                }
+            }
+            Action::ConcludeEnquiry(step) => {
+                if !enquiries.contains(&step.enquiry) {
+                    issue(
+                        line,
+                        field("conclude_enquiry.enquiry"),
+                        format!("no earlier enquiry with ref `{}`", step.enquiry),
+                    );
+                }
+                if let Some(why) = refusal(PolicyAction::RecordSocialCareProcess) {
+                    issue(line, field("actor"), why);
+                }
+            }
+            Action::CompleteAssessment(step) => {
+                if !assessments.contains(&step.assessment) {
+                    issue(
+                        line,
+                        field("complete_assessment.assessment"),
+                        format!("no earlier assessment with ref `{}`", step.assessment),
+                    );
+                }
+                if let Some(why) = refusal(PolicyAction::RecordSocialCareProcess) {
+                    issue(line, field("actor"), why);
+                }
+            }
+            Action::Conference(body) => {
+                let (plan, names, mut body) = conference_parts(body);
+                body.insert("occurred_at".into(), at);
+                match as_request::<NewConference>(body) {
+                    Err(e) => issue(line, field("conference"), e),
+                    Ok(c) => {
+                        if let Some(p) = plan {
+                            if c.decision != ConferenceDecision::Plan {
+                                issue(
+                                    line,
+                                    field("conference.plan_ref"),
+                                    "only a decision of `plan` makes a plan".into(),
+                                );
+                            }
+                            if !plans.insert(p.clone()) {
+                                issue(
+                                    line,
+                                    field("conference.plan_ref"),
+                                    format!("`{p}` is already used"),
+                                );
+                            }
+                        }
+                        for (n, (name, action)) in names.iter().zip(&c.actions).enumerate() {
+                            if let Some(name) = name
+                                && actions.insert(name.clone(), action.owner).is_some()
+                            {
+                                issue(
+                                    line,
+                                    field(&format!("conference.actions[{n}].ref")),
+                                    format!("`{name}` is already used"),
+                                );
+                            }
+                        }
+                    }
+                }
+                if let Some(why) = refusal(PolicyAction::RecordSocialCareProcess) {
+                    issue(line, field("actor"), why);
+                }
+            }
+            Action::CoreGroup(body) => {
+                let mut body = body.clone();
+                body.insert("occurred_at".into(), at);
+                if let Err(e) = as_request::<NewCoreGroup>(body) {
+                    issue(line, field("core_group"), e);
+                }
+                if let Some(why) = refusal(PolicyAction::RecordSocialCareProcess) {
+                    issue(line, field("actor"), why);
+                }
+            }
+            Action::AddPlanAction(body) => {
+                let (reference, mut body) = without_ref(body);
+                match take(&mut body, "plan") {
+                    Some(p) if plans.contains(&p) => {}
+                    Some(p) => issue(
+                        line,
+                        field("add_plan_action.plan"),
+                        format!("no earlier plan with plan_ref `{p}`"),
+                    ),
+                    None => issue(
+                        line,
+                        field("add_plan_action.plan"),
+                        "name the plan (a `plan_ref`)".into(),
+                    ),
+                }
+                body.insert("occurred_at".into(), at);
+                match as_request::<NewLaterPlanAction>(body) {
+                    Err(e) => issue(line, field("add_plan_action"), e),
+                    Ok(a) => {
+                        if let Some(r) = reference
+                            && actions.insert(r.clone(), a.owner).is_some()
+                        {
+                            issue(
+                                line,
+                                field("add_plan_action.ref"),
+                                format!("`{r}` is already used"),
+                            );
+                        }
+                    }
+                }
+                if let Some(why) = refusal(PolicyAction::RecordSocialCareProcess) {
+                    issue(line, field("actor"), why);
+                }
+            }
+            Action::MarkPlanAction(step) => match actions.get(&step.action) {
+                None => issue(
+                    line,
+                    field("mark_plan_action.action"),
+                    format!("no earlier plan action with ref `{}`", step.action),
+                ),
+                Some(owner) => {
+                    if let Some(why) = refusal(PolicyAction::MarkPlanAction { owner: *owner }) {
+                        issue(line, field("actor"), why);
+                    }
+                }
+            },
+            Action::LegalPlanningMeeting(body) => {
+                let mut body = body.clone();
+                body.insert("occurred_at".into(), at);
+                if let Err(e) = as_request::<NewLegalPlanningMeeting>(body) {
+                    issue(line, field("legal_planning_meeting"), e);
+                }
+                if let Some(why) = refusal(PolicyAction::RecordLegalPlanning) {
+                    issue(line, field("actor"), why);
+                }
+            }
         }
     }
     if !created {
@@ -346,6 +605,66 @@ steps:\n  - at: 2006-12-11T09:00:00Z\n    actor: doc\n    create_child: {}\n  - 
         let bad_time = GOOD.replace("at: 2006-12-11T10:00:00Z", "at: not-a-date");
         let issues = check(&bad_time).unwrap_err();
         assert_eq!(issues[0].line, 16, "{issues:?}");
+    }
+
+    #[test]
+    fn process_steps_are_checked_against_the_policy_and_their_names() {
+        let process = GOOD.replace(
+            "actors:\n",
+            "actors:\n  cop:\n    agency: police\n    role: practitioner\n    display_name: Officer\n  sw:\n    agency: social_care\n    role: practitioner\n    display_name: Social worker\n",
+        ) + r#"  - at: 2006-12-11T11:00:00Z
+    actor: doc
+    make_referral: {ref: r1, referrer: professional, summary: bruising}
+  - at: 2006-12-11T12:00:00Z
+    actor: cop
+    decide_referral: {referral: r1, decision: early_help, reason: r, assessment_ref: a1}
+  - at: 2006-12-12T12:00:00Z
+    actor: sw
+    conclude_enquiry: {enquiry: nowhere, conclusion: not_substantiated, reason: r}
+  - at: 2006-12-13T12:00:00Z
+    actor: sw
+    conference:
+      plan_ref: p
+      conference_type: initial
+      agencies: [social_care]
+      decision: plan
+      category: neglect
+      summary: s
+      actions:
+        - {ref: x, description: d, owner: health, due_date: 2007-01-31}
+  - at: 2006-12-14T12:00:00Z
+    actor: sw
+    mark_plan_action: {action: x, status: done, note: n}
+"#;
+        let issues = check(&process).unwrap_err();
+        let said: Vec<String> = issues
+            .iter()
+            .map(|i| format!("{}: {}", i.field, i.message))
+            .collect();
+        let has = |needle: &str| said.iter().any(|s| s.contains(needle));
+        assert!(
+            has("steps[3].actor: only the receiving agency (social care)"),
+            "{said:?}"
+        );
+        assert!(has("steps[3].decide_referral.assessment_ref"), "{said:?}");
+        assert!(
+            has("steps[4].conclude_enquiry.enquiry: no earlier enquiry"),
+            "{said:?}"
+        );
+        assert!(has("steps[6].actor: only health may mark"), "{said:?}");
+        assert_eq!(said.len(), 4, "{said:?}");
+        let fixed = process
+            .replace("actor: cop\n    decide", "actor: sw\n    decide")
+            .replace("decision: early_help", "decision: child_in_need_assessment")
+            .replace("enquiry: nowhere", "enquiry: e")
+            .replace("actor: sw\n    mark", "actor: doc\n    mark");
+        let issues = check(&fixed).unwrap_err();
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(
+            issues[0]
+                .message
+                .contains("no earlier enquiry with ref `e`")
+        );
     }
 
     #[test]

@@ -6,8 +6,11 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use crate::vocabulary::{
+    ActionStatus, AssessmentOutcome, CheckOutcome, ChildStatus, EnquiryConclusion,
+    ReferralDecision, SharingMode,
+};
 use crate::vocabulary::{Agency, Role};
-use crate::vocabulary::{CheckOutcome, ChildStatus, SharingMode};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +90,71 @@ pub enum Action {
     ChangeStatus(StatusStep),
     SetSharingMode(ModeStep),
     Checkpoint(CheckpointStep),
+    /// A referral, as `POST /referrals` takes it (without `occurred_at`), plus `ref`.
+    MakeReferral(Map<String, Value>),
+    AcknowledgeReferral(AcknowledgeStep),
+    DecideReferral(DecideStep),
+    /// A strategy discussion, as `POST /strategy-discussions` takes it (without `occurred_at`;
+    /// `referral` a `ref` instead of `referral_id`), plus `ref` and `enquiry_ref` for the enquiry it
+    /// starts.
+    StrategyDiscussion(Map<String, Value>),
+    ConcludeEnquiry(ConcludeStep),
+    CompleteAssessment(CompleteStep),
+    /// A conference, as `POST /conferences` takes it (without `occurred_at`; each action may carry
+    /// a `ref`), plus `plan_ref` for the plan it makes.
+    Conference(Map<String, Value>),
+    /// A core group meeting, as `POST /core-groups` takes it (without `occurred_at`).
+    CoreGroup(Map<String, Value>),
+    /// An action added to a plan: `plan` (a `plan_ref`), `ref`, and the body of
+    /// `POST /plans/{id}/actions` without `occurred_at`.
+    AddPlanAction(Map<String, Value>),
+    MarkPlanAction(MarkStep),
+    /// A legal planning meeting, as `POST /legal-planning-meetings` takes it (without `occurred_at`).
+    LegalPlanningMeeting(Map<String, Value>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeStep {
+    /// The `ref` of an earlier `make_referral`.
+    pub referral: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideStep {
+    pub referral: String,
+    pub decision: ReferralDecision,
+    pub reason: String,
+    /// Names the assessment the decision starts (`child_in_need_assessment`, `strategy_discussion`).
+    pub assessment_ref: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcludeStep {
+    /// The `enquiry_ref` of an earlier `strategy_discussion`.
+    pub enquiry: String,
+    pub conclusion: EnquiryConclusion,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteStep {
+    /// The `assessment_ref` of an earlier `decide_referral`.
+    pub assessment: String,
+    pub outcome: AssessmentOutcome,
+    pub summary: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkStep {
+    /// The `ref` of an earlier plan action.
+    pub action: String,
+    pub status: ActionStatus,
+    pub note: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +210,17 @@ impl Action {
             Action::ChangeStatus(_) => "change_status",
             Action::SetSharingMode(_) => "set_sharing_mode",
             Action::Checkpoint(_) => "checkpoint",
+            Action::MakeReferral(_) => "make_referral",
+            Action::AcknowledgeReferral(_) => "acknowledge_referral",
+            Action::DecideReferral(_) => "decide_referral",
+            Action::StrategyDiscussion(_) => "strategy_discussion",
+            Action::ConcludeEnquiry(_) => "conclude_enquiry",
+            Action::CompleteAssessment(_) => "complete_assessment",
+            Action::Conference(_) => "conference",
+            Action::CoreGroup(_) => "core_group",
+            Action::AddPlanAction(_) => "add_plan_action",
+            Action::MarkPlanAction(_) => "mark_plan_action",
+            Action::LegalPlanningMeeting(_) => "legal_planning_meeting",
         }
     }
 }
@@ -149,8 +228,28 @@ impl Action {
 /// A body with the step's `ref` taken out.
 pub fn without_ref(body: &Map<String, Value>) -> (Option<String>, Map<String, Value>) {
     let mut body = body.clone();
-    let reference = body
-        .remove("ref")
-        .and_then(|v| v.as_str().map(str::to_string));
+    let reference = take(&mut body, "ref");
     (reference, body)
+}
+
+/// Takes a name (a `ref` or a reference to one) out of a step's body.
+pub fn take(body: &mut Map<String, Value>, key: &str) -> Option<String> {
+    body.remove(key)
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+/// A conference's body with its `plan_ref` and its actions' `ref`s taken out: the plan's name, and
+/// each action's name (or none) in the order given.
+pub fn conference_parts(
+    body: &Map<String, Value>,
+) -> (Option<String>, Vec<Option<String>>, Map<String, Value>) {
+    let mut body = body.clone();
+    let plan = take(&mut body, "plan_ref");
+    let mut names = Vec::new();
+    if let Some(Value::Array(actions)) = body.get_mut("actions") {
+        for action in actions.iter_mut() {
+            names.push(action.as_object_mut().and_then(|a| take(a, "ref")));
+        }
+    }
+    (plan, names, body)
 }

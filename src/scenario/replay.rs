@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::format::{Action, Actor, Scenario, without_ref};
+use super::format::{Action, Actor, Scenario, conference_parts, take, without_ref};
 use crate::vocabulary::SharingMode;
 
 pub struct Options {
@@ -29,6 +29,20 @@ pub struct CheckpointReport {
     pub headline: String,
     /// Indicators that hold now and did not at the checkpoint before.
     pub new_indicators: Vec<String>,
+    /// The statutory clocks that were overdue or met late by then.
+    pub missed_clocks: Vec<MissedClock>,
+}
+
+/// A statutory clock that ran out before anything met it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissedClock {
+    pub clock: String,
+    /// What started it: a record type or a contact's kind.
+    pub started_by: String,
+    pub started_at: String,
+    pub due_at: String,
+    /// `overdue` or `met_late`.
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -256,6 +270,18 @@ fn id_of(answer: &Value, what: &str) -> Result<String, ReplayError> {
         .ok_or_else(|| ReplayError(format!("the server answered a {what} without an id")))
 }
 
+/// The id of the record of `record_type` that `answer` started (an assessment, an enquiry, a plan).
+fn related(answer: &Value, record_type: &str) -> Result<String, ReplayError> {
+    answer["related"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["record_type"] == record_type)
+        .and_then(|r| r["id"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| ReplayError(format!("the server answered no {record_type} started")))
+}
+
 /// What a step refers to by a name an earlier step gave it (the checker makes sure there is one).
 fn named(refs: &BTreeMap<String, String>, name: &str) -> Result<String, ReplayError> {
     refs.get(name)
@@ -323,6 +349,10 @@ pub async fn replay(
     };
     let mut people = BTreeMap::new();
     let mut contacts = BTreeMap::new();
+    // What the process steps named: referrals, assessments, enquiries, plans; plan actions with
+    // their plan.
+    let mut records: BTreeMap<String, String> = BTreeMap::new();
+    let mut plan_actions: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut held_before: BTreeSet<String> = BTreeSet::new();
     for (n, step) in steps.iter().enumerate() {
         let at = step.at.0;
@@ -463,6 +493,234 @@ pub async fn replay(
                     change.mode.as_str()
                 )
             }
+            Action::MakeReferral(body) => {
+                let (reference, mut body) = without_ref(body);
+                body.insert("occurred_at".into(), json!(at));
+                let (made, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/referrals"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                if let Some(r) = reference {
+                    records.insert(r, id_of(&made, "referral")?);
+                }
+                format!(
+                    "{who} refers to {}: {}",
+                    made["to_agency"].as_str().unwrap_or(""),
+                    made["summary"].as_str().unwrap_or("")
+                )
+            }
+            Action::AcknowledgeReferral(step) => {
+                let referral = named(&records, &step.referral)?;
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/referrals/{referral}/acknowledgement"),
+                        Some(token),
+                        Some(&json!({"occurred_at": at})),
+                    )
+                    .await?;
+                format!("{who} acknowledges the referral")
+            }
+            Action::DecideReferral(step) => {
+                let referral = named(&records, &step.referral)?;
+                let body =
+                    json!({"occurred_at": at, "decision": step.decision, "reason": step.reason});
+                let (decided, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/referrals/{referral}/decision"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                if let Some(name) = &step.assessment_ref {
+                    records.insert(name.clone(), related(&decided, "assessment")?);
+                }
+                format!("{who} decides the referral: {}", step.decision.as_str())
+            }
+            Action::StrategyDiscussion(body) => {
+                let (reference, mut body) = without_ref(body);
+                let enquiry = take(&mut body, "enquiry_ref");
+                if let Some(r) = take(&mut body, "referral") {
+                    body.insert("referral_id".into(), json!(named(&records, &r)?));
+                }
+                body.insert("occurred_at".into(), json!(at));
+                let (held, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/strategy-discussions"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                if let Some(r) = reference {
+                    records.insert(r, id_of(&held, "strategy discussion")?);
+                }
+                if let Some(r) = enquiry {
+                    records.insert(r, related(&held, "section_47_enquiry")?);
+                }
+                format!(
+                    "{who} holds a strategy discussion: {}",
+                    held["outcome"].as_str().unwrap_or("")
+                )
+            }
+            Action::ConcludeEnquiry(step) => {
+                let enquiry = named(&records, &step.enquiry)?;
+                let body = json!({"occurred_at": at, "conclusion": step.conclusion, "reason": step.reason});
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/section-47-enquiries/{enquiry}/conclusion"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                format!(
+                    "{who} concludes the section 47 enquiry: {}",
+                    step.conclusion.as_str()
+                )
+            }
+            Action::CompleteAssessment(step) => {
+                let assessment = named(&records, &step.assessment)?;
+                let body =
+                    json!({"occurred_at": at, "outcome": step.outcome, "summary": step.summary});
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/assessments/{assessment}/completion"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                format!("{who} completes the assessment: {}", step.outcome.as_str())
+            }
+            Action::Conference(body) => {
+                let (plan_name, action_names, mut body) = conference_parts(body);
+                body.insert("occurred_at".into(), json!(at));
+                let given = body.get("actions").cloned().unwrap_or(json!([]));
+                let (held, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/conferences"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                if held["decision"] == "plan" {
+                    let plan = related(&held, "plan")?;
+                    let (listed, _) = client
+                        .call(
+                            Method::GET,
+                            &format!("{base}/plans/{plan}/actions?limit=500"),
+                            Some(token),
+                            None,
+                        )
+                        .await?;
+                    // Each named action is the stored one that says the same.
+                    for (name, action) in action_names
+                        .iter()
+                        .zip(given.as_array().into_iter().flatten())
+                    {
+                        let Some(name) = name else { continue };
+                        let same = listed["items"].as_array().into_iter().flatten().find(|a| {
+                            ["description", "owner", "due_date"]
+                                .iter()
+                                .all(|k| a[k] == action[k])
+                                && !plan_actions
+                                    .values()
+                                    .any(|(_, id)| a["id"].as_str() == Some(id))
+                        });
+                        let id = same
+                            .map(|a| id_of(a, "plan action"))
+                            .transpose()?
+                            .ok_or_else(|| {
+                                ReplayError(format!("the plan holds no action like `{name}`"))
+                            })?;
+                        plan_actions.insert(name.clone(), (plan.clone(), id));
+                    }
+                    if let Some(name) = plan_name {
+                        records.insert(name, plan);
+                    }
+                }
+                format!(
+                    "{who}: {} child protection conference decides {}",
+                    held["conference_type"].as_str().unwrap_or(""),
+                    held["decision"].as_str().unwrap_or("")
+                )
+            }
+            Action::CoreGroup(body) => {
+                let mut body = body.clone();
+                body.insert("occurred_at".into(), json!(at));
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/core-groups"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                format!("{who} holds a core group meeting")
+            }
+            Action::AddPlanAction(body) => {
+                let (reference, mut body) = without_ref(body);
+                let plan = named(&records, &take(&mut body, "plan").unwrap_or_default())?;
+                body.insert("occurred_at".into(), json!(at));
+                let (added, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/plans/{plan}/actions"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                if let Some(r) = reference {
+                    plan_actions.insert(r, (plan, id_of(&added, "plan action")?));
+                }
+                format!(
+                    "{who} adds a plan action for {}: {}",
+                    added["owner"].as_str().unwrap_or(""),
+                    added["description"].as_str().unwrap_or("")
+                )
+            }
+            Action::MarkPlanAction(step) => {
+                let (plan, action) = plan_actions.get(&step.action).cloned().ok_or_else(|| {
+                    ReplayError(format!("no earlier plan action named `{}`", step.action))
+                })?;
+                let body = json!({"occurred_at": at, "status": step.status, "note": step.note});
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/plans/{plan}/actions/{action}/marks"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                format!(
+                    "{who} marks a plan action {}: {}",
+                    step.status.as_str(),
+                    step.note
+                )
+            }
+            Action::LegalPlanningMeeting(body) => {
+                let mut body = body.clone();
+                body.insert("occurred_at".into(), json!(at));
+                let (held, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/legal-planning-meetings"),
+                        Some(token),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                format!(
+                    "{who} holds a legal planning meeting: {}",
+                    held["advice"].as_str().unwrap_or("")
+                )
+            }
             Action::Checkpoint(checkpoint) => {
                 let as_of = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 let (gap, _) = client
@@ -485,6 +743,28 @@ pub async fn replay(
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
+                let (timescales, _) = client
+                    .call(
+                        Method::GET,
+                        &format!("{base}/timescales?as_of={as_of}"),
+                        Some(&admin),
+                        None,
+                    )
+                    .await?;
+                let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+                let missed: Vec<MissedClock> = timescales["clocks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c["state"] == "overdue" || c["state"] == "met_late")
+                    .map(|c| MissedClock {
+                        clock: text(&c["clock"]),
+                        started_by: text(&c["started_by"]["kind"]),
+                        started_at: text(&c["started_at"]),
+                        due_at: text(&c["due_at"]),
+                        state: text(&c["state"]),
+                    })
+                    .collect();
                 bar.inc(1);
                 report.steps_played += 1;
                 say(format!("\n== Checkpoint {}: {}", when, checkpoint.title));
@@ -497,12 +777,28 @@ pub async fn replay(
                 } else {
                     format!("   New since the last checkpoint: {}", new.join(", "))
                 });
+                if missed.is_empty() {
+                    say("   No statutory clock missed so far.".to_string());
+                } else {
+                    say("   Statutory clocks missed so far:".to_string());
+                    for m in &missed {
+                        say(format!(
+                            "     {}: started {} ({}), due {}, {}",
+                            m.clock,
+                            m.started_at.get(..10).unwrap_or_default(),
+                            m.started_by.replace('_', " "),
+                            m.due_at.get(..10).unwrap_or_default(),
+                            m.state.replace('_', " ")
+                        ));
+                    }
+                }
                 say(String::new());
                 report.checkpoints.push(CheckpointReport {
                     title: checkpoint.title.clone(),
                     at,
                     headline,
                     new_indicators: new,
+                    missed_clocks: missed,
                 });
                 if options.step && !options.json {
                     bar.suspend(|| {

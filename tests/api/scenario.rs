@@ -127,8 +127,17 @@ async fn the_case_replays_and_shows_what_only_the_combination_reveals(db: PgPool
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
+    // Quoted in the text, and printed in the example of a checkpoint.
     let quoted: Vec<&str> = readme
         .split('"')
+        .skip(1)
+        .step_by(2)
+        .chain(
+            readme
+                .split("The combined record: ")
+                .skip(1)
+                .filter_map(|rest| rest.split(" New since").next()),
+        )
         .filter(|q| q.contains("indicators on the combined record"))
         .collect();
     assert!(quoted.len() >= 2, "README quotes no headline");
@@ -151,7 +160,20 @@ fn days_to_protection(s: &Scenario) -> i64 {
         .unwrap()
         .at
         .0;
-    let plan = s.steps.iter().find(|st| matches!(&st.action, Action::ChangeStatus(c) if c.status == mash::vocabulary::ChildStatus::ChildProtectionPlan)).unwrap().at.0;
+    // The first step that puts the child on a plan: a conference's decision (or a status change).
+    let plan = s
+        .steps
+        .iter()
+        .find(|st| match &st.action {
+            Action::Conference(body) => body["decision"] == "plan",
+            Action::ChangeStatus(c) => {
+                c.status == mash::vocabulary::ChildStatus::ChildProtectionPlan
+            }
+            _ => false,
+        })
+        .unwrap()
+        .at
+        .0;
     (plan - first).num_days()
 }
 
@@ -170,6 +192,62 @@ async fn the_contrast_shows_fewer_warnings_and_earlier_escalation(db: PgPool) {
         count(&case_gap)
     );
     assert!(days_to_protection(&contrast) < days_to_protection(&case));
+}
+
+#[sqlx::test]
+async fn the_case_misses_clocks_and_the_contrast_meets_every_one(db: PgPool) {
+    let app = spawn(db).await;
+    let case = play(&app, &load("child-p-2006-2007.yaml")).await;
+    let contrast = play(&app, &load("child-q-joined-up.yaml")).await;
+    for checkpoint in &contrast.checkpoints {
+        assert!(checkpoint.missed_clocks.is_empty(), "{checkpoint:?}");
+    }
+    let end = contrast.checkpoints.last().unwrap().at;
+    let timescales = app
+        .get(
+            &format!(
+                "/api/v1/children/{}/timescales?as_of={}",
+                contrast.child_id.as_deref().unwrap(),
+                end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            &app.facilitator().await,
+        )
+        .await;
+    let states: Vec<&str> = timescales.json["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.iter().all(|s| ["met", "running"].contains(s)),
+        "{states:?}"
+    );
+    assert!(
+        states.iter().filter(|s| **s == "met").count() >= 6,
+        "{states:?}"
+    );
+    let last = case.checkpoints.last().unwrap();
+    let missed: Vec<&str> = last
+        .missed_clocks
+        .iter()
+        .map(|m| m.clock.as_str())
+        .collect();
+    assert!(missed.contains(&"strategy_discussion"), "{missed:?}");
+    // The process rules the case shows: the plan not followed, and no strategy discussion after
+    // the second admission.
+    let gap = final_report(&app, &case).await;
+    let codes: Vec<&str> = gap["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"plan_not_followed"), "{codes:?}");
+    assert!(
+        codes.contains(&"no_strategy_discussion_after_nai"),
+        "{codes:?}"
+    );
 }
 
 fn mash(args: &[&str]) -> std::process::Output {

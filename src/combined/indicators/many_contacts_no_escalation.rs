@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::{Finding, Indicator, RuleConfig, contact_evidence};
 use crate::combined::snapshot::{ContactFact, Snapshot};
 use crate::combined::types::Severity;
-use crate::vocabulary::{ChildStatus, ContactKind};
+use crate::vocabulary::ChildStatus;
 
 pub struct ManyContactsNoEscalation;
 
@@ -39,10 +39,11 @@ impl Indicator for ManyContactsNoEscalation {
             }
             let window: &[ContactFact] = &contacts[start..=i];
             let agencies: BTreeSet<_> = window.iter().map(|c| c.agency).collect();
+            // A strategy discussion in the window: a contact of that kind, or the process's own.
             let unescalated = s.status_at(moment) < ChildStatus::ChildProtectionPlan
-                || !window
-                    .iter()
-                    .any(|c| c.fields.kind == ContactKind::StrategyDiscussion);
+                || !s
+                    .strategy_discussions()
+                    .any(|at| at >= moment - w && at <= moment);
             if window.len() >= config.many_contacts_minimum
                 && agencies.len() >= config.many_contacts_agencies
                 && unescalated
@@ -62,6 +63,7 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::users::Agency::*;
+    use crate::vocabulary::ContactKind;
 
     fn busy(last_day: i64) -> Vec<ContactFact> {
         let agencies = [Police, Health, SocialCare];

@@ -8,8 +8,12 @@ mod incomplete_examination;
 mod injuries_seen_by_several_agencies;
 mod injury_not_shared_with_police;
 mod many_contacts_no_escalation;
+mod no_strategy_discussion_after_nai;
+mod plan_not_followed;
 mod professional_disagreement;
+mod referral_not_decided_in_time;
 mod repeated_third_party_explanation;
+mod statutory_timescale_missed;
 mod unverified_adult_in_household;
 
 #[cfg(test)]
@@ -17,7 +21,7 @@ pub(crate) mod testing;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot};
+use super::snapshot::{CheckFact, ContactFact, EventFact, PersonFact, ProcessFact, Snapshot};
 use super::types::{
     AgencyCounts, AgencyFlags, EntryType, Evidence, GapSummary, IndicatorReport, Severity,
 };
@@ -42,6 +46,12 @@ pub struct RuleConfig {
     pub many_contacts_window: Duration,
     pub many_contacts_minimum: usize,
     pub many_contacts_agencies: usize,
+    /// Rule 11 and the `strategy_discussion` clock: working days after a concern by which a
+    /// strategy discussion is held (set by local procedures).
+    pub strategy_discussion_working_days: u32,
+    /// Rule 12: working days after the second failure of a plan in which a review conference,
+    /// strategy discussion or legal planning meeting is expected.
+    pub plan_response_working_days: u32,
 }
 
 impl RuleConfig {
@@ -55,6 +65,15 @@ impl RuleConfig {
             self.concealment_window,
             self.escalation_window,
             self.many_contacts_window,
+            // Working days, at their longest over Christmas and New Year.
+            Duration::days(
+                i64::from(
+                    self.strategy_discussion_working_days
+                        .max(self.plan_response_working_days),
+                ) * 7
+                    / 5
+                    + 7,
+            ),
         ]
         .into_iter()
         .max()
@@ -74,6 +93,8 @@ impl Default for RuleConfig {
             many_contacts_window: Duration::days(90),
             many_contacts_minimum: 10,
             many_contacts_agencies: 3,
+            strategy_discussion_working_days: 3,
+            plan_response_working_days: 10,
         }
     }
 }
@@ -105,6 +126,10 @@ pub const INDICATORS: &[&dyn Indicator] = &[
     &concealment_suspected::ConcealmentSuspected,
     &escalating_concerns::EscalatingConcerns,
     &many_contacts_no_escalation::ManyContactsNoEscalation,
+    &referral_not_decided_in_time::ReferralNotDecidedInTime,
+    &no_strategy_discussion_after_nai::NoStrategyDiscussionAfterNai,
+    &plan_not_followed::PlanNotFollowed,
+    &statutory_timescale_missed::StatutoryTimescaleMissed,
 ];
 
 pub fn contact_evidence(c: &ContactFact) -> Evidence {
@@ -114,6 +139,32 @@ pub fn contact_evidence(c: &ContactFact) -> Evidence {
         agency: c.agency,
         kind: c.fields.kind.as_str().to_string(),
         occurred_at: c.at(),
+    }
+}
+
+pub fn process_evidence(p: &ProcessFact) -> Evidence {
+    let record_type = p.details.record_type();
+    Evidence {
+        entry_id: p.id,
+        entry_type: record_type.into(),
+        agency: p.agency,
+        kind: record_type.as_str().into(),
+        occurred_at: p.at,
+    }
+}
+
+/// A change of `record`'s state.
+pub fn event_evidence(record: &ProcessFact, event: &EventFact) -> Evidence {
+    Evidence {
+        entry_id: event.id,
+        entry_type: EntryType::ProcessEvent,
+        agency: event.agency,
+        kind: format!(
+            "{}_{}",
+            record.details.record_type().as_str(),
+            event.details.event_type().as_str()
+        ),
+        occurred_at: event.at,
     }
 }
 

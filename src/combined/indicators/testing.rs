@@ -4,8 +4,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::combined::snapshot::{CheckFact, ContactFact, PersonFact, Snapshot, StatusFact};
+use crate::combined::snapshot::{
+    CheckFact, ContactFact, EventFact, PersonFact, ProcessFact, Snapshot, StatusFact,
+};
 use crate::contacts::types::{ContactFields, Examination, Explanation, Injury};
+use crate::safeguarding::types::{Details, EventDetails};
 use crate::vocabulary::Agency;
 use crate::vocabulary::*;
 
@@ -108,10 +111,88 @@ pub fn snapshot(horizon: DateTime<Utc>, mut contacts: Vec<ContactFact>) -> Snaps
         people: Arc::default(),
         checks: Arc::default(),
         statuses: Arc::default(),
+        process: Arc::default(),
     }
 }
 
 pub fn with_status(mut s: Snapshot, status: ChildStatus, at: DateTime<Utc>) -> Snapshot {
     Arc::make_mut(&mut s.statuses).push(StatusFact { status, at });
+    s
+}
+
+pub fn process(agency: Agency, at: DateTime<Utc>, details: Details) -> ProcessFact {
+    ProcessFact {
+        id: Uuid::new_v4(),
+        agency,
+        at,
+        recorded_at: at,
+        details,
+        events: Vec::new(),
+    }
+}
+
+/// A change of a process record's state, by social care unless changed.
+pub fn event(at: DateTime<Utc>, details: EventDetails) -> EventFact {
+    EventFact {
+        id: Uuid::new_v4(),
+        agency: Agency::SocialCare,
+        at,
+        recorded_at: at,
+        details,
+    }
+}
+
+/// A referral to social care, recorded by `agency`.
+pub fn referral(agency: Agency, at: DateTime<Utc>, referrer: Referrer) -> ProcessFact {
+    process(
+        agency,
+        at,
+        Details::Referral {
+            referrer,
+            from_agency: (referrer == Referrer::Professional).then_some(agency),
+            to_agency: Agency::SocialCare,
+            summary: "s".into(),
+            concern_level: None,
+            concern_categories: Vec::new(),
+        },
+    )
+}
+
+pub fn discussion(at: DateTime<Utc>, outcome: StrategyOutcome) -> ProcessFact {
+    process(
+        Agency::SocialCare,
+        at,
+        Details::StrategyDiscussion {
+            agencies: vec![Agency::SocialCare, Agency::Police],
+            outcome,
+            actions: Vec::new(),
+            summary: "s".into(),
+            referral_id: None,
+        },
+    )
+}
+
+pub fn conference(
+    at: DateTime<Utc>,
+    conference_type: ConferenceType,
+    decision: ConferenceDecision,
+) -> ProcessFact {
+    process(
+        Agency::SocialCare,
+        at,
+        Details::Conference {
+            conference_type,
+            agencies: vec![Agency::SocialCare],
+            decision,
+            category: None,
+            summary: "s".into(),
+        },
+    )
+}
+
+/// The snapshot with these process records too, in order.
+pub fn with_process(mut s: Snapshot, process: Vec<ProcessFact>) -> Snapshot {
+    Arc::make_mut(&mut s.process).extend(process);
+    Arc::make_mut(&mut s.process).sort_by_key(|p| (p.at, p.recorded_at));
     s
 }

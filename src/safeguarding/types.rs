@@ -1,0 +1,525 @@
+//! The process records and their events: what each says is declared once here, stored as it is
+//! (`details`), shown as it is, and read by the clocks and the rules.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::pagination::{Listed, Page};
+use crate::vocabulary::{
+    ActionOwner, ActionStatus, Agency, AssessmentOutcome, ConcernCategory, ConcernLevel,
+    ConferenceDecision, ConferenceType, EnquiryConclusion, EventType, PlanCategory, RecordState,
+    RecordType, ReferralDecision, Referrer, StrategyOutcome, ThresholdAdvice,
+};
+
+/// What a process record says, by record type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "record_type", rename_all = "snake_case")]
+pub enum Details {
+    /// A concern referred to another agency.
+    Referral {
+        referrer: Referrer,
+        /// The referring agency; `null` for a lay referrer.
+        from_agency: Option<Agency>,
+        /// The agency that receives, acknowledges and decides it.
+        to_agency: Agency,
+        summary: String,
+        concern_level: Option<ConcernLevel>,
+        concern_categories: Vec<ConcernCategory>,
+    },
+    /// A strategy discussion, convened by social care.
+    StrategyDiscussion {
+        /// The agencies that took part.
+        agencies: Vec<Agency>,
+        outcome: StrategyOutcome,
+        /// Agreed actions.
+        actions: Vec<String>,
+        summary: String,
+        /// The referral it was held on, if any.
+        referral_id: Option<Uuid>,
+    },
+    /// A section 47 enquiry, started by a strategy discussion.
+    #[serde(rename = "section_47_enquiry")]
+    Section47Enquiry { strategy_discussion_id: Uuid },
+    /// An assessment, started by a referral decision.
+    Assessment { referral_id: Uuid },
+    /// A child protection conference.
+    Conference {
+        conference_type: ConferenceType,
+        /// The agencies present.
+        agencies: Vec<Agency>,
+        decision: ConferenceDecision,
+        /// The plan's category, for a decision of `plan`.
+        category: Option<PlanCategory>,
+        summary: String,
+    },
+    /// A core group meeting of the agencies working the plan.
+    CoreGroup {
+        agencies: Vec<Agency>,
+        summary: String,
+    },
+    /// A child protection plan, made at an initial conference.
+    Plan {
+        conference_id: Uuid,
+        category: PlanCategory,
+    },
+    /// One action of a plan.
+    PlanAction {
+        plan_id: Uuid,
+        description: String,
+        owner: ActionOwner,
+        /// Due at the end of this day.
+        due_date: NaiveDate,
+    },
+    /// Council legal advice on the threshold for care proceedings.
+    LegalPlanningMeeting {
+        advice: ThresholdAdvice,
+        summary: String,
+    },
+}
+
+impl Details {
+    pub fn record_type(&self) -> RecordType {
+        match self {
+            Details::Referral { .. } => RecordType::Referral,
+            Details::StrategyDiscussion { .. } => RecordType::StrategyDiscussion,
+            Details::Section47Enquiry { .. } => RecordType::Section47Enquiry,
+            Details::Assessment { .. } => RecordType::Assessment,
+            Details::Conference { .. } => RecordType::Conference,
+            Details::CoreGroup { .. } => RecordType::CoreGroup,
+            Details::Plan { .. } => RecordType::Plan,
+            Details::PlanAction { .. } => RecordType::PlanAction,
+            Details::LegalPlanningMeeting { .. } => RecordType::LegalPlanningMeeting,
+        }
+    }
+
+    /// The record this one came from or belongs to.
+    pub fn parent(&self) -> Option<Uuid> {
+        match self {
+            Details::StrategyDiscussion { referral_id, .. } => *referral_id,
+            Details::Section47Enquiry {
+                strategy_discussion_id,
+            } => Some(*strategy_discussion_id),
+            Details::Assessment { referral_id } => Some(*referral_id),
+            Details::Plan { conference_id, .. } => Some(*conference_id),
+            Details::PlanAction { plan_id, .. } => Some(*plan_id),
+            _ => None,
+        }
+    }
+}
+
+/// A change of a process record's state, by event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventDetails {
+    /// The receiving agency acknowledged a referral.
+    Acknowledged {},
+    /// The receiving agency decided a referral.
+    Decided {
+        decision: ReferralDecision,
+        reason: String,
+    },
+    /// A section 47 enquiry concluded.
+    Concluded {
+        conclusion: EnquiryConclusion,
+        reason: String,
+    },
+    /// An assessment was completed.
+    Completed {
+        outcome: AssessmentOutcome,
+        summary: String,
+    },
+    /// A plan action was marked done or not done.
+    Marked { status: ActionStatus, note: String },
+}
+
+impl EventDetails {
+    pub fn event_type(&self) -> EventType {
+        match self {
+            EventDetails::Acknowledged {} => EventType::Acknowledged,
+            EventDetails::Decided { .. } => EventType::Decided,
+            EventDetails::Concluded { .. } => EventType::Concluded,
+            EventDetails::Completed { .. } => EventType::Completed,
+            EventDetails::Marked { .. } => EventType::Marked,
+        }
+    }
+}
+
+/// A change of a process record's state, with who made it and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProcessEvent {
+    pub id: Uuid,
+    /// Whose entry the change is: the receiving agency's for a referral, the owning agency's for a
+    /// plan action (social care's for the carers'), social care's otherwise.
+    pub agency: Agency,
+    pub author_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub details: EventDetails,
+}
+
+/// Another process record this one started or holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RelatedRecord {
+    pub record_type: RecordType,
+    pub id: Uuid,
+}
+
+/// A process record as it stood at `as_of` (or now): what it says, its state and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProcessRecord {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    /// Whose entry it is: the recording agency's.
+    pub agency: Agency,
+    pub author_id: Uuid,
+    /// Scenario time: a referral's receipt, a meeting's date, a record's start.
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub details: Details,
+    pub state: RecordState,
+    /// Every change of its state, oldest first.
+    pub history: Vec<ProcessEvent>,
+    /// What it started or holds: a referral's assessment, a strategy discussion's enquiry, a
+    /// conference's plan, a plan's actions.
+    pub related: Vec<RelatedRecord>,
+}
+
+impl crate::audit::Identified for ProcessRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+pub type ProcessRecordPage = Page<ProcessRecord>;
+
+impl Listed for ProcessRecord {
+    const PAGE: &'static str = "ProcessRecordPage";
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProcessListParams {
+    /// Only what had happened by then, each in the state it was in then (RFC 3339, scenario
+    /// time); default now.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn shared_with_social_care() -> Agency {
+    Agency::SocialCare
+}
+
+/// A referral: made by the caller's agency (`referrer: professional`), or logged by the receiving
+/// agency on behalf of a lay referrer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2006-12-11T12:00:00Z", "referrer": "professional",
+    "to_agency": "social_care", "summary": "GP found bruising to the face and chest",
+    "concern_level": "high", "concern_categories": ["physical_injury"]}))]
+pub struct NewReferral {
+    /// When the receiving agency received it.
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub referrer: Referrer,
+    /// The receiving agency; social care unless given.
+    #[serde(default = "shared_with_social_care")]
+    pub to_agency: Agency,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub summary: String,
+    pub concern_level: Option<ConcernLevel>,
+    #[serde(default)]
+    pub concern_categories: Vec<ConcernCategory>,
+}
+
+/// A referral's acknowledgement by the receiving agency.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2006-12-11T15:00:00Z"}))]
+pub struct NewAcknowledgement {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// The receiving agency's decision on a referral, with its reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2006-12-12T10:00:00Z", "decision": "strategy_discussion",
+    "reason": "Unexplained bruising to a baby's face"}))]
+pub struct NewDecision {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub decision: ReferralDecision,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// A strategy discussion, recorded by social care.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2006-12-13T10:00:00Z", "agencies": ["social_care", "police", "health"],
+    "outcome": "section_47_enquiry", "actions": ["Police to interview the mother"],
+    "summary": "Joint investigation agreed"}))]
+pub struct NewStrategyDiscussion {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    /// The agencies that took part (social care among them).
+    #[schema(min_items = 1, max_items = 4)]
+    pub agencies: Vec<Agency>,
+    pub outcome: StrategyOutcome,
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub actions: Vec<String>,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub summary: String,
+    /// The referral it was held on, if any.
+    pub referral_id: Option<Uuid>,
+}
+
+/// How a section 47 enquiry concluded.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-01-20T10:00:00Z", "conclusion": "substantiated_continuing_risk",
+    "reason": "Injuries consistent with physical abuse"}))]
+pub struct NewConclusion {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub conclusion: EnquiryConclusion,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// An assessment's completion.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-02-10T10:00:00Z", "outcome": "child_in_need_services",
+    "summary": "Mother to attend parenting classes"}))]
+pub struct NewCompletion {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub outcome: AssessmentOutcome,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub summary: String,
+}
+
+/// An action of a child protection plan.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"description": "Mother to take the child to nursery daily", "owner": "carers",
+    "due_date": "2007-01-31"}))]
+pub struct NewPlanAction {
+    #[schema(min_length = 1, max_length = 500)]
+    pub description: String,
+    pub owner: ActionOwner,
+    /// Due at the end of this day.
+    #[serde(deserialize_with = "crate::validation::dates::day")]
+    pub due_date: NaiveDate,
+}
+
+/// A plan action added to a plan after the conference.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-01-05T10:00:00Z", "description": "Health visitor to weigh the child fortnightly",
+    "owner": "health", "due_date": "2007-02-28"}))]
+pub struct NewLaterPlanAction {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    #[schema(min_length = 1, max_length = 500)]
+    pub description: String,
+    pub owner: ActionOwner,
+    /// Due at the end of this day.
+    #[serde(deserialize_with = "crate::validation::dates::day")]
+    pub due_date: NaiveDate,
+}
+
+impl NewLaterPlanAction {
+    pub fn action(&self) -> NewPlanAction {
+        NewPlanAction {
+            description: self.description.clone(),
+            owner: self.owner,
+            due_date: self.due_date,
+        }
+    }
+}
+
+/// A child protection conference. An initial conference decides `plan` (with `category`, and the
+/// plan's `actions`) or `no_plan`; a review decides `plan_continues` or `plan_ends`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2006-12-22T10:00:00Z", "conference_type": "initial",
+    "agencies": ["social_care", "police", "health"], "decision": "plan", "category": "physical_abuse",
+    "summary": "Registered under physical abuse", "actions": [{"description": "Mother to take the child to nursery daily",
+    "owner": "carers", "due_date": "2007-01-31"}]}))]
+pub struct NewConference {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub conference_type: ConferenceType,
+    #[schema(min_items = 1, max_items = 4)]
+    pub agencies: Vec<Agency>,
+    pub decision: ConferenceDecision,
+    pub category: Option<PlanCategory>,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub summary: String,
+    /// The plan's actions, for a decision of `plan`.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub actions: Vec<NewPlanAction>,
+}
+
+/// A core group meeting.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-01-05T10:00:00Z", "agencies": ["social_care", "health"],
+    "summary": "Nursery attendance poor"}))]
+pub struct NewCoreGroup {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    #[schema(min_items = 1, max_items = 4)]
+    pub agencies: Vec<Agency>,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub summary: String,
+}
+
+/// A plan action marked done or not done, by the agency that owns it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-02-01T10:00:00Z", "status": "not_done",
+    "note": "The child attended nursery twice in four weeks"}))]
+pub struct NewMark {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub status: ActionStatus,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub note: String,
+}
+
+/// A legal planning meeting, recorded by legal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-07-25T10:00:00Z", "advice": "threshold_not_met",
+    "summary": "Not enough evidence for care proceedings"}))]
+pub struct NewLegalPlanningMeeting {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub advice: ThresholdAdvice,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub summary: String,
+}
+
+fn agencies_text(agencies: &[Agency]) -> String {
+    agencies
+        .iter()
+        .map(|a| a.label())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Details {
+    /// One line for the chronology.
+    pub fn summary(&self) -> String {
+        match self {
+            Details::Referral {
+                referrer,
+                from_agency,
+                to_agency,
+                summary,
+                ..
+            } => format!(
+                "Referral from {} to {}: {summary}",
+                from_agency.map_or(referrer.as_str(), |a| a.label()),
+                to_agency.label()
+            ),
+            Details::StrategyDiscussion {
+                agencies,
+                outcome,
+                summary,
+                ..
+            } => format!(
+                "Strategy discussion ({}): {}. {summary}",
+                agencies_text(agencies),
+                outcome.as_str()
+            ),
+            Details::Section47Enquiry { .. } => "Section 47 enquiry started".into(),
+            Details::Assessment { .. } => "Assessment started".into(),
+            Details::Conference {
+                conference_type,
+                agencies,
+                decision,
+                category,
+                summary,
+            } => format!(
+                "{} child protection conference ({}): {}{}. {summary}",
+                match conference_type {
+                    ConferenceType::Initial => "Initial",
+                    ConferenceType::Review => "Review",
+                },
+                agencies_text(agencies),
+                decision.as_str(),
+                category.map_or(String::new(), |c| format!(" ({})", c.as_str()))
+            ),
+            Details::CoreGroup { agencies, summary } => {
+                format!("Core group ({}): {summary}", agencies_text(agencies))
+            }
+            Details::Plan { category, .. } => {
+                format!("Child protection plan ({})", category.as_str())
+            }
+            Details::PlanAction {
+                description,
+                owner,
+                due_date,
+                ..
+            } => format!(
+                "Plan action for {}, due {due_date}: {description}",
+                owner.as_str()
+            ),
+            Details::LegalPlanningMeeting { advice, summary } => {
+                format!("Legal planning meeting: {}. {summary}", advice.as_str())
+            }
+        }
+    }
+
+    /// The concern a referral carries.
+    pub fn concern(&self) -> Option<(ConcernLevel, &[ConcernCategory])> {
+        match self {
+            Details::Referral {
+                concern_level: Some(level),
+                concern_categories,
+                ..
+            } => Some((*level, concern_categories)),
+            _ => None,
+        }
+    }
+}
+
+impl EventDetails {
+    /// One line for the chronology.
+    pub fn summary(&self) -> String {
+        match self {
+            EventDetails::Acknowledged {} => "Referral acknowledged".into(),
+            EventDetails::Decided { decision, reason } => {
+                format!("Referral decided: {}. {reason}", decision.as_str())
+            }
+            EventDetails::Concluded { conclusion, reason } => format!(
+                "Section 47 enquiry concluded: {}. {reason}",
+                conclusion.as_str()
+            ),
+            EventDetails::Completed { outcome, summary } => {
+                format!("Assessment completed: {}. {summary}", outcome.as_str())
+            }
+            EventDetails::Marked { status, note } => {
+                format!("Plan action marked {}: {note}", status.as_str())
+            }
+        }
+    }
+}
