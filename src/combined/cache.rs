@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use quick_cache::Weighter;
-use quick_cache::sync::Cache;
+use quick_cache::sync::{Cache, DefaultLifecycle};
+use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -14,8 +14,9 @@ use super::record::KeptRecord;
 use super::repo;
 use crate::children::types::Child;
 
-/// Most entries (contacts, amendments, people, checks) held in memory across all records: a few
-/// tens of megabytes.
+/// Most entries (contacts, amendments, people, checks, process records and their events) held in
+/// memory across all records: a few tens of megabytes. A record of up to half as many entries is
+/// kept whole; a larger one is read again for every view.
 const MAX_ENTRIES: u64 = 80_000;
 
 #[derive(Clone)]
@@ -29,13 +30,26 @@ impl Weighter<(Uuid, i64), Arc<KeptRecord>> for Entries {
 }
 
 pub struct RecordCache {
-    records: Cache<(Uuid, i64), Arc<KeptRecord>, Entries>,
+    records: Cache<(Uuid, i64), Arc<KeptRecord>, Entries, DefaultHashBuilder>,
 }
 
 impl Default for RecordCache {
     fn default() -> Self {
+        // One shard: a shard holds only its share of the weight, and a record heavier than that
+        // share would never be kept (with the default shards, none over about 5,000 entries was).
+        let options = OptionsBuilder::new()
+            .estimated_items_capacity(64)
+            .weight_capacity(MAX_ENTRIES)
+            .shards(1)
+            .build()
+            .expect("the cache's options are valid");
         RecordCache {
-            records: Cache::with_weighter(64, MAX_ENTRIES, Entries),
+            records: Cache::with_options(
+                options,
+                Entries,
+                DefaultHashBuilder::default(),
+                DefaultLifecycle::default(),
+            ),
         }
     }
 }
@@ -59,5 +73,32 @@ impl RecordCache {
                 Ok(record)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::combined::repo::{StoredRecord, StoredStatus};
+
+    #[test]
+    fn a_record_of_twenty_thousand_entries_is_kept() {
+        let at = chrono::Utc::now();
+        let stored = StoredRecord {
+            contacts: Vec::new(),
+            people: Vec::new(),
+            checks: Vec::new(),
+            statuses: (0..20_000)
+                .map(|_| StoredStatus {
+                    status: crate::vocabulary::ChildStatus::ChildInNeed,
+                    at,
+                })
+                .collect(),
+            process: Vec::new(),
+        };
+        let cache = RecordCache::default();
+        let key = (Uuid::new_v4(), 1);
+        cache.records.insert(key, Arc::new(KeptRecord::new(stored)));
+        assert!(cache.records.get(&key).is_some());
     }
 }

@@ -533,6 +533,94 @@ mod tests {
         assert_eq!(only(&s, ClockName::Assessment)[0].due_at, end(2007, 5, 8));
     }
 
+    /// Every clock: running at its due moment and overdue a microsecond after; met by an answer at
+    /// the due moment, met late by one a microsecond after.
+    #[test]
+    fn every_clock_is_met_at_its_due_moment_and_late_just_after() {
+        use chrono::Duration;
+        let tick = Duration::microseconds(1);
+        // Friday 22 December 2006: the next working days are 27, 28, 29 December.
+        let start = at(2006, 12, 22, 10);
+        let core = |when| {
+            process(
+                Agency::SocialCare,
+                when,
+                Details::CoreGroup {
+                    agencies: vec![Agency::SocialCare],
+                    summary: "s".into(),
+                },
+            )
+        };
+        let starts: Vec<(
+            ClockName,
+            Vec<ProcessFact>,
+            Box<dyn Fn(DateTime<Utc>) -> ProcessFact>,
+        )> = vec![
+            (
+                ClockName::InitialConference,
+                vec![discussion(start, StrategyOutcome::Section47Enquiry)],
+                Box::new(|when| {
+                    conference(when, ConferenceType::Initial, ConferenceDecision::NoPlan)
+                }),
+            ),
+            (
+                ClockName::CoreGroup,
+                vec![conference(
+                    start,
+                    ConferenceType::Initial,
+                    ConferenceDecision::Plan,
+                )],
+                Box::new(core),
+            ),
+            (
+                ClockName::ReviewConference,
+                vec![conference(
+                    start,
+                    ConferenceType::Initial,
+                    ConferenceDecision::Plan,
+                )],
+                Box::new(|when| {
+                    conference(
+                        when,
+                        ConferenceType::Review,
+                        ConferenceDecision::PlanContinues,
+                    )
+                }),
+            ),
+            (
+                ClockName::StrategyDiscussion,
+                vec![decided(
+                    referral(Agency::Health, start, Referrer::Professional),
+                    start,
+                    ReferralDecision::StrategyDiscussion,
+                )],
+                Box::new(|when| discussion(when, StrategyOutcome::NoEnquiry)),
+            ),
+        ];
+        for (name, started, answer) in starts {
+            let s = with(snapshot(at(2008, 1, 1, 0), vec![]), started.clone());
+            let c = only(&s, name).into_iter().next().unwrap();
+            assert_eq!(c.state_at(c.due_at), ClockState::Running, "{name:?}");
+            assert_eq!(c.state_at(c.due_at + tick), ClockState::Overdue, "{name:?}");
+            assert_eq!(c.missed_by(c.due_at), Some(c.due_at), "{name:?}");
+            assert_eq!(c.missed_by(c.due_at - tick), None, "{name:?}");
+            for (when, state) in [
+                (c.due_at, ClockState::Met),
+                (c.due_at + tick, ClockState::MetLate),
+            ] {
+                let mut all = started.clone();
+                all.push(answer(when));
+                let s = with(snapshot(at(2008, 1, 1, 0), vec![]), all);
+                let met = only(&s, name).into_iter().next().unwrap();
+                assert_eq!(
+                    met.state_at(at(2008, 1, 1, 0)),
+                    state,
+                    "{name:?} answered at {when}"
+                );
+            }
+        }
+    }
+
     fn decided(mut p: ProcessFact, when: DateTime<Utc>, decision: ReferralDecision) -> ProcessFact {
         p.events.push(event(
             when,
