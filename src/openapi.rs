@@ -330,6 +330,105 @@ const LINKS: &[OperationLink] = &[
             ("person_id", "$response.body#/id"),
         ],
     },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "makeReferral",
+        target: "createReferral",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "holdConference",
+        target: "createConference",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "holdStrategyDiscussion",
+        target: "createStrategyDiscussion",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createChild",
+        status: "201",
+        name: "timescales",
+        target: "getTimescales",
+        parameters: &[("child_id", "$response.body#/id")],
+    },
+    OperationLink {
+        from: "createReferral",
+        status: "201",
+        name: "acknowledge",
+        target: "acknowledgeReferral",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("referral_id", "$response.body#/id"),
+        ],
+    },
+    OperationLink {
+        from: "createReferral",
+        status: "201",
+        name: "decide",
+        target: "decideReferral",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("referral_id", "$response.body#/id"),
+        ],
+    },
+    OperationLink {
+        from: "decideReferral",
+        status: "201",
+        name: "completeAssessment",
+        target: "completeAssessment",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("assessment_id", "$response.body#/related/0/id"),
+        ],
+    },
+    OperationLink {
+        from: "createStrategyDiscussion",
+        status: "201",
+        name: "concludeEnquiry",
+        target: "concludeSection47Enquiry",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("enquiry_id", "$response.body#/related/0/id"),
+        ],
+    },
+    OperationLink {
+        from: "createConference",
+        status: "201",
+        name: "addPlanAction",
+        target: "createPlanAction",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("plan_id", "$response.body#/related/0/id"),
+        ],
+    },
+    OperationLink {
+        from: "createConference",
+        status: "201",
+        name: "planActions",
+        target: "listPlanActions",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("plan_id", "$response.body#/related/0/id"),
+        ],
+    },
+    OperationLink {
+        from: "createPlanAction",
+        status: "201",
+        name: "mark",
+        target: "markPlanAction",
+        parameters: &[
+            ("child_id", "$response.body#/child_id"),
+            ("plan_id", "$response.body#/plan_id"),
+            ("action_id", "$response.body#/id"),
+        ],
+    },
 ];
 
 /// A plausible contact of each kind, so that the contract shows a request for every kind.

@@ -551,11 +551,9 @@ mod tests {
                 },
             )
         };
-        let starts: Vec<(
-            ClockName,
-            Vec<ProcessFact>,
-            Box<dyn Fn(DateTime<Utc>) -> ProcessFact>,
-        )> = vec![
+        // What starts the clock, and what answers it at a moment.
+        type Answer = Box<dyn Fn(DateTime<Utc>) -> ProcessFact>;
+        let starts: Vec<(ClockName, Vec<ProcessFact>, Answer)> = vec![
             (
                 ClockName::InitialConference,
                 vec![discussion(start, StrategyOutcome::Section47Enquiry)],
