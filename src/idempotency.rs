@@ -4,6 +4,10 @@
 //! user who sent them. A refused or failed request frees its key, so it can be retried; so does one
 //! that never finished (cut off at the request timeout, or in a process that was killed), once its
 //! claim is older than the request timeout.
+//!
+//! The answer to replay commits with the write it answers: `audit::Recorder` keeps it in the write's
+//! own transaction (`keep_answer`), so a process killed after the commit leaves the answer for any
+//! retry, never a claim without one that a retry would take over and write again.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -17,6 +21,32 @@ use crate::routes;
 use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
+
+/// The key a request holds, for the write it guards to keep its answer under.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub user_id: uuid::Uuid,
+    pub key: String,
+}
+
+/// Keeps `body` (a 201 in JSON) as the answer to the claim, in the caller's transaction: it commits
+/// with the write or not at all.
+pub async fn keep_answer(
+    db: &mut sqlx::PgConnection,
+    claim: &Claim,
+    body: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET status = 201, content_type = 'application/json', body = $3
+         WHERE user_id = $1 AND key = $2 AND status IS NULL",
+    )
+    .bind(claim.user_id)
+    .bind(&claim.key)
+    .bind(body)
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
 /// The first answer to a keyed request, once it has one.
 #[derive(sqlx::FromRow)]
@@ -136,6 +166,10 @@ pub async fn keyed(
         Ok(_) => {}
     }
 
+    req.extensions_mut().insert(Claim {
+        user_id,
+        key: key.clone(),
+    });
     let res = next.call(req).await?;
     let status = res.status();
     let (request, response) = res.into_parts();
@@ -148,7 +182,8 @@ pub async fn keyed(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        sqlx::query("UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 WHERE user_id = $1 AND key = $2")
+        // Kept already with the write, unless the operation wrote nothing through a Recorder.
+        sqlx::query("UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 WHERE user_id = $1 AND key = $2 AND status IS NULL")
             .bind(user_id)
             .bind(&key)
             .bind(status.as_u16() as i16)
@@ -157,11 +192,14 @@ pub async fn keyed(
             .execute(&state.db)
             .await
     } else {
-        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-            .bind(user_id)
-            .bind(&key)
-            .execute(&state.db)
-            .await
+        // An answer kept with a committed write is never given up.
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL",
+        )
+        .bind(user_id)
+        .bind(&key)
+        .execute(&state.db)
+        .await
     };
     if let Err(error) = stored {
         tracing::error!(?error, "the idempotency record could not be kept");

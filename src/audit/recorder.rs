@@ -22,6 +22,8 @@ pub trait Identified {
 pub struct Recorder {
     state: web::Data<AppState>,
     event: NewEvent,
+    /// The `Idempotency-Key` the request holds: the write keeps its answer under it.
+    claim: Option<crate::idempotency::Claim>,
 }
 
 impl FromRequest for Recorder {
@@ -54,7 +56,12 @@ impl FromRequest for Recorder {
             let mut event = NewEvent::allowed(&actor, &request_id, action);
             event.resource_id = route.resource_param.and_then(param);
             event.child_id = param(routes::CHILD_PARAM);
-            Ok(Recorder { state, event })
+            let claim = req.extensions().get::<crate::idempotency::Claim>().cloned();
+            Ok(Recorder {
+                state,
+                event,
+                claim,
+            })
         })
     }
 }
@@ -62,15 +69,24 @@ impl FromRequest for Recorder {
 impl Recorder {
     /// Runs `write` in a transaction and commits it with the event, naming the resource `write`
     /// answers with (a new record's id). An event about a child that names no other child is about
-    /// that child.
-    pub async fn write<T>(
+    /// that child. Under an `Idempotency-Key`, the value is the operation's answer (a 201 with it as
+    /// JSON) and is kept for replays in the same transaction.
+    pub async fn write<T: serde::Serialize>(
         self,
         write: impl AsyncFnOnce(&mut PgConnection) -> ApiResult<(T, Uuid)>,
     ) -> ApiResult<T> {
-        let Recorder { state, mut event } = self;
+        let Recorder {
+            state,
+            mut event,
+            claim,
+        } = self;
         state
             .recorded(async |tx| {
                 let (value, resource) = write(tx).await?;
+                if let Some(claim) = &claim {
+                    let body = serde_json::to_vec(&value).map_err(ApiError::internal)?;
+                    crate::idempotency::keep_answer(&mut *tx, claim, &body).await?;
+                }
                 event.resource_id = Some(resource);
                 if event.child_id.is_none() && event.action.resource_type() == "child" {
                     event.child_id = Some(resource);
@@ -81,7 +97,7 @@ impl Recorder {
     }
 
     /// [`Recorder::write`] for a write that creates one thing: the event names it.
-    pub async fn create<T: Identified>(
+    pub async fn create<T: Identified + serde::Serialize>(
         self,
         create: impl AsyncFnOnce(&mut PgConnection) -> sqlx::Result<T>,
     ) -> ApiResult<T> {

@@ -143,10 +143,15 @@ pub async fn create_contact(
         fields: &fields,
         visibility,
     };
-    let row = recorder
-        .create(async |tx| repo::insert(tx, &record).await)
+    // The answer is made inside the write, which keeps it for replays.
+    let contact = recorder
+        .write(async |tx| {
+            let row = repo::insert(tx, &record).await?;
+            let id = row.id;
+            Ok((row.into_contact(Vec::new()), id))
+        })
         .await?;
-    Ok(HttpResponse::Created().json(row.into_contact(Vec::new())))
+    Ok(HttpResponse::Created().json(contact))
 }
 
 /// The child's contacts, in scenario-time order, as far as the caller may see them.

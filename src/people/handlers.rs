@@ -62,10 +62,15 @@ pub async fn create_person(
         recorded_by: actor.id(),
         occurred_at,
     };
+    // The answer is made inside the write, which keeps it for replays.
     let person = recorder
-        .create(async |tx| repo::insert_person(tx, &record).await)
+        .write(async |tx| {
+            let person = repo::insert_person(tx, &record).await?;
+            let id = person.id;
+            Ok((person.with_checks(Vec::new()), id))
+        })
         .await?;
-    Ok(HttpResponse::Created().json(person.with_checks(Vec::new())))
+    Ok(HttpResponse::Created().json(person))
 }
 
 /// The people linked to the child, each with its checks, as far as the caller may see them.

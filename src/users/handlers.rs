@@ -53,10 +53,15 @@ pub async fn create_user(
         role: body.role,
         password_hash: &password_hash,
     };
+    // The answer is made inside the write, which keeps it for replays.
     let user = recorder
-        .create(async |tx| repo::insert(tx, &record).await)
+        .write(async |tx| {
+            let user = repo::insert(tx, &record).await?;
+            let id = user.id;
+            Ok((UserView::from(user), id))
+        })
         .await?;
-    Ok(HttpResponse::Created().json(UserView::from(user)))
+    Ok(HttpResponse::Created().json(user))
 }
 
 /// A facilitator has no agency; everyone else has exactly one (a 422 naming `agency`).
@@ -171,10 +176,10 @@ pub async fn update_user(
                 session::end_all(&mut *tx, user_id, EndReason::RoleChanged).await?;
             }
             let user = user.ok_or_else(|| ApiError::NotFound("no user with this id".into()))?;
-            Ok((user, user_id))
+            Ok((UserView::from(user), user_id))
         })
         .await?;
-    Ok(web::Json(UserView::from(user)))
+    Ok(web::Json(user))
 }
 
 /// Clear a user's failed-login counts (facilitators only): a name locked by someone's guessing

@@ -184,6 +184,157 @@ async fn a_service_killed_mid_write_and_restarted_has_lost_nothing_acknowledged(
     assert_eq!(verdict["valid"], true, "{verdict}");
 }
 
+/// Writers that retry each write under its own `Idempotency-Key` until it is acknowledged, through
+/// a SIGKILL mid-load and a restart: retries come both before the request timeout (a claim whose
+/// write did not commit is still "in progress") and after it (taken over). Every write is stored
+/// once: a write that committed kept its answer with it, so no retry writes it again.
+#[sqlx::test]
+async fn keyed_writes_through_a_kill_are_stored_once_whenever_they_are_retried(
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let (db, url) = crate::helpers::database_of(&connect).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let timeout = [("MASH_REQUEST_TIMEOUT", "2s")];
+    let mut service = Service::start_with(url.as_str(), port, &timeout);
+    until_ready(&client, &base, Duration::from_secs(60)).await;
+    let (status, body) = call(
+        &client,
+        format!("{base}/api/v1/auth/login"),
+        None,
+        json!({"username": FACILITATOR.0, "password": FACILITATOR.1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let facilitator = body["access_token"].as_str().unwrap().to_string();
+    call(
+        &client,
+        format!("{base}/api/v1/users"),
+        Some(&facilitator),
+        json!({"username": "sw_keyed", "password": "a long enough password", "display_name": "SW",
+               "agency": "social_care", "role": "practitioner"}),
+    )
+    .await;
+    let (_, body) = call(
+        &client,
+        format!("{base}/api/v1/auth/login"),
+        None,
+        json!({"username": "sw_keyed", "password": "a long enough password"}),
+    )
+    .await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let (_, child) = call(
+        &client,
+        format!("{base}/api/v1/children"),
+        Some(&token),
+        json!({"given_name": "K", "family_name": "Eyed", "date_of_birth": "2006-03-01"}),
+    )
+    .await;
+    let contacts = format!(
+        "{base}/api/v1/children/{}/contacts",
+        child["id"].as_str().unwrap()
+    );
+
+    let acknowledged = Mutex::new(Vec::<String>::new());
+    let (count, replays, in_progress) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let stop = AtomicBool::new(false);
+    let writers = (0..16).map(|w| {
+        let (client, contacts, token, acknowledged, count, replays, in_progress, stop) = (
+            &client,
+            &contacts,
+            &token,
+            &acknowledged,
+            &count,
+            &replays,
+            &in_progress,
+            &stop,
+        );
+        async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let summary = format!("writer {w} visit {i}");
+                let body = json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "home_visit",
+                                  "summary": summary, "concern_level": "low"});
+                // The same write, under the same key, until it is acknowledged.
+                loop {
+                    let sent = client
+                        .post(contacts)
+                        .bearer_auth(token)
+                        .header("Idempotency-Key", format!("w{w}-{i}"))
+                        .json(&body)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == StatusCode::CREATED => {
+                            if r.headers().contains_key("idempotent-replayed") {
+                                replays.fetch_add(1, Ordering::Relaxed);
+                            }
+                            acknowledged.lock().unwrap().push(summary.clone());
+                            count.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                        Ok(r) if r.status() == StatusCode::CONFLICT => {
+                            in_progress.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        Ok(r) => assert!(
+                            r.status() == StatusCode::SERVICE_UNAVAILABLE,
+                            "{}",
+                            r.status()
+                        ),
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                }
+            }
+        }
+    });
+    let controller = async {
+        until(&count, 150).await;
+        service.kill();
+        let killed_at = count.load(Ordering::Relaxed);
+        service = Service::start_with(url.as_str(), port, &timeout);
+        until_ready(&client, &base, Duration::from_secs(60)).await;
+        until(&count, killed_at + 150).await;
+        stop.store(true, Ordering::Relaxed);
+    };
+    tokio::join!(futures_util::future::join_all(writers), controller);
+
+    let acknowledged = acknowledged.into_inner().unwrap();
+    let twice: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT summary, count(*) FROM contacts GROUP BY summary HAVING count(*) > 1",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(twice.is_empty(), "written twice: {twice:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts WHERE summary = ANY($1)")
+        .bind(&acknowledged)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored as usize,
+        acknowledged.len(),
+        "an acknowledged write was lost"
+    );
+    eprintln!(
+        "keyed writes through a kill: {} acknowledged, {} of them replayed, {} answers of \"in progress\"",
+        acknowledged.len(),
+        replays.load(Ordering::Relaxed),
+        in_progress.load(Ordering::Relaxed)
+    );
+}
+
 #[sqlx::test]
 async fn a_database_outage_gets_quick_503s_and_the_service_recovers_on_its_own(
     _: PgPoolOptions,
