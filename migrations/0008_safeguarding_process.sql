@@ -20,6 +20,9 @@ CREATE TABLE process_records (
     parent_id   uuid        REFERENCES process_records (id),
     -- Whose entry it is (docs/domain.md): the recording agency's.
     agency      text        NOT NULL CHECK (agency IN ('police', 'health', 'social_care', 'legal')),
+    -- `restricted`: in full for the recording agency (and the agency a referral is made to, or that
+    -- owns a plan action) and facilitators; other agencies see a stub. Changes of state go with it.
+    visibility  text        NOT NULL DEFAULT 'shared' CHECK (visibility IN ('shared', 'restricted')),
     author_id   uuid        NOT NULL REFERENCES users (id),
     occurred_at timestamptz NOT NULL,
     -- The clock, not the transaction's start: what one request records in order (a decision, then

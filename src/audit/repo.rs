@@ -200,8 +200,8 @@ pub async fn access_log(
         "SELECT e.seq, e.occurred_at, e.user_id, e.username, u.display_name, e.agency, e.role, e.action,
                 e.resource_type, e.resource_id, e.outcome,
                 coalesce(c.agency, k.agency, p.agency, r.agency) AS entry_agency,
-                coalesce(c.visibility,
-                         CASE WHEN k.id IS NOT NULL OR p.id IS NOT NULL OR r.id IS NOT NULL THEN 'shared' END)
+                coalesce(c.visibility, r.visibility,
+                         CASE WHEN k.id IS NOT NULL OR p.id IS NOT NULL THEN 'shared' END)
                   AS entry_visibility,
                 r.details ->> 'to_agency' AS entry_receiver
          FROM audit_events e

@@ -7,14 +7,15 @@ use uuid::Uuid;
 use super::snapshot::Snapshot;
 use super::types::{ChronologyItem, EntryType};
 use crate::vocabulary::Agency;
-use crate::vocabulary::ContactKind;
 
-/// What a reader knows of another agency's restricted contact.
+/// What a reader knows of another agency's restricted entry (a contact or a process record).
 #[derive(Debug, Clone)]
 pub struct StubFact {
     pub id: Uuid,
     pub agency: Agency,
-    pub kind: ContactKind,
+    pub entry_type: EntryType,
+    /// The contact's kind, or the process record's type.
+    pub kind: &'static str,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
 }
@@ -65,12 +66,12 @@ pub fn chronology(snapshot: &Snapshot, stubs: &[StubFact]) -> Vec<(Position, Chr
                 id: s.id,
             },
             ChronologyItem {
-                entry_type: EntryType::Contact,
+                entry_type: s.entry_type,
                 id: s.id,
                 agency: s.agency,
                 occurred_at: s.occurred_at,
                 recorded_at: None,
-                kind: s.kind.as_str().into(),
+                kind: s.kind.into(),
                 summary: None,
                 concern_level: None,
                 injury_count: 0,
@@ -205,6 +206,7 @@ mod tests {
 
     use super::*;
     use crate::combined::indicators::testing::*;
+    use crate::vocabulary::ContactKind;
 
     #[test]
     fn entries_of_every_kind_merge_in_time_order() {
@@ -223,7 +225,8 @@ mod tests {
         let stub = StubFact {
             id: Uuid::new_v4(),
             agency: Agency::Legal,
-            kind: ContactKind::LegalAdvice,
+            entry_type: EntryType::Contact,
+            kind: ContactKind::LegalAdvice.as_str(),
             occurred_at: day(4),
             recorded_at: day(4),
         };

@@ -12,7 +12,7 @@ use super::repo::StoredRecord;
 use super::snapshot::{
     CheckFact, ContactFact, EventFact, PersonFact, ProcessFact, Snapshot, StatusFact,
 };
-use super::types::{ChronologyItem, GapSummary, IndicatorReport};
+use super::types::{ChronologyItem, EntryType, GapSummary, IndicatorReport};
 use crate::auth::policy::Sight;
 use crate::safeguarding::types::Details;
 use crate::vocabulary::Agency;
@@ -46,9 +46,8 @@ impl KeptRecord {
             .chain(stored.people.iter().map(|p| (p.agency, Visibility::Shared)))
             .chain(stored.checks.iter().map(|c| (c.agency, Visibility::Shared)))
             .chain(stored.process.iter().flat_map(|p| {
-                std::iter::once(p.row.agency)
-                    .chain(p.events.iter().map(|e| e.agency))
-                    .map(|agency| (agency, Visibility::Shared))
+                std::iter::once((p.row.agency, p.row.visibility))
+                    .chain(p.events.iter().map(|e| (e.agency, Visibility::Shared)))
             }))
             .collect();
         let chronology = Arc::new(chronology(&whole, &[]));
@@ -148,7 +147,8 @@ pub fn narrow(
             stubs.push(StubFact {
                 id: row.id,
                 agency: row.agency,
-                kind: contact.current.kind,
+                entry_type: EntryType::Contact,
+                kind: contact.current.kind.as_str(),
                 occurred_at: contact.current.occurred_at,
                 recorded_at: row.recorded_at,
             });
@@ -194,16 +194,42 @@ pub fn narrow(
             summary: c.summary.clone(),
         })
         .collect();
-    // A process record is seen with its history by whoever sees its agency's entries, and a
-    // referral also by the agency it was made to.
-    let process: Vec<ProcessFact> = record
+    // A process record is seen as its agency's entries of its visibility are, and in full by the
+    // agency a referral is made to or that owns a plan action; a stub of it shows on the chronology
+    // only.
+    let record_sight = |p: &crate::combined::repo::StoredProcess| {
+        let party = match p.row.details.0 {
+            Details::Referral { to_agency, .. } => Some(to_agency),
+            Details::PlanAction { owner, .. } => Some(owner.answering_agency()),
+            _ => None,
+        };
+        let own = sight_of(p.row.agency, p.row.visibility);
+        match party.map(|party| sight_of(party, p.row.visibility)) {
+            Some(Sight::Full) => Sight::Full,
+            _ => own,
+        }
+    };
+    for p in record
         .process
         .iter()
         .filter(|p| p.row.occurred_at <= horizon)
-        .filter(|p| {
-            visible(p.row.agency)
-                || matches!(p.row.details.0, Details::Referral { to_agency, .. } if visible(to_agency))
-        })
+    {
+        if record_sight(p) == Sight::Stub {
+            let record_type = p.row.details.0.record_type();
+            stubs.push(StubFact {
+                id: p.row.id,
+                agency: p.row.agency,
+                entry_type: record_type.into(),
+                kind: record_type.as_str(),
+                occurred_at: p.row.occurred_at,
+                recorded_at: p.row.recorded_at,
+            });
+        }
+    }
+    let process: Vec<ProcessFact> = record
+        .process
+        .iter()
+        .filter(|p| p.row.occurred_at <= horizon && record_sight(p) == Sight::Full)
         .map(|p| ProcessFact {
             id: p.row.id,
             agency: p.row.agency,

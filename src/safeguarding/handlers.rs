@@ -39,10 +39,22 @@ fn sees(actor: &Actor, child: &Child, agency: Agency) -> bool {
     sight(actor, child.sharing_mode, agency, Visibility::Shared) != Sight::Hidden
 }
 
-/// Whether `actor` sees this record: its agency's entries, or (a referral) the receiving agency's.
+/// How much of this record `actor` sees: in full as one of its agency's entries of its visibility,
+/// and always in full for the agency a referral is made to or that owns a plan action.
+fn record_sight(actor: &Actor, child: &Child, row: &RecordRow) -> Sight {
+    let party = match row.details.0 {
+        Details::Referral { to_agency, .. } => Some(to_agency),
+        Details::PlanAction { owner, .. } => Some(owner.answering_agency()),
+        _ => None,
+    };
+    if party.is_some() && party == actor.agency() {
+        return Sight::Full;
+    }
+    sight(actor, child.sharing_mode, row.agency, row.visibility)
+}
+
 fn visible(actor: &Actor, child: &Child, row: &RecordRow) -> bool {
-    sees(actor, child, row.agency)
-        || matches!(row.details.0, Details::Referral { to_agency, .. } if sees(actor, child, to_agency))
+    record_sight(actor, child, row) != Sight::Hidden
 }
 
 /// The child's record of this type and id as `actor` may see it, or 404.
@@ -103,7 +115,7 @@ async fn shown(
     child: &Child,
     rows: Vec<RecordRow>,
     horizon: DateTime<Utc>,
-) -> ApiResult<Vec<ProcessRecord>> {
+) -> ApiResult<Vec<ProcessEntry>> {
     let child_id = child.id;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut events = repo::events_of(&mut *db, &ids).await?;
@@ -120,19 +132,29 @@ async fn shown(
     Ok(rows
         .into_iter()
         .map(|row| {
+            if record_sight(actor, child, &row) != Sight::Full {
+                return ProcessEntry::Stub(ProcessStub {
+                    id: row.id,
+                    record_type: row.details.0.record_type(),
+                    agency: row.agency,
+                    occurred_at: row.occurred_at,
+                    restricted: true,
+                });
+            }
             let own: Vec<EventRow> = events
                 .iter()
                 .filter(|e| e.record_id == row.id)
                 .cloned()
                 .collect();
             let ended = plans_end.iter().any(|end| *end >= row.occurred_at);
-            ProcessRecord {
+            ProcessEntry::Full(Box::new(ProcessRecord {
                 id: row.id,
                 child_id: row.child_id,
                 agency: row.agency,
                 author_id: row.author_id,
                 occurred_at: row.occurred_at,
                 recorded_at: row.recorded_at,
+                visibility: row.visibility,
                 state: state_of(&row.details.0, &own, ended),
                 history: own.iter().map(EventRow::event).collect(),
                 related: related
@@ -144,7 +166,7 @@ async fn shown(
                     })
                     .collect(),
                 details: row.details.0,
-            }
+            }))
         })
         .collect())
 }
@@ -169,10 +191,16 @@ async fn shown_one(
     child: &Child,
     row: RecordRow,
 ) -> ApiResult<ProcessRecord> {
-    shown(db, actor, child, vec![row], beyond_any_entry())
+    // Whoever changes a record sees it in full.
+    match shown(db, actor, child, vec![row], beyond_any_entry())
         .await?
         .pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a record shown as nothing")))
+    {
+        Some(ProcessEntry::Full(record)) => Ok(*record),
+        _ => Err(ApiError::internal(anyhow::anyhow!(
+            "a record its writer may not see"
+        ))),
+    }
 }
 
 /// The `occurred_at` of a change of a record's state: a scenario time, and not before the record.
@@ -223,7 +251,7 @@ fn list_of_text(field: &str, items: &[String], max_items: usize) -> ApiResult<Ve
 async fn insert(
     tx: &mut PgConnection,
     child: &Child,
-    agency: Agency,
+    (agency, visibility): (Agency, Visibility),
     actor: &Actor,
     occurred_at: DateTime<Utc>,
     details: Details,
@@ -233,6 +261,7 @@ async fn insert(
         &NewRecord {
             child_id: child.id,
             agency,
+            visibility,
             author_id: actor.id(),
             occurred_at,
             details,
@@ -474,6 +503,7 @@ pub async fn create_referral(
     body: ValidJson<NewReferral>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
+    let visibility = b.visibility.unwrap_or(Visibility::Shared);
     let to = b.to_agency;
     let professional = b.referrer == Referrer::Professional;
     let agency = acting_agency(
@@ -499,7 +529,15 @@ pub async fn create_referral(
     };
     let record = recorder
         .write(async |tx| {
-            let row = insert(tx, &child, agency, &actor, b.occurred_at, details).await?;
+            let row = insert(
+                tx,
+                &child,
+                (agency, visibility),
+                &actor,
+                b.occurred_at,
+                details,
+            )
+            .await?;
             let id = row.id;
             Ok((shown_one(tx, &actor, &child, row).await?, id))
         })
@@ -507,7 +545,8 @@ pub async fn create_referral(
     Ok(HttpResponse::Created().json(record))
 }
 
-/// Read one referral: what it says, where it stands and its history.
+/// Read one referral: what it says, where it stands and its history (or, restricted by another
+/// agency, its stub).
 #[utoipa::path(
     tag = "process",
     operation_id = "getReferral",
@@ -516,7 +555,7 @@ pub async fn create_referral(
         ("referral_id" = Uuid, Path, description = "The referral's id"),
         crate::combined::types::AsOfParams
     ),
-    responses((status = 200, description = "The referral", body = ProcessRecord))
+    responses((status = 200, description = "The referral: in full, or a stub of another agency's restricted one", body = ProcessEntry))
 )]
 #[get("/children/{child_id}/referrals/{referral_id}")]
 #[tracing::instrument(name = "get_referral", skip_all, fields(user_id = %actor.id()))]
@@ -525,7 +564,7 @@ pub async fn get_referral(
     actor: Actor,
     path: web::Path<(Uuid, Uuid)>,
     query: ValidQuery<crate::combined::types::AsOfParams>,
-) -> ApiResult<web::Json<ProcessRecord>> {
+) -> ApiResult<web::Json<ProcessEntry>> {
     authorize(&actor, Action::ReadChild)?;
     let (child_id, referral_id) = path.into_inner();
     let child = load(&state.db, child_id).await?;
@@ -678,7 +717,7 @@ pub async fn decide_referral(
                 insert(
                     tx,
                     &child,
-                    Agency::SocialCare,
+                    (Agency::SocialCare, row.visibility),
                     &actor,
                     at,
                     Details::Assessment {
@@ -712,6 +751,7 @@ pub async fn create_strategy_discussion(
 ) -> ApiResult<HttpResponse> {
     let agency = acting_agency(&actor, Action::RecordSocialCareProcess)?;
     let b = body.0;
+    let visibility = b.visibility.unwrap_or(Visibility::Shared);
     let child = load(&state.db, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     if let Some(referral) = b.referral_id {
@@ -732,12 +772,20 @@ pub async fn create_strategy_discussion(
     };
     let record = recorder
         .write(async |tx| {
-            let row = insert(tx, &child, agency, &actor, b.occurred_at, details).await?;
+            let row = insert(
+                tx,
+                &child,
+                (agency, visibility),
+                &actor,
+                b.occurred_at,
+                details,
+            )
+            .await?;
             if b.outcome == StrategyOutcome::Section47Enquiry {
                 insert(
                     tx,
                     &child,
-                    agency,
+                    (agency, visibility),
                     &actor,
                     b.occurred_at,
                     Details::Section47Enquiry {
@@ -956,6 +1004,7 @@ pub async fn create_conference(
 ) -> ApiResult<HttpResponse> {
     let agency = acting_agency(&actor, Action::RecordSocialCareProcess)?;
     let b = body.0;
+    let visibility = b.visibility.unwrap_or(Visibility::Shared);
     let child = load(&state.db, path.into_inner()).await?;
     let at = b.occurred_at;
     validation::check_scenario_time("occurred_at", at, child.date_of_birth)?;
@@ -1032,12 +1081,12 @@ pub async fn create_conference(
                 }
                 _ => {}
             }
-            let row = insert(tx, &child, agency, &actor, at, details).await?;
+            let row = insert(tx, &child, (agency, visibility), &actor, at, details).await?;
             if let (true, Some(category)) = (makes_plan, category) {
                 let plan = insert(
                     tx,
                     &child,
-                    agency,
+                    (agency, visibility),
                     &actor,
                     at,
                     Details::Plan {
@@ -1048,7 +1097,7 @@ pub async fn create_conference(
                 .await?;
                 for (i, action) in b.actions.iter().enumerate() {
                     let details = plan_action(action, plan.id, at, &format!("actions[{i}]."))?;
-                    insert(tx, &child, agency, &actor, at, details).await?;
+                    insert(tx, &child, (agency, visibility), &actor, at, details).await?;
                 }
             }
             let status = match b.decision {
@@ -1095,6 +1144,7 @@ pub async fn create_core_group(
 ) -> ApiResult<HttpResponse> {
     let agency = acting_agency(&actor, Action::RecordSocialCareProcess)?;
     let b = body.0;
+    let visibility = b.visibility.unwrap_or(Visibility::Shared);
     let child = load(&state.db, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     let details = Details::CoreGroup {
@@ -1103,7 +1153,15 @@ pub async fn create_core_group(
     };
     let record = recorder
         .write(async |tx| {
-            let row = insert(tx, &child, agency, &actor, b.occurred_at, details).await?;
+            let row = insert(
+                tx,
+                &child,
+                (agency, visibility),
+                &actor,
+                b.occurred_at,
+                details,
+            )
+            .await?;
             let id = row.id;
             Ok((shown_one(tx, &actor, &child, row).await?, id))
         })
@@ -1149,7 +1207,7 @@ pub async fn create_plan_action(
                     "the plan was not in force at `occurred_at`".into(),
                 ));
             }
-            let row = insert(tx, &child, agency, &actor, at, details).await?;
+            let row = insert(tx, &child, (agency, plan.visibility), &actor, at, details).await?;
             let id = row.id;
             Ok((shown_one(tx, &actor, &child, row).await?, id))
         })
@@ -1186,21 +1244,14 @@ pub async fn mark_plan_action(
     let b = body.0;
     let child = load(&state.db, child_id).await?;
     authorize(&actor, Action::ReadChild)?;
-    // The owning agency marks its action even where it cannot see social care's entries (a siloed
-    // record).
-    let row = repo::find(&state.db, child.id, RecordType::PlanAction, action_id)
-        .await?
-        .filter(|r| match r.details.0 {
-            Details::PlanAction {
-                plan_id: p, owner, ..
-            } => {
-                p == plan_id
-                    && (visible(&actor, &child, r)
-                        || actor.agency() == Some(owner.answering_agency()))
-            }
-            _ => false,
-        })
-        .ok_or_else(|| ApiError::NotFound("no plan action with this id on this plan".into()))?;
+    // The owning agency sees its action (`record_sight`) even where it cannot see social care's
+    // other entries.
+    let row = find(&state, &actor, &child, RecordType::PlanAction, action_id).await?;
+    if !matches!(row.details.0, Details::PlanAction { plan_id: p, .. } if p == plan_id) {
+        return Err(ApiError::NotFound(
+            "no plan action with this id on this plan".into(),
+        ));
+    }
     let Details::PlanAction { owner, .. } = row.details.0 else {
         return Err(ApiError::internal(anyhow::anyhow!(
             "a plan action without its details"
@@ -1274,6 +1325,7 @@ pub async fn create_legal_planning_meeting(
 ) -> ApiResult<HttpResponse> {
     let agency = acting_agency(&actor, Action::RecordLegalPlanning)?;
     let b = body.0;
+    let visibility = b.visibility.unwrap_or(Visibility::Shared);
     let child = load(&state.db, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     let details = Details::LegalPlanningMeeting {
@@ -1282,7 +1334,15 @@ pub async fn create_legal_planning_meeting(
     };
     let record = recorder
         .write(async |tx| {
-            let row = insert(tx, &child, agency, &actor, b.occurred_at, details).await?;
+            let row = insert(
+                tx,
+                &child,
+                (agency, visibility),
+                &actor,
+                b.occurred_at,
+                details,
+            )
+            .await?;
             let id = row.id;
             Ok((shown_one(tx, &actor, &child, row).await?, id))
         })

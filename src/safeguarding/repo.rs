@@ -8,10 +8,11 @@ use uuid::Uuid;
 
 use super::types::{Details, EventDetails, ProcessEvent};
 use crate::pagination::{Cursor, Window};
-use crate::vocabulary::{Agency, ConferenceDecision, RecordType};
+use crate::vocabulary::{Agency, ConferenceDecision, RecordType, Visibility};
 
 // Every query below is a constant string with these constant column lists spliced in.
-const RECORD: &str = "id, child_id, agency, author_id, occurred_at, recorded_at, details";
+const RECORD: &str =
+    "id, child_id, agency, visibility, author_id, occurred_at, recorded_at, details";
 const EVENT: &str = "id, record_id, agency, author_id, occurred_at, recorded_at, details";
 
 /// A process record as stored.
@@ -20,6 +21,7 @@ pub struct RecordRow {
     pub id: Uuid,
     pub child_id: Uuid,
     pub agency: Agency,
+    pub visibility: Visibility,
     pub author_id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
@@ -61,6 +63,7 @@ pub struct StoredProcess {
 pub struct NewRecord {
     pub child_id: Uuid,
     pub agency: Agency,
+    pub visibility: Visibility,
     pub author_id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub details: Details,
@@ -68,14 +71,15 @@ pub struct NewRecord {
 
 pub async fn insert(db: impl PgExecutor<'_>, record: &NewRecord) -> sqlx::Result<RecordRow> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "INSERT INTO process_records (id, child_id, record_type, parent_id, agency, author_id, occurred_at, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {RECORD}"
+        "INSERT INTO process_records (id, child_id, record_type, parent_id, agency, visibility, author_id, occurred_at, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {RECORD}"
     )))
     .bind(Uuid::new_v4())
     .bind(record.child_id)
     .bind(record.details.record_type())
     .bind(record.details.parent())
     .bind(record.agency)
+    .bind(record.visibility)
     .bind(record.author_id)
     .bind(record.occurred_at)
     .bind(Json(&record.details))

@@ -10,7 +10,7 @@ use crate::pagination::{Listed, Page};
 use crate::vocabulary::{
     ActionOwner, ActionStatus, Agency, AssessmentOutcome, ConcernCategory, ConcernLevel,
     ConferenceDecision, ConferenceType, EnquiryConclusion, EventType, PlanCategory, RecordState,
-    RecordType, ReferralDecision, Referrer, StrategyOutcome, ThresholdAdvice,
+    RecordType, ReferralDecision, Referrer, StrategyOutcome, ThresholdAdvice, Visibility,
 };
 
 /// What a process record says, by record type.
@@ -180,6 +180,9 @@ pub struct ProcessRecord {
     pub recorded_at: DateTime<Utc>,
     #[serde(flatten)]
     pub details: Details,
+    /// `restricted`: in full for the recording agency (and the agency a referral is made to, or
+    /// that owns a plan action) and facilitators; other agencies see a stub.
+    pub visibility: Visibility,
     pub state: RecordState,
     /// Every change of its state, oldest first.
     pub history: Vec<ProcessEvent>,
@@ -194,9 +197,32 @@ impl crate::audit::Identified for ProcessRecord {
     }
 }
 
-pub type ProcessRecordPage = Page<ProcessRecord>;
+/// What another agency sees of a restricted process record: that it exists, whose, when and what
+/// it is, so that they know whom to ask. Nothing else: the contract says so, so that a stub and a
+/// full record are told apart by their shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessStub {
+    pub id: Uuid,
+    pub record_type: RecordType,
+    pub agency: Agency,
+    pub occurred_at: DateTime<Utc>,
+    /// Always `true`.
+    pub restricted: bool,
+}
 
-impl Listed for ProcessRecord {
+/// A process record as the caller may see it: in full, or as a stub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ProcessEntry {
+    Full(Box<ProcessRecord>),
+    Stub(ProcessStub),
+}
+
+/// A page of process records: in full, or stubs.
+pub type ProcessRecordPage = Page<ProcessEntry>;
+
+impl Listed for ProcessEntry {
     const PAGE: &'static str = "ProcessRecordPage";
 }
 
@@ -241,6 +267,9 @@ pub struct NewReferral {
     pub concern_level: Option<ConcernLevel>,
     #[serde(default)]
     pub concern_categories: Vec<ConcernCategory>,
+    /// `restricted`: in full for the recording agency (and the receiving agency of a referral) and
+    /// facilitators; other agencies see a stub. Default `shared`.
+    pub visibility: Option<Visibility>,
 }
 
 /// A referral's acknowledgement by the receiving agency.
@@ -285,6 +314,9 @@ pub struct NewStrategyDiscussion {
     pub summary: String,
     /// The referral it was held on, if any.
     pub referral_id: Option<Uuid>,
+    /// `restricted`: in full for the recording agency (and the receiving agency of a referral) and
+    /// facilitators; other agencies see a stub. Default `shared`.
+    pub visibility: Option<Visibility>,
 }
 
 /// How a section 47 enquiry concluded.
@@ -375,6 +407,9 @@ pub struct NewConference {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub actions: Vec<NewPlanAction>,
+    /// `restricted`: in full for the recording agency (and the receiving agency of a referral) and
+    /// facilitators; other agencies see a stub. Default `shared`.
+    pub visibility: Option<Visibility>,
 }
 
 /// A core group meeting.
@@ -389,6 +424,9 @@ pub struct NewCoreGroup {
     pub agencies: Vec<Agency>,
     #[schema(min_length = 1, max_length = 4000)]
     pub summary: String,
+    /// `restricted`: in full for the recording agency (and the receiving agency of a referral) and
+    /// facilitators; other agencies see a stub. Default `shared`.
+    pub visibility: Option<Visibility>,
 }
 
 /// A plan action marked done or not done, by the agency that owns it.
@@ -415,6 +453,9 @@ pub struct NewLegalPlanningMeeting {
     pub advice: ThresholdAdvice,
     #[schema(min_length = 1, max_length = 4000)]
     pub summary: String,
+    /// `restricted`: in full for the recording agency (and the receiving agency of a referral) and
+    /// facilitators; other agencies see a stub. Default `shared`.
+    pub visibility: Option<Visibility>,
 }
 
 fn agencies_text(agencies: &[Agency]) -> String {

@@ -740,3 +740,72 @@ async fn process_records_are_audited_replayable_and_never_changed(db: PgPool) {
         );
     }
 }
+
+#[sqlx::test]
+async fn a_restricted_process_record_is_a_stub_to_other_agencies_but_not_to_its_receiver(
+    db: PgPool,
+) {
+    let app = spawn(db).await;
+    let case = Case::new(&app).await;
+    let mut restricted = referral("2007-03-05T10:00:00Z");
+    restricted["visibility"] = json!("restricted");
+    let made = case.created(&app, "police", "referrals", restricted).await;
+    assert_eq!(made["visibility"], "restricted");
+    let r = id(&made);
+    // The receiving agency sees it in full and decides it; health sees that it exists.
+    let sc = app
+        .get(
+            &case.path(&format!("referrals/{r}")),
+            &case.tokens["social_care"],
+        )
+        .await;
+    assert_eq!(sc.json["summary"], "Bruising to the face");
+    case.created(&app, "social_care", &format!("referrals/{r}/decision"),
+                 json!({"occurred_at": "2007-03-05T15:00:00Z", "decision": "no_further_action", "reason": "r"}))
+        .await;
+    let health = app
+        .get(
+            &case.path(&format!("referrals/{r}")),
+            &case.tokens["health"],
+        )
+        .await;
+    assert_eq!(
+        health.json,
+        json!({"id": r, "record_type": "referral", "agency": "police",
+               "occurred_at": "2007-03-05T10:00:00Z", "restricted": true})
+    );
+    let listed = app
+        .get(&case.path("referrals"), &case.tokens["health"])
+        .await;
+    assert_eq!(listed.json["items"][0]["restricted"], true);
+    let chronology = app
+        .get(&case.path("chronology"), &case.tokens["health"])
+        .await;
+    let items = chronology.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(
+        (
+            &items[0]["entry_type"],
+            &items[0]["restricted"],
+            &items[0]["summary"]
+        ),
+        (&json!("referral"), &json!(true), &Value::Null)
+    );
+    // Its concern is not health's to count; the facilitator's combined record has it all.
+    let concerns = app
+        .get(&case.path("concerns"), &case.tokens["health"])
+        .await;
+    assert_eq!(concerns.json["total"]["entries"], 0);
+    let all = case.get(&app, "chronology").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    // A restricted strategy discussion of social care's is a stub to police.
+    let mut discussion = json!({"occurred_at": "2007-03-06T10:00:00Z", "agencies": ["social_care"],
+                                "outcome": "no_enquiry", "summary": "s", "visibility": "restricted"});
+    discussion["referral_id"] = json!(r);
+    case.created(&app, "social_care", "strategy-discussions", discussion)
+        .await;
+    let police = app
+        .get(&case.path("strategy-discussions"), &case.tokens["police"])
+        .await;
+    assert_eq!(police.json["items"][0]["restricted"], true);
+}
