@@ -14,7 +14,6 @@ use super::snapshot::{
 };
 use super::types::{ChronologyItem, EntryType, GapSummary, IndicatorReport};
 use crate::auth::policy::Sight;
-use crate::safeguarding::types::Details;
 use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
 
@@ -198,15 +197,10 @@ pub fn narrow(
     // agency a referral is made to or that owns a plan action; a stub of it shows on the chronology
     // only.
     let record_sight = |p: &crate::combined::repo::StoredProcess| {
-        let party = match p.row.details.0 {
-            Details::Referral { to_agency, .. } => Some(to_agency),
-            Details::PlanAction { owner, .. } => Some(owner.answering_agency()),
-            _ => None,
-        };
-        let own = sight_of(p.row.agency, p.row.visibility);
-        match party.map(|party| sight_of(party, p.row.visibility)) {
+        let by = |agency| sight_of(agency, p.row.visibility);
+        match p.row.details.0.party().map(by) {
             Some(Sight::Full) => Sight::Full,
-            _ => own,
+            _ => by(p.row.agency),
         }
     };
     for p in record

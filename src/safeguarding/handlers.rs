@@ -42,15 +42,11 @@ fn sees(actor: &Actor, child: &Child, agency: Agency) -> bool {
 /// How much of this record `actor` sees: in full as one of its agency's entries of its visibility,
 /// and always in full for the agency a referral is made to or that owns a plan action.
 fn record_sight(actor: &Actor, child: &Child, row: &RecordRow) -> Sight {
-    let party = match row.details.0 {
-        Details::Referral { to_agency, .. } => Some(to_agency),
-        Details::PlanAction { owner, .. } => Some(owner.answering_agency()),
-        _ => None,
-    };
-    if party.is_some() && party == actor.agency() {
-        return Sight::Full;
+    let by = |agency| sight(actor, child.sharing_mode, agency, row.visibility);
+    match row.details.0.party().map(by) {
+        Some(Sight::Full) => Sight::Full,
+        _ => by(row.agency),
     }
-    sight(actor, child.sharing_mode, row.agency, row.visibility)
 }
 
 fn visible(actor: &Actor, child: &Child, row: &RecordRow) -> bool {

@@ -94,6 +94,16 @@ impl Details {
         }
     }
 
+    /// The agency that must act on this record besides its own, and so always sees it in full: the
+    /// one a referral is made to, the one that answers for a plan action.
+    pub fn party(&self) -> Option<Agency> {
+        match self {
+            Details::Referral { to_agency, .. } => Some(*to_agency),
+            Details::PlanAction { owner, .. } => Some(owner.answering_agency()),
+            _ => None,
+        }
+    }
+
     /// The record this one came from or belongs to.
     pub fn parent(&self) -> Option<Uuid> {
         match self {
