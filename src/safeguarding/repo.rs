@@ -121,15 +121,7 @@ pub async fn lock(
     record_type: RecordType,
     id: Uuid,
 ) -> sqlx::Result<Option<RecordRow>> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {RECORD} FROM process_records
-         WHERE id = $1 AND child_id = $2 AND record_type = $3 FOR UPDATE"
-    )))
-    .bind(id)
-    .bind(child_id)
-    .bind(record_type)
-    .fetch_optional(db)
-    .await
+    select(db, child_id, record_type, id, "FOR UPDATE").await
 }
 
 pub async fn find(
@@ -138,8 +130,19 @@ pub async fn find(
     record_type: RecordType,
     id: Uuid,
 ) -> sqlx::Result<Option<RecordRow>> {
+    select(db, child_id, record_type, id, "").await
+}
+
+async fn select(
+    db: impl PgExecutor<'_>,
+    child_id: Uuid,
+    record_type: RecordType,
+    id: Uuid,
+    locking: &'static str,
+) -> sqlx::Result<Option<RecordRow>> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {RECORD} FROM process_records WHERE id = $1 AND child_id = $2 AND record_type = $3"
+        "SELECT {RECORD} FROM process_records
+         WHERE id = $1 AND child_id = $2 AND record_type = $3 {locking}"
     )))
     .bind(id)
     .bind(child_id)
