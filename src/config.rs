@@ -80,6 +80,16 @@ pub struct ServeSettings {
     #[arg(long, env = "MASH_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,
 
+    /// The Ed25519 key (PKCS#8 PEM) that signs the audit chain's checkpoints; made there when the
+    /// file does not exist. Keep it off the database's machine. Unset: a key that lives only as long
+    /// as the process.
+    #[arg(long, env = "MASH_AUDIT_KEY")]
+    pub audit_key: Option<std::path::PathBuf>,
+
+    /// How often, at most, a checkpoint of the audit chain is signed while it grows.
+    #[arg(long, env = "MASH_AUDIT_CHECKPOINT_EVERY", default_value = "60s", value_parser = parse_duration)]
+    pub audit_checkpoint_every: Duration,
+
     /// Also create the documented demo users (one practitioner per agency and a facilitator).
     #[arg(long)]
     pub demo: bool,

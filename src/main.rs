@@ -76,6 +76,29 @@ enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the chain in the database and, with --checkpoints, check that it still passes through
+    /// every signed checkpoint saved earlier. Reads only; exits 1 if anything does not hold.
+    Verify {
+        /// Checkpoints saved from GET /api/v1/audit/checkpoints: a JSON array, a page, or one per line.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The database to check.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        /// A public key (hex) to trust; repeat for several. Without one, any validly signed
+        /// checkpoint is taken, and its key is printed for you to compare with the one you published.
+        #[arg(long)]
+        public_key: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,6 +172,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 scenario.name,
                 scenario.steps.len()
             );
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    checkpoints,
+                    database_url,
+                    public_key,
+                },
+        } => {
+            let saved = match &checkpoints {
+                Some(path) => mash::audit::checkpoint::parse_file(
+                    &std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                )
+                .with_context(|| format!("reading {}", path.display()))?,
+                None => Vec::new(),
+            };
+            let db = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&database_url)
+                .await
+                .context("connecting to the database")?;
+            let report = mash::audit::checkpoint::check(&db, saved, &public_key).await?;
+            print!("{}", report.describe());
+            if !report.holds() {
+                std::process::exit(1);
+            }
         }
         Command::Replay {
             file,

@@ -37,6 +37,7 @@ pub enum AuditAction {
     AccessLogRead,
     AuditRead,
     AuditVerify,
+    AuditCheckpoints,
     ReferralCreate,
     ReferralList,
     ReferralRead,
@@ -94,6 +95,7 @@ impl AuditAction {
             AccessLogRead => "access_log.read",
             AuditRead => "audit.read",
             AuditVerify => "audit.verify",
+            AuditCheckpoints => "audit.checkpoints",
             ReferralCreate => "referral.create",
             ReferralList => "referral.list",
             ReferralRead => "referral.read",
@@ -133,7 +135,7 @@ impl AuditAction {
             ConcernsRead => "concerns",
             GapReportRead => "gap_report",
             AccessLogRead => "access_log",
-            AuditRead | AuditVerify => "audit",
+            AuditRead | AuditVerify | AuditCheckpoints => "audit",
             ReferralCreate | ReferralList | ReferralRead | ReferralAcknowledge | ReferralDecide => {
                 "referral"
             }
@@ -534,6 +536,11 @@ pub static ROUTES: &[Route] = &[
     ),
     read("/api/v1/audit", "listAuditEvents", A::AuditRead),
     read("/api/v1/audit/verify", "verifyAuditChain", A::AuditVerify),
+    read(
+        "/api/v1/audit/checkpoints",
+        "listAuditCheckpoints",
+        A::AuditCheckpoints,
+    ),
 ];
 
 /// The operation the server matched, by method and path pattern.

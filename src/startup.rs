@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::audit::checkpoint::Signer;
+use crate::audit::sealer::Sealer;
 use crate::audit::writer::AuditWriter;
 use crate::auth::TokenKeys;
 use crate::combined::cache::RecordCache;
@@ -86,7 +88,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(safeguarding::timescales::get_timescales)
                 .service(audit::handlers::access_log)
                 .service(audit::handlers::list_audit)
-                .service(audit::handlers::verify_audit),
+                .service(audit::handlers::verify_audit)
+                .service(audit::handlers::list_checkpoints),
         );
 }
 
@@ -247,6 +250,23 @@ pub fn jwt_secret(configured: Option<&str>) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// The key that signs the audit chain's checkpoints: the configured file's, or (with a warning) one
+/// that lives only as long as the process.
+fn signer(path: Option<&std::path::Path>) -> anyhow::Result<Signer> {
+    match path {
+        Some(path) => Signer::from_file(path),
+        None => {
+            let signer = Signer::generate();
+            tracing::warn!(
+                public_key = signer.public_key(),
+                "MASH_AUDIT_KEY is not set: audit checkpoints are signed with a key that lives only as \
+                 long as this process"
+            );
+            Ok(signer)
+        }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -285,8 +305,14 @@ impl Application {
             );
         }
         crate::monitoring::handle();
+        let sealer = Sealer::start(
+            &db,
+            Some(std::sync::Arc::new(signer(settings.audit_key.as_deref())?)),
+            settings.audit_checkpoint_every,
+        );
         let state = web::Data::new(AppState {
-            audit_writer: AuditWriter::start(db.clone()),
+            audit_writer: AuditWriter::start(db.clone(), sealer.clone()),
+            sealer,
             records: RecordCache::default(),
             session_ttl: settings.session_ttl,
             in_flight: Default::default(),

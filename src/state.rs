@@ -18,6 +18,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Records the events that have no transaction of their own.
     pub audit_writer: AuditWriter,
+    /// Chains committed events, off the requests' path.
+    pub sealer: crate::audit::sealer::Sealer,
     /// Child records as the combined views last read them.
     pub records: RecordCache,
     /// How long a session may be refreshed for.
@@ -41,6 +43,7 @@ impl AppState {
         tx.commit().await?;
         if self.audit_enabled {
             metrics::counter!("mash_audit_events_written_total").increment(1);
+            self.sealer.nudge();
         }
         Ok(value)
     }

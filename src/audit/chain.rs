@@ -1,5 +1,6 @@
-//! The hash chain: each event's hash covers the previous event's hash and the event's own canonical
-//! content, so changing, removing or reordering any stored event breaks the chain from there on.
+//! The hash chain: each event's content has a hash of its own (its leaf), computed when the event is
+//! recorded; each link of the chain covers the previous link's hash and the event's leaf, so changing,
+//! removing or reordering any sealed event breaks the chain from there on.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -48,13 +49,24 @@ impl Content<'_> {
         .to_string()
     }
 
-    pub fn hash(&self, prev_hash: &str) -> String {
-        let mut digest = Sha256::new();
-        digest.update(prev_hash.as_bytes());
-        digest.update(b"\n");
-        digest.update(self.canonical().as_bytes());
-        hex::encode(digest.finalize())
+    /// The hash of the content alone, stored with the event when it is recorded.
+    pub fn leaf(&self) -> String {
+        hex::encode(Sha256::digest(self.canonical().as_bytes()))
     }
+
+    /// The link of an event recorded before leaves were stored: it covers the content itself.
+    pub fn legacy_link(&self, prev_hash: &str) -> String {
+        link(prev_hash, &self.canonical())
+    }
+}
+
+/// The link that chains an event (its leaf) to its predecessor's link.
+pub fn link(prev_hash: &str, leaf: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(prev_hash.as_bytes());
+    digest.update(b"\n");
+    digest.update(leaf.as_bytes());
+    hex::encode(digest.finalize())
 }
 
 #[cfg(test)]
@@ -82,15 +94,20 @@ mod tests {
     #[test]
     fn any_change_or_another_predecessor_changes_the_hash() {
         let a = content();
-        let h = a.hash(GENESIS);
+        let h = link(GENESIS, &a.leaf());
         assert_eq!(h.len(), 64);
-        assert_eq!(h, content().hash(GENESIS), "deterministic");
-        assert_ne!(h, a.hash(&h), "chained to its predecessor");
+        assert_eq!(h, link(GENESIS, &content().leaf()), "deterministic");
+        assert_ne!(h, link(&h, &a.leaf()), "chained to its predecessor");
         let mut b = content();
         b.outcome = "allowed";
-        assert_ne!(h, b.hash(GENESIS));
+        assert_ne!(a.leaf(), b.leaf());
         let mut c = content();
         c.occurred_at += chrono::Duration::microseconds(1);
-        assert_ne!(h, c.hash(GENESIS));
+        assert_ne!(a.leaf(), c.leaf());
+        // Links made before leaves were stored still verify as they were made.
+        assert_eq!(
+            a.legacy_link(GENESIS),
+            "aa0985d7dcdf75a0bb927f2c7d9b0150fb7b449c95875bb2ad780e5a181e2a56"
+        );
     }
 }

@@ -4,7 +4,7 @@ use actix_web::{get, web};
 use uuid::Uuid;
 
 use super::repo::{self, Filters};
-use super::types::{AccessLogPage, AuditFilters, AuditPage, ChainVerdict};
+use super::types::{AccessLogPage, AuditFilters, AuditPage, ChainVerdict, CheckpointPage};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, audit_scope, authorize, sight};
 use crate::children::repo::load;
@@ -65,6 +65,28 @@ pub async fn verify_audit(
 ) -> ApiResult<web::Json<ChainVerdict>> {
     authorize(&actor, Action::VerifyAudit)?;
     Ok(web::Json(repo::verify(&state.db).await?))
+}
+
+/// Signed checkpoints of the chain, newest first (facilitators and managers): copy them somewhere
+/// the database's administrators cannot write, and `mash audit verify --checkpoints` will show
+/// later whether the chain still passes through every one.
+#[utoipa::path(
+    tag = "audit",
+    operation_id = "listAuditCheckpoints",
+    params(PageParams),
+    responses((status = 200, description = "A page of checkpoints, newest first", body = CheckpointPage))
+)]
+#[get("/audit/checkpoints")]
+#[tracing::instrument(name = "list_checkpoints", skip_all, fields(user_id = %actor.id()))]
+pub async fn list_checkpoints(
+    state: web::Data<AppState>,
+    actor: Actor,
+    page: ValidQuery<PageParams>,
+) -> ApiResult<web::Json<CheckpointPage>> {
+    authorize(&actor, Action::ReadAudit)?;
+    let window = page.0.window::<i64>()?;
+    let rows = repo::checkpoints(&state.db, window.after, window.fetch()).await?;
+    Ok(web::Json(Page::of(rows, window.limit, |c| c.position)))
 }
 
 /// Who has accessed this child's record, when, and what they did, newest first: the transparency a

@@ -1,37 +1,24 @@
 //! SQL for the audit trail.
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::chain::{Content, GENESIS};
+use super::chain::{Content, GENESIS, link};
 use super::types::{AccessLogEntry, AuditEvent, ChainVerdict, NewEvent};
 use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
 
-/// One writer at a time extends the chain: taken inside the writer's transaction, released at its
-/// commit or rollback, so the chain cannot fork and a rolled-back write leaves no event.
-const CHAIN_LOCK: i64 = 0x6d61_7368_6175_6474;
-
-/// Appends `event` to the chain, inside the caller's transaction.
+/// Records `event` inside the caller's transaction: an insert and nothing else, so writers never
+/// wait for each other. The sealer chains it once its transaction has committed.
 pub async fn record(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<()> {
     append(conn, &[event]).await
 }
 
-/// Appends `events` to the chain in order, inside the caller's transaction: one lock, one read of
-/// the chain's tip and one insert, however many there are.
+/// Records `events`, in order, in one insert inside the caller's transaction.
 pub async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(CHAIN_LOCK)
-        .execute(&mut *conn)
-        .await?;
-    let tip: Option<String> =
-        sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let mut prev = tip.unwrap_or_else(|| GENESIS.to_string());
-    // Stored to the microsecond, so the hash is computed over what is stored.
+    // Stored to the microsecond, so the leaf is computed over what is stored.
     let occurred_at = Utc::now().trunc_subsecs(6);
     // What the client typed may hold a NUL, which PostgreSQL text cannot store.
     let clean = |s: &Option<String>| s.as_deref().map(|s| s.replace('\0', "\u{fffd}"));
@@ -60,7 +47,7 @@ pub async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> sqlx::Resu
             outcome: event.outcome.as_str(),
             reason: reason.as_deref(),
         };
-        let hash = content.hash(&prev);
+        rows.content_hash.push(content.leaf());
         rows.id.push(id);
         rows.user_id.push(event.who.user_id);
         rows.agency.push(agency);
@@ -73,20 +60,17 @@ pub async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> sqlx::Resu
         rows.username.push(username);
         rows.request_id.push(request_id);
         rows.reason.push(reason);
-        rows.prev_hash
-            .push(std::mem::replace(&mut prev, hash.clone()));
-        rows.hash.push(hash);
     }
-    // In array order, so that `seq` follows the chain.
+    // In array order, so that `seq` follows the order given.
     sqlx::query(
         "INSERT INTO audit_events (id, occurred_at, user_id, username, agency, role, action, resource_type,
-                                   resource_id, child_id, request_id, outcome, reason, prev_hash, hash)
+                                   resource_id, child_id, request_id, outcome, reason, content_hash)
          SELECT id, $2, user_id, username, agency, role, action, resource_type, resource_id, child_id,
-                request_id, outcome, reason, prev_hash, hash
+                request_id, outcome, reason, content_hash
          FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::uuid[], $10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+                     $9::uuid[], $10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[])
               WITH ORDINALITY AS e(id, user_id, username, agency, role, action, resource_type, resource_id,
-                                   child_id, request_id, outcome, reason, prev_hash, hash, position)
+                                   child_id, request_id, outcome, reason, content_hash, position)
          ORDER BY position",
     )
     .bind(&rows.id)
@@ -102,8 +86,7 @@ pub async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> sqlx::Resu
     .bind(&rows.request_id)
     .bind(&rows.outcome)
     .bind(&rows.reason)
-    .bind(&rows.prev_hash)
-    .bind(&rows.hash)
+    .bind(&rows.content_hash)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -124,8 +107,7 @@ struct Rows {
     request_id: Vec<Option<String>>,
     outcome: Vec<&'static str>,
     reason: Vec<Option<String>>,
-    prev_hash: Vec<String>,
-    hash: Vec<String>,
+    content_hash: Vec<String>,
 }
 
 /// Records `events` in a transaction of their own (reads, denials and failures have no other).
@@ -224,63 +206,300 @@ pub async fn access_log(
     .await
 }
 
-/// Walks the whole chain in order, recomputing every hash.
+/// An event's hashed content as stored, and its place in the order of sealing.
+#[derive(sqlx::FromRow)]
+pub struct Stored {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: Option<Uuid>,
+    pub username: Option<String>,
+    pub agency: Option<String>,
+    pub role: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub child_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub content_hash: Option<String>,
+    /// The recording transaction, as text (sqlx has no `xid8`).
+    pub xid: String,
+    pub seq: i64,
+}
+
+impl Stored {
+    pub fn content(&self) -> Content<'_> {
+        Content {
+            id: self.id,
+            occurred_at: self.occurred_at,
+            user_id: self.user_id,
+            username: self.username.as_deref(),
+            agency: self.agency.as_deref(),
+            role: self.role.as_deref(),
+            action: &self.action,
+            resource_type: &self.resource_type,
+            resource_id: self.resource_id,
+            child_id: self.child_id,
+            request_id: self.request_id.as_deref(),
+            outcome: &self.outcome,
+            reason: self.reason.as_deref(),
+        }
+    }
+
+    /// The link this event makes after `prev`, from its content as it is now; `None` when its
+    /// content no longer matches the leaf stored when it was recorded.
+    fn link_after(&self, prev: &str) -> Option<String> {
+        let content = self.content();
+        match &self.content_hash {
+            Some(stored) => {
+                let leaf = content.leaf();
+                (&leaf == stored).then(|| link(prev, &leaf))
+            }
+            None => Some(content.legacy_link(prev)),
+        }
+    }
+}
+
+/// The columns of [`Stored`], from `audit_events e`.
+pub const STORED: &str = "e.id, e.occurred_at, e.user_id, e.username, e.agency, e.role, e.action, e.resource_type, \
+                      e.resource_id, e.child_id, e.request_id, e.outcome, e.reason, e.content_hash, \
+                      e.xid::text AS xid, e.seq";
+
+/// The chain's tip: its length, its head's hash, and the sealing order of its head's event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Tip {
+    pub position: i64,
+    pub hash: String,
+    xid: String,
+    seq: i64,
+}
+
+impl Tip {
+    fn empty() -> Tip {
+        Tip {
+            position: 0,
+            hash: GENESIS.to_string(),
+            xid: "0".to_string(),
+            seq: 0,
+        }
+    }
+}
+
+pub async fn tip(conn: impl PgExecutor<'_>) -> sqlx::Result<Tip> {
+    let tip = sqlx::query_as(
+        "SELECT c.position, c.hash, e.xid::text AS xid, e.seq
+         FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
+         ORDER BY c.position DESC LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(tip.unwrap_or_else(Tip::empty))
+}
+
+/// Appends to the chain, in one transaction, up to `limit` events whose transactions have all
+/// ended, in (transaction, seq) order: every event it could ever see later comes after them in that
+/// order, so the chain only ever grows at its tip. Returns the new tip and how many were sealed.
+/// Run by the one sealer (`sealer.rs`); the chain's primary key refuses a second one's batch.
+pub async fn seal(conn: &mut PgConnection, limit: i64) -> sqlx::Result<(Tip, usize)> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let tip = tip(&mut *tx).await?;
+    // One statement: its snapshot is the one whose xmin it reads, so every event of an older
+    // transaction that committed is visible to it.
+    let batch: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {STORED} FROM audit_events e
+         WHERE (e.xid, e.seq) > ($1::text::xid8, $2) AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY e.xid, e.seq LIMIT $3"
+    )))
+    .bind(&tip.xid)
+    .bind(tip.seq)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    let Some(last) = batch.last() else {
+        return Ok((tip, 0));
+    };
+    let (xid, seq) = (last.xid.clone(), last.seq);
+    let (mut positions, mut ids, mut prevs, mut hashes) = (vec![], vec![], vec![], vec![]);
+    let mut prev = tip.hash;
+    let mut position = tip.position;
+    for event in &batch {
+        // A stored leaf is trusted here; `verify` recomputes it from the content.
+        let hash = link(&prev, event.content_hash.as_deref().unwrap_or_default());
+        position += 1;
+        positions.push(position);
+        ids.push(event.id);
+        prevs.push(std::mem::replace(&mut prev, hash.clone()));
+        hashes.push(hash);
+    }
+    sqlx::query(
+        "INSERT INTO audit_chain (position, event_id, prev_hash, hash)
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[])",
+    )
+    .bind(&positions)
+    .bind(&ids)
+    .bind(&prevs)
+    .bind(&hashes)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let tip = Tip {
+        position,
+        hash: prev,
+        xid,
+        seq,
+    };
+    Ok((tip, batch.len()))
+}
+
+/// Walks the whole chain in order, recomputing every leaf and link; then checks the events not
+/// yet sealed, and that none was left out behind the tip. In one snapshot, so that the sealer's
+/// work meanwhile does not move what is being checked.
 pub async fn verify(db: &PgPool) -> sqlx::Result<ChainVerdict> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
     #[derive(sqlx::FromRow)]
-    struct Stored {
-        id: Uuid,
-        occurred_at: chrono::DateTime<Utc>,
-        user_id: Option<Uuid>,
-        username: Option<String>,
-        agency: Option<String>,
-        role: Option<String>,
-        action: String,
-        resource_type: String,
-        resource_id: Option<Uuid>,
-        child_id: Option<Uuid>,
-        request_id: Option<String>,
-        outcome: String,
-        reason: Option<String>,
+    struct Link {
+        position: i64,
         prev_hash: String,
         hash: String,
+        #[sqlx(flatten)]
+        event: Stored,
     }
-    let mut rows = sqlx::query_as::<_, Stored>(
-        "SELECT id, occurred_at, user_id, username, agency, role, action, resource_type, resource_id, child_id,
-                request_id, outcome, reason, prev_hash, hash
-         FROM audit_events ORDER BY seq",
-    )
-    .fetch(db);
-    let mut expected_prev = GENESIS.to_string();
+    let broken = |checked, id| ChainVerdict {
+        valid: false,
+        events_checked: checked,
+        first_broken_event: Some(id),
+        head_hash: None,
+        unsealed_events: 0,
+        oldest_unsealed_age_seconds: None,
+    };
+    let mut tip = Tip::empty();
     let mut checked = 0u64;
-    while let Some(e) = rows.try_next().await? {
-        checked += 1;
-        let content = Content {
-            id: e.id,
-            occurred_at: e.occurred_at,
-            user_id: e.user_id,
-            username: e.username.as_deref(),
-            agency: e.agency.as_deref(),
-            role: e.role.as_deref(),
-            action: &e.action,
-            resource_type: &e.resource_type,
-            resource_id: e.resource_id,
-            child_id: e.child_id,
-            request_id: e.request_id.as_deref(),
-            outcome: &e.outcome,
-            reason: e.reason.as_deref(),
-        };
-        if e.prev_hash != expected_prev || content.hash(&e.prev_hash) != e.hash {
-            return Ok(ChainVerdict {
-                valid: false,
-                events_checked: checked,
-                first_broken_event: Some(e.id),
-            });
+    let mut gap = None;
+    {
+        let mut links = sqlx::query_as::<_, Link>(sqlx::AssertSqlSafe(format!(
+            "SELECT c.position, c.prev_hash, c.hash, {STORED}
+             FROM audit_chain c JOIN audit_events e ON e.id = c.event_id ORDER BY c.position"
+        )))
+        .fetch(&mut *tx);
+        while let Some(l) = links.try_next().await? {
+            checked += 1;
+            if l.position != tip.position + 1 {
+                gap = Some((tip.position + 1, l.event));
+                break;
+            }
+            match l.event.link_after(&tip.hash) {
+                Some(hash) if l.prev_hash == tip.hash && l.hash == hash => {
+                    tip = Tip {
+                        position: l.position,
+                        hash,
+                        xid: l.event.xid,
+                        seq: l.event.seq,
+                    };
+                }
+                _ => return Ok(broken(checked, l.event.id)),
+            }
         }
-        expected_prev = e.hash;
     }
+    if let Some((position, next)) = gap {
+        // A sealed event is gone (its link names it), or a link is (its event is the first one
+        // left unchained before the next link's).
+        let gone: Option<Uuid> = sqlx::query_scalar(
+            "SELECT event_id FROM audit_chain WHERE position = $1
+             UNION ALL
+             (SELECT e.id FROM audit_events e
+              WHERE (e.xid, e.seq) < ($2::text::xid8, $3)
+                AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)
+              ORDER BY e.xid, e.seq LIMIT 1)
+             LIMIT 1",
+        )
+        .bind(position)
+        .bind(&next.xid)
+        .bind(next.seq)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Ok(broken(checked, gone.unwrap_or(next.id)));
+    }
+    // Left out behind the tip: an event the sealer can never reach now.
+    let skipped: Option<Uuid> = sqlx::query_scalar(
+        "SELECT e.id FROM audit_events e
+         WHERE (e.xid, e.seq) <= ($1::text::xid8, $2)
+           AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)
+         ORDER BY e.seq LIMIT 1",
+    )
+    .bind(&tip.xid)
+    .bind(tip.seq)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = skipped {
+        return Ok(broken(checked, id));
+    }
+    let mut unsealed = sqlx::query_as::<_, Stored>(sqlx::AssertSqlSafe(format!(
+        "SELECT {STORED} FROM audit_events e WHERE (e.xid, e.seq) > ($1::text::xid8, $2) ORDER BY e.xid, e.seq"
+    )))
+    .bind(&tip.xid)
+    .bind(tip.seq)
+    .fetch(&mut *tx);
+    let (mut count, mut oldest) = (0u64, None::<DateTime<Utc>>);
+    while let Some(e) = unsealed.try_next().await? {
+        if e.content_hash.is_none() || e.link_after(GENESIS).is_none() {
+            return Ok(broken(checked, e.id));
+        }
+        count += 1;
+        oldest = Some(oldest.map_or(e.occurred_at, |o| o.min(e.occurred_at)));
+    }
+    let age = oldest.map(|o| (Utc::now() - o).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6);
     Ok(ChainVerdict {
         valid: true,
         events_checked: checked,
         first_broken_event: None,
+        head_hash: (checked > 0).then_some(tip.hash),
+        unsealed_events: count,
+        oldest_unsealed_age_seconds: age,
     })
+}
+
+pub async fn insert_checkpoint(
+    conn: impl PgExecutor<'_>,
+    checkpoint: &super::checkpoint::Checkpoint,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (position, head_hash, made_at, public_key, signature)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(checkpoint.position)
+    .bind(&checkpoint.head_hash)
+    .bind(checkpoint.made_at)
+    .bind(&checkpoint.public_key)
+    .bind(&checkpoint.signature)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Checkpoints, newest first.
+pub async fn checkpoints(
+    conn: impl PgExecutor<'_>,
+    before_position: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<super::checkpoint::Checkpoint>> {
+    sqlx::query_as(
+        "SELECT position, head_hash, made_at, public_key, signature FROM audit_checkpoints
+         WHERE ($1::bigint IS NULL OR position < $1) ORDER BY position DESC LIMIT $2",
+    )
+    .bind(before_position)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// The link at `position` in the chain, if it is that long.
+pub async fn hash_at(conn: impl PgExecutor<'_>, position: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT hash FROM audit_chain WHERE position = $1")
+        .bind(position)
+        .fetch_optional(conn)
+        .await
 }

@@ -140,10 +140,21 @@ pub struct AuditFilters {
 /// The result of walking the chain.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ChainVerdict {
+    /// Every sealed event follows from its content and its predecessor, none is missing, and every
+    /// event not yet sealed still matches the hash it was recorded with.
     pub valid: bool,
+    /// Sealed events checked, in chain order, up to and including the first broken one.
     pub events_checked: u64,
-    /// The first event whose hash does not follow from its content and its predecessor.
+    /// The first event whose link does not follow from its content and its predecessor, or that
+    /// is missing from the chain or from the trail.
     pub first_broken_event: Option<Uuid>,
+    /// The hash at the head of a valid chain: compare it with a signed checkpoint of the same length.
+    pub head_hash: Option<String>,
+    /// Events committed but not yet sealed into the chain: the window in which a change to them
+    /// would not yet break a link.
+    pub unsealed_events: u64,
+    /// How long the oldest of them has waited, in seconds.
+    pub oldest_unsealed_age_seconds: Option<f64>,
 }
 
 /// One access to a child's record, for the family or an inspector. Of an access to an entry the
@@ -170,6 +181,15 @@ pub type AccessLogPage = Page<AccessLogEntry>;
 
 impl Listed for AccessLogEntry {
     const PAGE: &'static str = "AccessLogPage";
+    const NEXT: &'static str =
+        "Pass as `cursor` for the next (older) page; `null` on the last page.";
+}
+
+/// A page of signed checkpoints, newest first.
+pub type CheckpointPage = Page<super::checkpoint::Checkpoint>;
+
+impl Listed for super::checkpoint::Checkpoint {
+    const PAGE: &'static str = "CheckpointPage";
     const NEXT: &'static str =
         "Pass as `cursor` for the next (older) page; `null` on the last page.";
 }

@@ -1,7 +1,7 @@
-//! Events that stand alone (reads, denials, failures) are written by one task in batches. Each
-//! batch extends the chain once, under one lock and in one commit, so concurrent readers share a
-//! commit instead of queueing for one each; the chain's order is the order they arrive in. A
-//! request is answered only after the batch holding its event has committed.
+//! Events that stand alone (reads, denials, failures) are written by one task in batches: one
+//! insert and one commit for each batch, so concurrent readers share a commit instead of paying for
+//! one each. A request is answered only after the batch holding its event has committed; the
+//! sealer chains it after that.
 
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
@@ -28,7 +28,7 @@ pub struct AuditWriter {
 
 impl AuditWriter {
     /// Starts the writing task on the current runtime; it ends when every handle is dropped.
-    pub fn start(db: PgPool) -> AuditWriter {
+    pub fn start(db: PgPool, sealer: super::sealer::Sealer) -> AuditWriter {
         let (queue, mut arrivals) = mpsc::channel::<Pending>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -38,6 +38,7 @@ impl AuditWriter {
                     Ok(()) => {
                         metrics::counter!("mash_audit_events_written_total")
                             .increment(events.len() as u64);
+                        sealer.nudge();
                         true
                     }
                     Err(error) => {

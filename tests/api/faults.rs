@@ -127,9 +127,16 @@ async fn an_exhausted_pool_answers_503_with_retry_after_once_its_timeout_has_pas
         "/api/v1/children/{}/contacts",
         child.json["id"].as_str().unwrap()
     );
-    // Two writes hold the service's two connections, waiting on the audit chain's lock.
-    let mut holder = pool.acquire().await.unwrap();
-    sqlx::query("SELECT pg_advisory_lock(7881707715023955060)")
+    // Two writes hold the service's two connections, waiting on a lock held on their child.
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM children WHERE id = $1 FOR UPDATE")
+        .bind(
+            child.json["id"]
+                .as_str()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        )
         .execute(&mut *holder)
         .await
         .unwrap();
@@ -156,10 +163,7 @@ async fn an_exhausted_pool_answers_503_with_retry_after_once_its_timeout_has_pas
         waited >= Duration::from_millis(450) && waited < Duration::from_secs(5),
         "answered after {waited:?}"
     );
-    sqlx::query("SELECT pg_advisory_unlock(7881707715023955060)")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    holder.rollback().await.unwrap();
     for write in slow {
         assert_eq!(write.await.unwrap().unwrap().status(), 201);
     }

@@ -81,6 +81,8 @@ pub fn settings() -> ServeSettings {
         shutdown_grace: Duration::from_secs(2),
         facilitator: Some(format!("{}:{}", FACILITATOR.0, FACILITATOR.1).into()),
         audit: true,
+        audit_key: None,
+        audit_checkpoint_every: Duration::from_secs(60),
         demo: false,
         request_timeout: Duration::from_secs(30),
     }
@@ -224,6 +226,32 @@ impl TestApp {
         assert_eq!(r.status, 201, "creating {username}: {}", r.text);
         let id = r.json["id"].as_str().unwrap().to_string();
         (id, self.login(username, &password).await)
+    }
+
+    /// Waits until the sealer has chained every event committed so far.
+    pub async fn until_sealed(&self) {
+        until_sealed(&self.db).await
+    }
+}
+
+/// Waits (up to 30 s) until every event committed in `db` is in the chain.
+pub async fn until_sealed(db: &PgPool) {
+    let started = std::time::Instant::now();
+    loop {
+        let unsealed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_events e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if unsealed == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{unsealed} events still unsealed after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

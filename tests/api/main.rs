@@ -47,5 +47,6 @@ mod process;
 mod proxy;
 mod record;
 mod scenario;
+mod sealing;
 mod security;
 mod users;

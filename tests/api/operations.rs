@@ -150,9 +150,10 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
         .unwrap()
         .to_string();
 
-    // Hold the audit chain's lock so that the next write waits inside its transaction.
-    let mut holder = db.acquire().await.unwrap();
-    sqlx::query("SELECT pg_advisory_lock(7881707715023955060)")
+    // Lock the child so that the next write to it waits inside its transaction.
+    let mut holder = db.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM children WHERE id = $1 FOR UPDATE")
+        .bind(child.parse::<uuid::Uuid>().unwrap())
         .execute(&mut *holder)
         .await
         .unwrap();
@@ -172,8 +173,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
     let waiting = Instant::now();
     loop {
         let blocked: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
-               AND datname = current_database()",
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
         )
         .fetch_one(&db)
         .await
@@ -204,10 +204,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly(
         service.process.try_wait().unwrap().is_none(),
         "exited before its request finished"
     );
-    sqlx::query("SELECT pg_advisory_unlock(7881707715023955060)")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    holder.rollback().await.unwrap();
     let answer = in_flight
         .await
         .unwrap()
@@ -391,6 +388,7 @@ async fn two_processes_share_one_database_without_losing_or_staling_anything(
     .await
     .unwrap();
     assert_eq!((stored, events, all), (40, 40, 40));
+    crate::helpers::until_sealed(&db).await;
     let verdict = client
         .get(format!("{}/api/v1/audit/verify", bases[1]))
         .bearer_auth(&facilitator)

@@ -174,6 +174,7 @@ async fn a_service_killed_mid_write_and_restarted_has_lost_nothing_acknowledged(
     let acknowledged = acknowledged.into_inner().unwrap();
     assert!(acknowledged.len() >= 300);
     assert_whole(&db, &acknowledged).await;
+    crate::helpers::until_sealed(&db).await;
     let r = client
         .get(format!("{base}/api/v1/audit/verify"))
         .bearer_auth(&facilitator)

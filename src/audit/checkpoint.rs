@@ -1,0 +1,342 @@
+//! Signed checkpoints: statements of the chain's length and head hash, signed with an Ed25519 key the
+//! service holds outside the database. A superuser can rewrite the whole trail and recompute every
+//! link so that it verifies; they cannot sign a checkpoint. A copy of the checkpoints kept somewhere
+//! else shows any such rewrite: the chain of today must still pass through every head they name.
+
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A signed statement that the chain, at `made_at`, was `position` events long with `head_hash`
+/// at its head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// The chain's length: the position of its head.
+    pub position: i64,
+    pub head_hash: String,
+    pub made_at: DateTime<Utc>,
+    /// The signing key's public half, 32 bytes in hex.
+    pub public_key: String,
+    /// The Ed25519 signature of the statement (see `statement`), 64 bytes in hex.
+    pub signature: String,
+}
+
+/// The bytes a checkpoint's signature covers: a fixed text, so that any client can rebuild it.
+pub fn statement(position: i64, head_hash: &str, made_at: DateTime<Utc>) -> String {
+    format!(
+        "mash audit checkpoint\n{position}\n{head_hash}\n{}\n",
+        made_at.to_rfc3339_opts(SecondsFormat::Micros, true)
+    )
+}
+
+impl Checkpoint {
+    /// Whether the signature is the named key's, over this checkpoint's statement.
+    pub fn signed(&self) -> bool {
+        let key = hex::decode(&self.public_key)
+            .ok()
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .and_then(|k| VerifyingKey::from_bytes(&k).ok());
+        let signature = hex::decode(&self.signature)
+            .ok()
+            .and_then(|s| <[u8; 64]>::try_from(s).ok())
+            .map(|s| Signature::from_bytes(&s));
+        match (key, signature) {
+            (Some(key), Some(signature)) => key
+                .verify_strict(
+                    statement(self.position, &self.head_hash, self.made_at).as_bytes(),
+                    &signature,
+                )
+                .is_ok(),
+            _ => false,
+        }
+    }
+}
+
+/// The service's signing key.
+pub struct Signer {
+    key: SigningKey,
+}
+
+impl Signer {
+    /// The key in `path` (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` writes), made there
+    /// first, readable by its owner only, when the file does not exist.
+    pub fn from_file(path: &Path) -> anyhow::Result<Signer> {
+        use anyhow::Context;
+        match std::fs::read_to_string(path) {
+            Ok(pem) => {
+                let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+                    anyhow::anyhow!("{}: not an Ed25519 private key in PEM: {e}", path.display())
+                })?;
+                Ok(Signer { key })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let signer = Signer::generate();
+                let pem = signer
+                    .key
+                    .to_pkcs8_pem(Default::default())
+                    .map_err(|e| anyhow::anyhow!("encoding the new key: {e}"))?;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .and_then(|mut f| f.write_all(pem.as_bytes()))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                tracing::info!(
+                    path = %path.display(),
+                    public_key = signer.public_key(),
+                    "made a new audit signing key"
+                );
+                Ok(signer)
+            }
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// A new key that lives only as long as this process.
+    pub fn generate() -> Signer {
+        let mut seed = [0u8; 32];
+        rand::rng().fill_bytes(&mut seed);
+        Signer {
+            key: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    pub fn public_key(&self) -> String {
+        hex::encode(self.key.verifying_key().as_bytes())
+    }
+
+    pub fn sign(&self, position: i64, head_hash: &str, made_at: DateTime<Utc>) -> Checkpoint {
+        let signature = self
+            .key
+            .sign(statement(position, head_hash, made_at).as_bytes());
+        Checkpoint {
+            position,
+            head_hash: head_hash.to_string(),
+            made_at,
+            public_key: self.public_key(),
+            signature: hex::encode(signature.to_bytes()),
+        }
+    }
+}
+
+/// Reads checkpoints saved earlier: a JSON array of them, a page of `GET /audit/checkpoints`
+/// (its `items`), or one checkpoint per line.
+pub fn parse_file(text: &str) -> anyhow::Result<Vec<Checkpoint>> {
+    #[derive(Deserialize)]
+    struct Page {
+        items: Vec<Checkpoint>,
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        return Ok(serde_json::from_str(trimmed)?);
+    }
+    if let Ok(page) = serde_json::from_str::<Page>(trimmed) {
+        return Ok(page.items);
+    }
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| anyhow::anyhow!("checkpoint on line {}: {e}", i + 1))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_verifies_only_as_signed() {
+        let signer = Signer::generate();
+        let at = DateTime::from_timestamp(1_180_000_000, 123_456_000).unwrap();
+        let good = signer.sign(7, &"a".repeat(64), at);
+        assert!(good.signed());
+        let mut moved = good.clone();
+        moved.position = 8;
+        assert!(!moved.signed());
+        let mut rehashed = good.clone();
+        rehashed.head_hash = "b".repeat(64);
+        assert!(!rehashed.signed());
+        let mut other = good.clone();
+        other.public_key = Signer::generate().public_key();
+        assert!(!other.signed());
+        let mut garbage = good.clone();
+        garbage.signature = "zz".into();
+        assert!(!garbage.signed());
+    }
+
+    #[test]
+    fn a_key_file_is_made_once_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("mash-key-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("audit.pem");
+        let made = Signer::from_file(&path).unwrap();
+        let read = Signer::from_file(&path).unwrap();
+        assert_eq!(made.public_key(), read.public_key());
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(Signer::from_file(&path).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn saved_checkpoints_are_read_in_each_form() {
+        let signer = Signer::generate();
+        let at = DateTime::from_timestamp(1_180_000_000, 0).unwrap();
+        let (a, b) = (signer.sign(1, "h1", at), signer.sign(2, "h2", at));
+        let array = serde_json::to_string(&vec![&a, &b]).unwrap();
+        let page = serde_json::json!({"items": [&a, &b], "next_cursor": null}).to_string();
+        let lines = format!(
+            "{}\n\n{}\n",
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        for text in [array, page, lines] {
+            assert_eq!(parse_file(&text).unwrap(), vec![a.clone(), b.clone()]);
+        }
+        assert!(parse_file("{\"position\": 1}\n").is_err());
+    }
+}
+
+/// What the chain of today says of one saved checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "finding")]
+pub enum Finding {
+    /// The chain still passes through the checkpoint's head.
+    Consistent,
+    /// The signature is not the named key's over the checkpoint.
+    BadSignature,
+    /// Signed, but by a key not among those trusted.
+    UntrustedKey,
+    /// The chain is now shorter than the checkpoint says it was.
+    Truncated { length: i64 },
+    /// The chain has another hash at that position: it was rewritten.
+    Rewritten { hash_now: String },
+}
+
+/// The chain checked on its own, and against each saved checkpoint.
+#[derive(Debug, Serialize)]
+pub struct Consistency {
+    pub chain: super::types::ChainVerdict,
+    pub checkpoints: Vec<(Checkpoint, Finding)>,
+}
+
+impl Consistency {
+    /// The report `mash audit verify` prints.
+    pub fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let c = &self.chain;
+        match c.first_broken_event {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "chain: valid, {} events sealed, head {}; {} not yet sealed{}",
+                    c.events_checked,
+                    c.head_hash.as_deref().unwrap_or("(empty)"),
+                    c.unsealed_events,
+                    c.oldest_unsealed_age_seconds
+                        .map(|s| format!(" (the oldest for {s:.3} s)"))
+                        .unwrap_or_default()
+                );
+            }
+            Some(event) => {
+                let _ = writeln!(
+                    out,
+                    "chain: BROKEN at event {event} (position {})",
+                    c.events_checked
+                );
+            }
+        }
+        for (checkpoint, finding) in &self.checkpoints {
+            let what = match finding {
+                Finding::Consistent => "consistent".to_string(),
+                Finding::BadSignature => "NOT SIGNED by the key it names".to_string(),
+                Finding::UntrustedKey => "signed by a key not trusted".to_string(),
+                Finding::Truncated { length } => {
+                    format!("INCONSISTENT: the chain is now only {length} events long")
+                }
+                Finding::Rewritten { hash_now } => {
+                    format!("INCONSISTENT: the chain now has {hash_now} there: it was rewritten")
+                }
+            };
+            let _ = writeln!(
+                out,
+                "checkpoint {} at {} (key {}): {what}",
+                checkpoint.position,
+                checkpoint
+                    .made_at
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+                checkpoint.public_key
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            if self.holds() {
+                "the trail holds"
+            } else {
+                "the trail does NOT hold"
+            }
+        );
+        out
+    }
+
+    pub fn holds(&self) -> bool {
+        self.chain.valid
+            && self
+                .checkpoints
+                .iter()
+                .all(|(_, f)| *f == Finding::Consistent)
+    }
+}
+
+/// Checks the chain in `db` and, against it, each of `saved`. With `trusted` keys (hex), a
+/// checkpoint signed by any other key is refused. A valid chain that has a checkpoint's head hash
+/// at its position holds every event that checkpoint covered, unchanged and in order: each link
+/// commits to all before it.
+pub async fn check(
+    db: &sqlx::PgPool,
+    saved: Vec<Checkpoint>,
+    trusted: &[String],
+) -> sqlx::Result<Consistency> {
+    let chain = super::repo::verify(db).await?;
+    let length = super::repo::tip(db).await?.position;
+    let mut checkpoints = Vec::with_capacity(saved.len());
+    for checkpoint in saved {
+        let finding = if !checkpoint.signed() {
+            Finding::BadSignature
+        } else if !trusted.is_empty()
+            && !trusted
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&checkpoint.public_key))
+        {
+            Finding::UntrustedKey
+        } else {
+            match super::repo::hash_at(db, checkpoint.position).await? {
+                None => Finding::Truncated { length },
+                Some(hash) if hash == checkpoint.head_hash => Finding::Consistent,
+                Some(hash_now) => Finding::Rewritten { hash_now },
+            }
+        };
+        checkpoints.push((checkpoint, finding));
+    }
+    Ok(Consistency { chain, checkpoints })
+}
