@@ -12,7 +12,8 @@ RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --home-dir /usr/share/mash --shell /usr/sbin/nologin mash
+    && useradd --system --home-dir /usr/share/mash --shell /usr/sbin/nologin mash \
+    && install -d -o mash -m 700 /var/lib/mash-keys
 COPY --from=build /src/target/release/mash /usr/local/bin/mash
 COPY scenarios /usr/share/mash/scenarios
 WORKDIR /usr/share/mash

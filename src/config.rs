@@ -17,6 +17,13 @@ pub struct DatabaseSettings {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
     pub database_url: Option<SecretString>,
 
+    /// The role the service serves as, when it logs in by itself (e.g.
+    /// `postgres://mash_app:…@db/mash`, a LOGIN role granted `mash_service`). Unset: the service
+    /// connects as DATABASE_URL's role and serves as `mash_service` through SET ROLE. Either way it
+    /// refuses to serve as a superuser or as the owner of the tables.
+    #[arg(long, env = "MASH_SERVICE_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub service_database_url: Option<SecretString>,
+
     /// With no DATABASE_URL: a private PostgreSQL whose data is thrown away when mash stops.
     #[arg(long)]
     pub ephemeral: bool,
@@ -147,12 +154,14 @@ mod tests {
     fn secrets_are_not_printed() {
         let settings = DatabaseSettings {
             database_url: Some(secret("postgres://mash:hunter2-secret@db/mash").unwrap()),
+            service_database_url: Some(secret("postgres://app:hunter3-secret@db/mash").unwrap()),
             ephemeral: false,
             db_max_connections: 1,
             db_connect_wait: Duration::from_secs(1),
             db_acquire_timeout: Duration::from_secs(1),
         };
         assert!(!format!("{settings:?}").contains("hunter2"));
+        assert!(!format!("{settings:?}").contains("hunter3"));
     }
 
     #[test]

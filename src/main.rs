@@ -149,7 +149,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { db, serve } => {
             // A private server, if one was started, lives as long as the service and stops after.
-            let (pool, _private) = startup::open(&db).await?;
+            let (owner, _private) = startup::open(&db).await?;
+            let pool = startup::serving_pool(&db, &owner).await?;
+            owner.close().await;
             let app = Application::build(&serve, pool).await?;
             app.run_until_stopped().await?;
         }

@@ -225,6 +225,61 @@ async fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
+/// The role the service serves as (migration 0010): it may not update or delete records or the
+/// trail, nor switch off the triggers that refuse it.
+pub const SERVICE_ROLE: &str = "mash_service";
+
+/// The pool the service serves through, after `connect` has migrated as the owning role: the
+/// service's own login (`MASH_SERVICE_DATABASE_URL`) or the owner's connections narrowed to
+/// `mash_service`. Refused when the role it ends up as could lift the trail's guards.
+pub async fn serving_pool(settings: &DatabaseSettings, owner: &PgPool) -> anyhow::Result<PgPool> {
+    let pool = match &settings.service_database_url {
+        Some(url) => pool_options(settings)
+            .connect(url.expose_secret())
+            .await
+            .context("connecting as the service (MASH_SERVICE_DATABASE_URL)")?,
+        None => as_service_role(pool_options(settings))
+            .connect_with((*owner.connect_options()).clone())
+            .await
+            .with_context(|| format!("serving as {SERVICE_ROLE} (SET ROLE)"))?,
+    };
+    let (role, superuser, owns): (String, bool, bool) = sqlx::query_as(
+        "SELECT current_user::text, r.rolsuper, pg_has_role(current_user, c.relowner, 'USAGE')
+         FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.oid = 'audit_events'::regclass",
+    )
+    .fetch_one(&pool)
+    .await
+    .context("checking the service's role")?;
+    if superuser || owns {
+        anyhow::bail!(
+            "the service would serve as {role}, which {} and could switch off the audit trail's guards; \
+             serve as a role granted {SERVICE_ROLE} (MASH_SERVICE_DATABASE_URL)",
+            if superuser {
+                "is a superuser"
+            } else {
+                "owns the tables"
+            }
+        );
+    }
+    tracing::info!(
+        role,
+        "serving as a role that can only add to the records and the trail"
+    );
+    Ok(pool)
+}
+
+/// `options` whose every connection takes the service's role before it is used.
+pub fn as_service_role(options: PgPoolOptions) -> PgPoolOptions {
+    options.after_connect(|conn, _| {
+        Box::pin(async move {
+            sqlx::query(sqlx::AssertSqlSafe(format!("SET ROLE {SERVICE_ROLE}")))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    })
+}
+
 pub fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(settings.db_max_connections)

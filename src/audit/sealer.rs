@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{SubsecRound, Utc};
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::PgPool;
+use sqlx::postgres::PgConnection;
 use tokio::sync::Notify;
 
 use super::checkpoint::Signer;
@@ -36,10 +36,7 @@ impl Sealer {
     /// Starts the task on the current runtime. With no `signer`, no checkpoints are made.
     pub fn start(db: &PgPool, signer: Option<Arc<Signer>>, checkpoint_every: Duration) -> Sealer {
         let nudge = Arc::new(Notify::new());
-        let options = (*db.connect_options())
-            .clone()
-            .application_name("mash-sealer");
-        tokio::spawn(run(options, nudge.clone(), signer, checkpoint_every));
+        tokio::spawn(run(db.clone(), nudge.clone(), signer, checkpoint_every));
         Sealer { nudge }
     }
 
@@ -50,14 +47,16 @@ impl Sealer {
 }
 
 async fn run(
-    options: PgConnectOptions,
+    db: PgPool,
     nudge: Arc<Notify>,
     signer: Option<Arc<Signer>>,
     checkpoint_every: Duration,
 ) {
     loop {
-        let mut conn = match options.connect().await {
-            Ok(conn) => conn,
+        // A connection of the pool's kind (its role, its settings), taken out of the pool for good:
+        // the lock lives as long as it does.
+        let mut conn = match db.acquire().await {
+            Ok(conn) => conn.detach(),
             Err(error) => {
                 tracing::debug!(?error, "the sealer cannot reach the database");
                 tokio::time::sleep(TAKEOVER).await;
@@ -90,6 +89,10 @@ async fn run(
 
 /// Waits until this connection holds the sealer's lock.
 async fn become_sealer(conn: &mut PgConnection) -> sqlx::Result<()> {
+    // So that an administrator can tell the sealing connection apart.
+    sqlx::query("SET application_name = 'mash-sealer'")
+        .execute(&mut *conn)
+        .await?;
     loop {
         let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(SEALER_LOCK)

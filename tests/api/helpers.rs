@@ -96,7 +96,8 @@ pub async fn spawn_with(db: PgPool, settings: ServeSettings) -> TestApp {
     let (options, target) = (db.options().clone(), (*db.connect_options()).clone());
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let pool = options.connect_lazy_with(target);
+            // As `mash serve` does: as the service's role, not the tests' superuser.
+            let pool = mash::startup::as_service_role(options).connect_lazy_with(target);
             let app = Application::build(&settings, pool)
                 .await
                 .expect("the application builds");

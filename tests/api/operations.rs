@@ -407,6 +407,7 @@ async fn two_processes_share_one_database_without_losing_or_staling_anything(
 async fn with_no_database_named_a_private_one_is_started_and_thrown_away() {
     let settings = mash::config::DatabaseSettings {
         database_url: None,
+        service_database_url: None,
         ephemeral: true,
         db_max_connections: 2,
         db_connect_wait: Duration::from_secs(5),

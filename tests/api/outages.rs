@@ -372,6 +372,7 @@ async fn outage(connect: PgConnectOptions, kind: Outage) {
     let acquire_timeout = Duration::from_secs(1);
     let pool = pool_options(&DatabaseSettings {
         database_url: Some(String::new().into()),
+        service_database_url: None,
         ephemeral: false,
         db_max_connections: 6,
         db_connect_wait: Duration::from_secs(1),
@@ -528,6 +529,7 @@ async fn the_service_waits_for_a_database_that_is_starting_but_not_for_a_wrong_l
     url.set_port(Some(proxy.port)).unwrap();
     let settings = DatabaseSettings {
         database_url: Some(url.to_string().into()),
+        service_database_url: None,
         ephemeral: false,
         db_max_connections: 2,
         db_connect_wait: Duration::from_secs(20),
@@ -551,6 +553,7 @@ async fn the_service_waits_for_a_database_that_is_starting_but_not_for_a_wrong_l
     url.set_username("no_such_role_here").unwrap();
     let wrong = DatabaseSettings {
         database_url: Some(url.to_string().into()),
+        service_database_url: None,
         ephemeral: false,
         db_max_connections: 1,
         db_connect_wait: Duration::from_secs(20),

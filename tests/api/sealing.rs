@@ -541,3 +541,107 @@ async fn a_trail_chained_before_sealing_still_verifies_after_the_migration(db: P
     let v = verdict(&app, &facilitator).await;
     assert_eq!(v["first_broken_event"], ids[1].to_string(), "{v}");
 }
+
+/// The service serves as `mash_service` (the whole suite runs as it); a login granted that role,
+/// as `MASH_SERVICE_DATABASE_URL` names, can neither change the trail nor switch off its guards.
+/// A superuser is refused as the serving role.
+#[sqlx::test]
+async fn the_serving_role_cannot_change_the_trail_or_switch_off_its_guards(
+    _: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let (db, url) = database_of(&connect).await;
+    let app = spawn(db.clone()).await;
+    app.user("pc_role", Some("police"), "practitioner").await;
+    app.until_sealed().await;
+    let serving_as: String = sqlx::query_scalar(
+        "SELECT usename::text FROM pg_stat_activity WHERE application_name = 'mash-sealer' AND datname = current_database()",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let current: String = {
+        let options = (*db.connect_options()).clone();
+        let pool = mash::startup::as_service_role(PgPoolOptions::new().max_connections(1))
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query_scalar("SELECT current_user::text")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(current, "mash_service", "(session user {serving_as})");
+
+    let login = format!("mash_app_{}", Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE ROLE {login} LOGIN PASSWORD 'serving-role-passphrase' IN ROLE mash_service"
+    )))
+    .execute(&db)
+    .await
+    .unwrap();
+    let service = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            (*db.connect_options())
+                .clone()
+                .username(&login)
+                .password("serving-role-passphrase"),
+        )
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE audit_events SET action = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "UPDATE audit_chain SET hash = 'x'",
+        "DELETE FROM audit_chain",
+        "TRUNCATE audit_chain",
+        "DELETE FROM audit_checkpoints",
+        "ALTER TABLE audit_events DISABLE TRIGGER USER",
+        "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+        "ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_never_change",
+        "ALTER TABLE audit_events DROP CONSTRAINT audit_events_outcome_check",
+        "DROP TRIGGER audit_events_never_change ON audit_events",
+        "SET session_replication_role = replica",
+        "UPDATE contacts SET summary = 'x'",
+        "DELETE FROM contacts",
+        "INSERT INTO audit_events (id, occurred_at, action, resource_type, outcome, xid)
+         VALUES (gen_random_uuid(), now(), 'child.read', 'child', 'allowed', '3')",
+    ] {
+        let err = sqlx::query(sql).execute(&service).await.expect_err(sql);
+        let code = err
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some("42501"), "{sql}: {err}");
+    }
+    // What it needs, it may: read the trail and add to it.
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&service)
+        .await
+        .unwrap();
+    assert!(events > 0);
+    service.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP ROLE {login}")))
+        .execute(&db)
+        .await
+        .unwrap();
+
+    // The tests' own role is a superuser: named as the service's, it is refused.
+    let settings = mash::config::DatabaseSettings {
+        database_url: Some(url.to_string().into()),
+        service_database_url: Some(url.to_string().into()),
+        ephemeral: false,
+        db_max_connections: 1,
+        db_connect_wait: Duration::from_secs(5),
+        db_acquire_timeout: Duration::from_secs(5),
+    };
+    let refused = mash::startup::serving_pool(&settings, &db)
+        .await
+        .expect_err("a superuser may not serve");
+    assert!(
+        format!("{refused:#}").contains("is a superuser"),
+        "{refused:#}"
+    );
+}
