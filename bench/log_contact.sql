@@ -1,6 +1,7 @@
 -- pgbench script: the statements the service sends for one log-contact request, in the same
 -- transactions: read the caller through its live session, read the child, then insert the contact and
--- extend the audit chain together. The service computes the event's SHA-256 itself; here PostgreSQL does.
+-- its audit event together. The service computes the event's SHA-256 itself; here PostgreSQL does. The
+-- sealer chains the events afterwards, off this path, for both.
 -- Variables: child, author, session (uuids), given with -D.
 SELECT u.id, u.username, u.display_name, u.agency, u.role, u.password_hash, u.disabled, u.created_at
   FROM sessions s JOIN users u ON u.id = s.user_id
@@ -21,11 +22,9 @@ SELECT c.id, c.child_id, c.agency, c.author_id, u.display_name AS author_name, c
        c.location, c.summary, c.child_seen, c.appearance_obscured, c.injuries, c.explanation, c.examination,
        c.opinion, c.concern_level, c.concern_categories, c.outcome, c.actions, c.visibility
   FROM c JOIN users u ON u.id = c.author_id;
-SELECT pg_advisory_xact_lock(7881707715023955060);
-SELECT hash AS prev FROM audit_events ORDER BY seq DESC LIMIT 1 \gset
 INSERT INTO audit_events (id, occurred_at, user_id, username, agency, role, action, resource_type, resource_id,
-                          child_id, request_id, outcome, reason, prev_hash, hash)
+                          child_id, request_id, outcome, reason, content_hash)
   VALUES (gen_random_uuid(), now(), :author, 'bench_sw', 'social_care', 'practitioner', 'contact.create', 'contact',
-          gen_random_uuid(), :child, 'pgbench', 'allowed', NULL, :prev,
-          encode(sha256(convert_to(:prev || 'contact.create', 'UTF8')), 'hex'));
+          gen_random_uuid(), :child, 'pgbench', 'allowed', NULL,
+          encode(sha256(convert_to(:child || 'contact.create' || clock_timestamp(), 'UTF8')), 'hex'));
 COMMIT;
