@@ -352,6 +352,19 @@ pub async fn seal(conn: &mut PgConnection, limit: i64) -> sqlx::Result<(Tip, usi
     Ok((tip, batch.len()))
 }
 
+/// Events recorded before `at` that the chain does not hold yet.
+pub async fn unsealed_before(db: &PgPool, at: DateTime<Utc>) -> sqlx::Result<i64> {
+    let tip = tip(db).await?;
+    sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events e WHERE (e.xid, e.seq) > ($1::text::xid8, $2) AND e.occurred_at <= $3",
+    )
+    .bind(&tip.xid)
+    .bind(tip.seq)
+    .bind(at)
+    .fetch_one(db)
+    .await
+}
+
 /// Walks the whole chain in order, recomputing every leaf and link; then checks the events not
 /// yet sealed, and that none was left out behind the tip. In one snapshot, so that the sealer's
 /// work meanwhile does not move what is being checked.

@@ -44,6 +44,23 @@ impl Sealer {
     pub fn nudge(&self) {
         self.nudge.notify_one();
     }
+
+    /// Waits, for at most `within`, until every event committed before `at` is sealed (by this
+    /// process's sealer or another's). Events behind a transaction still open cannot be sealed
+    /// until it ends: the wait then runs out, and `verify` reports them as waiting.
+    pub async fn caught_up(
+        &self,
+        db: &PgPool,
+        at: chrono::DateTime<Utc>,
+        within: Duration,
+    ) -> sqlx::Result<()> {
+        let started = std::time::Instant::now();
+        while repo::unsealed_before(db, at).await? > 0 && started.elapsed() < within {
+            self.nudge();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
 }
 
 async fn run(
