@@ -17,7 +17,9 @@ CREATE INDEX audit_events_sealing_idx ON audit_events (xid, seq);
 -- The chain: position n links event n to the hash of position n - 1 (the first to 64 zeros).
 CREATE TABLE audit_chain (
     position  bigint      PRIMARY KEY CHECK (position > 0),
-    event_id  uuid        NOT NULL UNIQUE REFERENCES audit_events (id),
+    -- No foreign key: its check would lock each sealed event's row; verify names a link whose event
+    -- is missing, and the events' trigger refuses their deletion anyway.
+    event_id  uuid        NOT NULL UNIQUE,
     prev_hash text        NOT NULL,
     hash      text        NOT NULL,
     -- When the sealer appended it: with the event's occurred_at, how long it waited unsealed.

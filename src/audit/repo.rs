@@ -306,11 +306,18 @@ pub async fn seal(conn: &mut PgConnection, limit: i64) -> sqlx::Result<(Tip, usi
     let tip = tip(&mut *tx).await?;
     // One statement: its snapshot is the one whose xmin it reads, so every event of an older
     // transaction that committed is visible to it.
-    let batch: Vec<Stored> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {STORED} FROM audit_events e
+    #[derive(sqlx::FromRow)]
+    struct Leaf {
+        id: Uuid,
+        content_hash: Option<String>,
+        xid: String,
+        seq: i64,
+    }
+    let batch: Vec<Leaf> = sqlx::query_as(
+        "SELECT e.id, e.content_hash, e.xid::text AS xid, e.seq FROM audit_events e
          WHERE (e.xid, e.seq) > ($1::text::xid8, $2) AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY e.xid, e.seq LIMIT $3"
-    )))
+         ORDER BY e.xid, e.seq LIMIT $3",
+    )
     .bind(&tip.xid)
     .bind(tip.seq)
     .bind(limit)
