@@ -35,7 +35,9 @@ def shares(path):
     # Process times are per core; the machine total covers every core.
     names = ["mash", "PostgreSQL", "wrk", "other"]
     parts = ", ".join(f"{n} {100 * v / total:.0f}%" for n, v in zip(names, sums[2:]))
-    print(f"{parts}, idle {100 * sums[1] / total:.0f}%")
+    # What no process is charged with: the kernel's own threads and interrupts (loopback traffic).
+    kernel = total - sums[1] - sum(sums[2:])
+    print(f"{parts}, kernel and interrupts {100 * kernel / total:.0f}%, idle {100 * sums[1] / total:.0f}%")
 
 
 if sys.argv[1] == "snapshot":

@@ -309,7 +309,14 @@ pub fn jwt_secret(configured: Option<&str>) -> anyhow::Result<Vec<u8>> {
 /// that lives only as long as the process.
 fn signer(path: Option<&std::path::Path>) -> anyhow::Result<Signer> {
     match path {
-        Some(path) => Signer::from_file(path),
+        Some(path) => {
+            let signer = Signer::from_file(path)?;
+            tracing::info!(
+                public_key = signer.public_key(),
+                "audit checkpoints are signed with this key"
+            );
+            Ok(signer)
+        }
         None => {
             let signer = Signer::generate();
             tracing::warn!(

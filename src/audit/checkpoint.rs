@@ -133,28 +133,35 @@ impl Signer {
 }
 
 /// Reads checkpoints saved earlier: a JSON array of them, a page of `GET /audit/checkpoints`
-/// (its `items`), or one checkpoint per line.
+/// (its `items`), or one per line, each line a checkpoint or a whole page (as a scheduled `curl`
+/// appending pages to a file leaves them).
 pub fn parse_file(text: &str) -> anyhow::Result<Vec<Checkpoint>> {
     #[derive(Deserialize)]
-    struct Page {
-        items: Vec<Checkpoint>,
+    #[serde(untagged)]
+    enum Saved {
+        Array(Vec<Checkpoint>),
+        Page { items: Vec<Checkpoint> },
+        One(Box<Checkpoint>),
     }
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        return Ok(serde_json::from_str(trimmed)?);
+    let flatten = |saved: Saved| match saved {
+        Saved::Array(items) | Saved::Page { items } => items,
+        Saved::One(one) => vec![*one],
+    };
+    if let Ok(whole) = serde_json::from_str::<Saved>(text) {
+        return Ok(flatten(whole));
     }
-    if let Ok(page) = serde_json::from_str::<Page>(trimmed) {
-        return Ok(page.items);
-    }
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+    let mut all = Vec::new();
+    for (i, line) in text
+        .lines()
         .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map_err(|e| anyhow::anyhow!("checkpoint on line {}: {e}", i + 1))
-        })
-        .collect()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let saved = serde_json::from_str::<Saved>(line).map_err(|e| {
+            anyhow::anyhow!("line {}: not a checkpoint or a page of them: {e}", i + 1)
+        })?;
+        all.extend(flatten(saved));
+    }
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -208,7 +215,12 @@ mod tests {
             serde_json::to_string(&a).unwrap(),
             serde_json::to_string(&b).unwrap()
         );
-        for text in [array, page, lines] {
+        let pages = format!(
+            "{}\n{}\n",
+            serde_json::json!({"items": [&a], "next_cursor": null}),
+            serde_json::json!({"items": [&b], "next_cursor": null})
+        );
+        for text in [array, page, lines, pages] {
             assert_eq!(parse_file(&text).unwrap(), vec![a.clone(), b.clone()]);
         }
         assert!(parse_file("{\"position\": 1}\n").is_err());
