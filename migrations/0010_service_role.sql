@@ -23,6 +23,20 @@ BEGIN
 END;
 $$;
 
+-- The owning role serves through SET ROLE mash_service when the service has no login of its own:
+-- that needs membership, which a superuser has already and another owner is given here if it may.
+DO $$
+BEGIN
+    IF NOT pg_has_role(current_user, 'mash_service', 'MEMBER') THEN
+        BEGIN
+            EXECUTE format('GRANT mash_service TO %I', current_user);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE '% cannot serve as mash_service by SET ROLE: serve through MASH_SERVICE_DATABASE_URL', current_user;
+        END;
+    END IF;
+END;
+$$;
+
 GRANT USAGE ON SCHEMA public TO mash_service;
 GRANT SELECT, INSERT ON users, children, people, person_checks, contacts, contact_amendments,
     child_status_changes, child_record_versions, idempotency_keys, sessions, refresh_tokens,

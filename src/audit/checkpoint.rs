@@ -330,7 +330,7 @@ pub async fn check(
     trusted: &[String],
 ) -> sqlx::Result<Consistency> {
     let chain = super::repo::verify(db).await?;
-    let length = super::repo::tip(db).await?.position;
+    let length = super::repo::tip(&mut *db.acquire().await?).await?.position;
     let mut checkpoints = Vec::with_capacity(saved.len());
     for checkpoint in saved {
         let finding = if !checkpoint.signed() {

@@ -286,15 +286,30 @@ impl Tip {
     }
 }
 
-pub async fn tip(conn: impl PgExecutor<'_>) -> sqlx::Result<Tip> {
-    let tip = sqlx::query_as(
-        "SELECT c.position, c.hash, e.xid::text AS xid, e.seq
-         FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
+/// The chain's tip: the last link, and the sealing order of the last event still on the trail. (A
+/// link whose event is missing, deleted or never recorded, leaves the frontier where its last real
+/// event put it: sealing goes on after it, and `verify` names it.)
+pub async fn tip(conn: &mut PgConnection) -> sqlx::Result<Tip> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT position, hash FROM audit_chain ORDER BY position DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((position, hash)) = head else {
+        return Ok(Tip::empty());
+    };
+    let frontier: Option<(String, i64)> = sqlx::query_as(
+        "SELECT e.xid::text, e.seq FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
          ORDER BY c.position DESC LIMIT 1",
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(tip.unwrap_or_else(Tip::empty))
+    let (xid, seq) = frontier.unwrap_or_else(|| ("0".to_string(), 0));
+    Ok(Tip {
+        position,
+        hash,
+        xid,
+        seq,
+    })
 }
 
 /// Appends to the chain, in one transaction, up to `limit` events whose transactions have all
@@ -303,7 +318,7 @@ pub async fn tip(conn: impl PgExecutor<'_>) -> sqlx::Result<Tip> {
 /// Run by the one sealer (`sealer.rs`); the chain's primary key refuses a second one's batch.
 pub async fn seal(conn: &mut PgConnection, limit: i64) -> sqlx::Result<(Tip, usize)> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let tip = tip(&mut *tx).await?;
+    let tip = tip(&mut tx).await?;
     // One statement: its snapshot is the one whose xmin it reads, so every event of an older
     // transaction that committed is visible to it.
     #[derive(sqlx::FromRow)]
@@ -361,14 +376,15 @@ pub async fn seal(conn: &mut PgConnection, limit: i64) -> sqlx::Result<(Tip, usi
 
 /// Events recorded before `at` that the chain does not hold yet.
 pub async fn unsealed_before(db: &PgPool, at: DateTime<Utc>) -> sqlx::Result<i64> {
-    let tip = tip(db).await?;
+    let mut conn = db.acquire().await?;
+    let tip = tip(&mut conn).await?;
     sqlx::query_scalar(
         "SELECT count(*) FROM audit_events e WHERE (e.xid, e.seq) > ($1::text::xid8, $2) AND e.occurred_at <= $3",
     )
     .bind(&tip.xid)
     .bind(tip.seq)
     .bind(at)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
 }
 
@@ -422,6 +438,18 @@ pub async fn verify(db: &PgPool) -> sqlx::Result<ChainVerdict> {
                 }
                 _ => return Ok(broken(checked, l.event.id)),
             }
+        }
+    }
+    // Links past the last one walked: their events are gone (or were never recorded).
+    if gap.is_none() {
+        let orphan: Option<Uuid> = sqlx::query_scalar(
+            "SELECT event_id FROM audit_chain WHERE position > $1 ORDER BY position LIMIT 1",
+        )
+        .bind(tip.position)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = orphan {
+            return Ok(broken(checked + 1, id));
         }
     }
     if let Some((position, next)) = gap {
@@ -488,7 +516,7 @@ pub async fn insert_checkpoint(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit_checkpoints (position, head_hash, made_at, public_key, signature)
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (position) DO NOTHING",
     )
     .bind(checkpoint.position)
     .bind(&checkpoint.head_hash)

@@ -87,6 +87,7 @@ async fn run(
                     ?error,
                     "the sealer lost the database while waiting its turn"
                 );
+                tokio::time::sleep(TAKEOVER).await;
                 continue;
             }
         }
@@ -110,6 +111,14 @@ async fn become_sealer(conn: &mut PgConnection) -> sqlx::Result<()> {
     sqlx::query("SET application_name = 'mash-sealer'")
         .execute(&mut *conn)
         .await?;
+    // A sealer that stops asking (hung, or cut off without the socket closing) loses the lock in
+    // seconds, not when TCP gives up: it asks at least every `POLL`. (PostgreSQL 14 and later.)
+    if let Err(error) = sqlx::query("SET idle_session_timeout = '10s'")
+        .execute(&mut *conn)
+        .await
+    {
+        tracing::debug!(?error, "idle_session_timeout is not available");
+    }
     loop {
         let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(SEALER_LOCK)
@@ -129,10 +138,24 @@ async fn seal(
     signer: Option<&Signer>,
     checkpoint_every: Duration,
 ) -> sqlx::Error {
-    let mut last = match repo::checkpoints(&mut *conn, None, 1).await {
-        Ok(newest) => newest.into_iter().next().map(|c| (c.position, c.made_at)),
+    // The newest checkpoint this key signed within the chain as it is: a row anyone else put
+    // there (a position beyond the tip, another key) must not stop the signing.
+    let newest = match repo::checkpoints(&mut *conn, None, 100).await {
+        Ok(newest) => newest,
         Err(error) => return error,
     };
+    let length = match repo::tip(conn).await {
+        Ok(tip) => tip.position,
+        Err(error) => return error,
+    };
+    let mut last = newest
+        .into_iter()
+        .find(|c| {
+            c.position <= length
+                && signer.is_some_and(|s| s.public_key() == c.public_key)
+                && c.signed()
+        })
+        .map(|c| (c.position, c.made_at));
     loop {
         let (tip, sealed) = match repo::seal(conn, MAX_BATCH).await {
             Ok(sealed) => sealed,

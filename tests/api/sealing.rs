@@ -134,6 +134,45 @@ async fn verify_names_a_changed_reordered_inserted_or_deleted_event(db: PgPool) 
     as_superuser(&db, &["INSERT INTO audit_chain SELECT * FROM kept"]).await;
     assert_eq!(verdict(&app, &facilitator).await["valid"], true);
 
+    // The newest sealed event deleted, its link left: the link names it.
+    app.until_sealed().await;
+    let newest: Uuid =
+        sqlx::query_scalar("SELECT event_id FROM audit_chain ORDER BY position DESC LIMIT 1")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let length = chain_order(&db).await.len() as u64;
+    as_superuser(
+        &db,
+        &[
+            &format!("CREATE TABLE kept_event AS SELECT * FROM audit_events WHERE id = '{newest}'"),
+            &format!("DELETE FROM audit_events WHERE id = '{newest}'"),
+        ],
+    )
+    .await;
+    let v = verdict(&app, &facilitator).await;
+    assert_eq!(v["first_broken_event"], newest.to_string(), "{v}");
+    assert!(v["events_checked"].as_u64() >= Some(length), "{v}");
+    as_superuser(
+        &db,
+        &["INSERT INTO audit_events OVERRIDING SYSTEM VALUE SELECT * FROM kept_event"],
+    )
+    .await;
+    assert_eq!(verdict(&app, &facilitator).await["valid"], true);
+
+    // A link to an event never recorded, appended at the tip (as the service's own role could):
+    // named, and sealing goes on after it.
+    let orphan = Uuid::new_v4();
+    as_superuser(&db, &[&format!(
+        "INSERT INTO audit_chain (position, event_id, prev_hash, hash)
+         SELECT position + 1, '{orphan}', hash, hash FROM audit_chain ORDER BY position DESC LIMIT 1"
+    )])
+    .await;
+    app.user("legal_after", Some("legal"), "practitioner").await;
+    app.until_sealed().await;
+    let v = verdict(&app, &facilitator).await;
+    assert_eq!(v["first_broken_event"], orphan.to_string(), "{v}");
+
     // A sealed event deleted: its link still names it.
     as_superuser(
         &db,
@@ -197,12 +236,18 @@ async fn a_rewritten_chain_verifies_alone_but_not_against_a_saved_checkpoint(
     app.until_sealed().await;
     // Wait for a checkpoint of the chain as it is now.
     let length = chain_order(&db).await.len() as i64;
+    let waiting = std::time::Instant::now();
     let page = loop {
         let page = app.get("/api/v1/audit/checkpoints", &manager).await;
         assert_eq!(page.status, 200, "{}", page.text);
         if page.json["items"][0]["position"].as_i64() >= Some(length) {
             break page;
         }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "no checkpoint: {}",
+            page.text
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     app.get("/api/v1/audit/checkpoints", &practitioner)
@@ -554,24 +599,29 @@ async fn the_serving_role_cannot_change_the_trail_or_switch_off_its_guards(
     let app = spawn(db.clone()).await;
     app.user("pc_role", Some("police"), "practitioner").await;
     app.until_sealed().await;
-    let serving_as: String = sqlx::query_scalar(
-        "SELECT usename::text FROM pg_stat_activity WHERE application_name = 'mash-sealer' AND datname = current_database()",
-    )
-    .fetch_one(&db)
-    .await
-    .unwrap();
-    let current: String = {
-        let options = (*db.connect_options()).clone();
-        let pool = mash::startup::as_service_role(PgPoolOptions::new().max_connections(1))
-            .connect_with(options)
-            .await
-            .unwrap();
-        sqlx::query_scalar("SELECT current_user::text")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
-    assert_eq!(current, "mash_service", "(session user {serving_as})");
+    // The service's connections run as mash_service: take a privilege from that role alone, and
+    // the service loses it.
+    let facilitator = app.facilitator().await;
+    let body = json!({"given_name": "R", "family_name": "O", "date_of_birth": "2006-03-01"});
+    let made = app
+        .post("/api/v1/children", &facilitator, body.clone())
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    sqlx::query("REVOKE INSERT ON children FROM mash_service")
+        .execute(&db)
+        .await
+        .unwrap();
+    let refused = app.post("/api/v1/children", &facilitator, body).await;
+    assert!(
+        refused.status.is_server_error(),
+        "{} {}",
+        refused.status,
+        refused.text
+    );
+    sqlx::query("GRANT INSERT ON children TO mash_service")
+        .execute(&db)
+        .await
+        .unwrap();
 
     let login = format!("mash_app_{}", Uuid::new_v4().simple());
     sqlx::query(sqlx::AssertSqlSafe(format!(
