@@ -44,6 +44,7 @@ fn record(entries: usize) -> Snapshot {
         .collect();
     Snapshot {
         horizon: start + Duration::days(20 * 365),
+        date_of_birth: None,
         contacts: Arc::new(contacts),
         people: Arc::default(),
         checks: Arc::default(),

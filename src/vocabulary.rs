@@ -245,6 +245,25 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Whether the child was brought to, or could be seen at, a visit or appointment.
+    Attendance {
+        Attended = "attended",
+        /// The carers did not bring the child (health's "was not brought", not "did not attend").
+        WasNotBrought = "was_not_brought",
+        CancelledByCarer = "cancelled_by_carer",
+        /// Nobody answered the door, or the visitor was refused entry.
+        NoAccess = "no_access",
+    }
+}
+
+impl Attendance {
+    /// The child was kept from the professional: not brought, cancelled, or the door not opened.
+    pub fn kept_away(self) -> bool {
+        !matches!(self, Attendance::Attended)
+    }
+}
+
+vocabulary! {
     /// Who raised a referral: an agency's professional, or a lay referrer on whose behalf the
     /// receiving agency logs it.
     Referrer {

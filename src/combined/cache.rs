@@ -85,6 +85,7 @@ mod tests {
     fn a_record_of_twenty_thousand_entries_is_kept() {
         let at = chrono::Utc::now();
         let stored = StoredRecord {
+            date_of_birth: None,
             contacts: Vec::new(),
             people: Vec::new(),
             checks: Vec::new(),

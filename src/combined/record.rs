@@ -257,6 +257,7 @@ pub fn narrow(
     (
         Snapshot {
             horizon,
+            date_of_birth: record.date_of_birth,
             contacts: Arc::new(contacts),
             people: Arc::new(people),
             checks: Arc::new(checks),

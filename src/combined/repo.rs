@@ -20,6 +20,8 @@ pub struct StoredStatus {
 }
 
 pub struct StoredRecord {
+    /// The child's date of birth, which the record never changes.
+    pub date_of_birth: Option<chrono::NaiveDate>,
     pub contacts: Vec<StoredContact>,
     pub people: Vec<PersonRow>,
     pub checks: Vec<PersonCheck>,
@@ -57,9 +59,13 @@ pub async fn load(db: &PgPool, child_id: Uuid) -> sqlx::Result<StoredRecord> {
     .bind(child_id)
     .fetch_all(db);
     let process = crate::safeguarding::repo::of_child(db, child_id);
-    let (contacts, (people, checks), statuses, process) =
-        tokio::try_join!(contacts, people, statuses, process)?;
+    let born = sqlx::query_scalar("SELECT date_of_birth FROM children WHERE id = $1")
+        .bind(child_id)
+        .fetch_optional(db);
+    let (contacts, (people, checks), statuses, process, date_of_birth) =
+        tokio::try_join!(contacts, people, statuses, process, born)?;
     Ok(StoredRecord {
+        date_of_birth,
         contacts,
         people,
         checks,

@@ -10,7 +10,8 @@ use crate::contacts::types::ContactFields;
 use crate::safeguarding::types::{Details, EventDetails};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{
-    CheckOutcome, ChildStatus, ConcernLevel, ContactKind, ExplanationCategory, Relationship,
+    Attendance, CheckOutcome, ChildStatus, ConcernLevel, ContactKind, ExplanationCategory,
+    Relationship,
 };
 
 /// A contact as it stood at the snapshot's horizon (amendments made by then applied).
@@ -29,6 +30,21 @@ impl ContactFact {
     }
     pub fn has_injuries(&self) -> bool {
         !self.fields.injuries.is_empty()
+    }
+    /// A visit or appointment: the child is expected to be there.
+    pub fn is_visit(&self) -> bool {
+        self.fields.kind.expects_child_present()
+    }
+    /// Recorded as seen: `child_seen: true`, or brought (`attended`) and not recorded unseen.
+    pub fn child_seen(&self) -> bool {
+        self.fields.child_seen == Some(true)
+            || (self.fields.attendance == Some(Attendance::Attended)
+                && self.fields.child_seen != Some(false))
+    }
+    /// Recorded as not seen: `child_seen: false`, or kept away (not brought, cancelled, no access).
+    pub fn child_unseen(&self) -> bool {
+        self.fields.child_seen == Some(false)
+            || self.fields.attendance.is_some_and(Attendance::kept_away)
     }
     /// Concern level `low` or above.
     pub fn concern_bearing(&self) -> bool {
@@ -120,6 +136,8 @@ pub struct StatusFact {
 pub struct Snapshot {
     /// The moment the snapshot is taken at: `as_of`, or now.
     pub horizon: DateTime<Utc>,
+    /// The child's, as the record holds it (known to every reader of the record).
+    pub date_of_birth: Option<chrono::NaiveDate>,
     /// In scenario-time order (ties by recording time). Shared, as many readers may see the same.
     pub contacts: Arc<Vec<ContactFact>>,
     pub people: Arc<Vec<PersonFact>>,
@@ -136,6 +154,7 @@ impl Snapshot {
     pub fn only(&self, agency: Agency) -> Snapshot {
         Snapshot {
             horizon: self.horizon,
+            date_of_birth: self.date_of_birth,
             contacts: Arc::new(
                 self.contacts
                     .iter()
@@ -204,6 +223,23 @@ impl Snapshot {
                     .filter(|c| c.fields.kind == ContactKind::StrategyDiscussion)
                     .map(|c| c.at()),
             )
+    }
+
+    /// The start of the child's date of birth, if the record has one.
+    pub fn born_at(&self) -> Option<DateTime<Utc>> {
+        self.date_of_birth
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+    }
+
+    /// Whether the child was at least `years` old at `at` (by the calendar: the birthday itself
+    /// counts); `None` when the record has no date of birth.
+    pub fn aged_at_least(&self, years: u32, at: DateTime<Utc>) -> Option<bool> {
+        let born = self.date_of_birth?;
+        let birthday = born
+            .checked_add_months(chrono::Months::new(years.saturating_mul(12)))
+            .unwrap_or(chrono::NaiveDate::MAX);
+        Some(at.date_naive() >= birthday)
     }
 
     pub fn status_at(&self, at: DateTime<Utc>) -> ChildStatus {

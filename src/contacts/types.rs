@@ -6,8 +6,8 @@ use uuid::Uuid;
 use crate::pagination::{Listed, Page};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{
-    ConcernCategory, ConcernLevel, ContactKind, ContactOutcome, ExplanationCategory, InjuryType,
-    Opinion, PlanCompliance, Visibility,
+    Attendance, ConcernCategory, ConcernLevel, ContactKind, ContactOutcome, ExplanationCategory,
+    InjuryType, Opinion, PlanCompliance, Visibility,
 };
 
 pub const MAX_INJURIES: usize = 50;
@@ -209,6 +209,22 @@ contact_fields! {
     },
     /// Whether the carers were following the child protection plan; absent means not recorded.
     plan_compliance: Option<PlanCompliance> => Option<PlanCompliance>; optional plain {
+        fields: [] new: [] change: []
+    },
+    /// Whether the child was brought, or could be seen, at a visit or appointment; absent means
+    /// not recorded.
+    attendance: Option<Attendance> => Option<Attendance>; optional plain {
+        fields: [] new: [] change: []
+    },
+    /// Whether the visit or appointment was announced to the carers beforehand; absent means not
+    /// recorded.
+    announced: Option<bool> => Option<bool>; optional plain { fields: [] new: [] change: [] },
+    /// Whether the child was spoken to alone, away from the carers; absent means not recorded.
+    child_spoken_to_alone: Option<bool> => Option<bool>; optional plain {
+        fields: [] new: [] change: []
+    },
+    /// Whether the child could move about independently (crawl, walk); absent means not recorded.
+    independently_mobile: Option<bool> => Option<bool>; optional plain {
         fields: [] new: [] change: []
     },
 }

@@ -605,3 +605,86 @@ async fn the_views_are_current_after_every_kind_of_entry(db: PgPool) {
     assert_eq!(check.status, 201, "{}", check.text);
     assert_eq!(summaries().await.len(), 3);
 }
+
+/// The observations reviews keep asking for: stored, amended and read back like any field, refused
+/// by name when malformed, and read by the rules that need them.
+#[sqlx::test]
+async fn attendance_announcement_voice_and_mobility_are_recorded_and_read_by_the_rules(db: PgPool) {
+    let app = spawn(db).await;
+    let case = Case::new(&app).await;
+    let contacts = format!("/api/v1/children/{}/contacts", case.child);
+    let observed = json!({"occurred_at": "2006-08-28T10:00:00Z", "kind": "clinic_appointment",
+        "summary": "Not brought to the eight-week check", "attendance": "was_not_brought",
+        "announced": true, "child_spoken_to_alone": false, "independently_mobile": false});
+    let first = case.contact(&app, "health", observed.clone()).await;
+    let read = app
+        .get(&format!("{contacts}/{first}"), &case.tokens["health"])
+        .await;
+    for field in [
+        "attendance",
+        "announced",
+        "child_spoken_to_alone",
+        "independently_mobile",
+    ] {
+        assert_eq!(read.json[field], observed[field], "{field}: {}", read.text);
+    }
+    let amended = app
+        .post(
+            &format!("{contacts}/{first}/amendments"),
+            &case.tokens["health"],
+            json!({"reason": "The mother cancelled by phone", "changes": {"attendance": "cancelled_by_carer"}}),
+        )
+        .await;
+    assert_eq!(amended.status, 201, "{}", amended.text);
+    let read = app
+        .get(&format!("{contacts}/{first}"), &case.tokens["health"])
+        .await;
+    assert_eq!(
+        read.json["attendance"], "cancelled_by_carer",
+        "{}",
+        read.text
+    );
+    assert_eq!(read.json["announced"], true);
+    let unknown = app
+        .post(
+            &contacts,
+            &case.tokens["health"],
+            json!({"occurred_at": "2006-09-01T10:00:00Z", "kind": "clinic_appointment",
+                   "summary": "s", "attendance": "did_not_attend"}),
+        )
+        .await;
+    let problem = unknown.assert_problem(422);
+    assert!(problem.to_string().contains("attendance"), "{problem}");
+    // A second appointment the baby was not brought to, and a bruise at 181 days old.
+    case.contact(
+        &app,
+        "health",
+        json!({"occurred_at": "2006-08-29T09:00:00Z", "kind": "gp_appointment",
+        "summary": "Not brought again", "attendance": "was_not_brought"}),
+    )
+    .await;
+    let bruise = case
+        .contact(
+            &app,
+            "social_care",
+            json!({"occurred_at": "2006-08-29T12:00:00Z", "kind": "home_visit",
+            "summary": "A bruise on the baby's cheek", "child_seen": true, "injuries": injury()}),
+        )
+        .await;
+    let report = case
+        .report(&app, &case.facilitator, "2006-12-31T00:00:00Z")
+        .await;
+    let infant = indicator(&report, "injury_to_non_mobile_infant");
+    assert_eq!(infant["first_held_at"], "2006-08-29T12:00:00Z");
+    assert_eq!(infant["evidence"][0]["entry_id"], bruise.as_str());
+    assert_eq!(infant["visible_to_single_agency"]["social_care"], true);
+    let not_brought = indicator(&report, "was_not_brought_pattern");
+    assert_eq!(not_brought["first_held_at"], "2006-08-29T09:00:00Z");
+    assert_eq!(not_brought["visible_to_single_agency"]["health"], true);
+    // The day before, neither had held.
+    let before = case
+        .report(&app, &case.facilitator, "2006-08-28T23:59:59Z")
+        .await;
+    assert!(!codes(&before).contains("injury_to_non_mobile_infant"));
+    assert!(!codes(&before).contains("was_not_brought_pattern"));
+}

@@ -2,19 +2,26 @@
 //! Adding an indicator means writing one unit that implements `Indicator` and adding it to
 //! `INDICATORS`.
 
+mod child_not_spoken_to;
+mod child_repeatedly_unseen;
 mod concealment_suspected;
 mod escalating_concerns;
 mod incomplete_examination;
 mod injuries_seen_by_several_agencies;
 mod injury_not_shared_with_police;
+mod injury_to_non_mobile_infant;
+mod lay_concerns_discounted;
 mod many_contacts_no_escalation;
 mod no_strategy_discussion_after_nai;
 mod plan_not_followed;
 mod professional_disagreement;
 mod referral_not_decided_in_time;
+mod repeat_referrals_closed;
 mod repeated_third_party_explanation;
+mod seen_only_when_announced;
 mod statutory_timescale_missed;
 mod unverified_adult_in_household;
+mod was_not_brought_pattern;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -52,6 +59,28 @@ pub struct RuleConfig {
     /// Rule 12: working days after the second failure of a plan in which a review conference,
     /// strategy discussion or legal planning meeting is expected.
     pub plan_response_working_days: u32,
+    /// Rule 14: a child younger than this is taken as not independently mobile.
+    pub non_mobile_age: Duration,
+    /// Rule 15: the window, and the fewest visits or appointments without the child in it.
+    pub unseen_window: Duration,
+    pub unseen_minimum: usize,
+    /// Rule 16: the window, and the fewest health appointments the child was not brought to.
+    pub not_brought_window: Duration,
+    pub not_brought_minimum: usize,
+    /// Rule 17: the window, and the fewest unannounced visits without the child in it.
+    pub announced_window: Duration,
+    pub unannounced_unseen_minimum: usize,
+    /// Rule 18: the window, and the fewest referrals closed one after another.
+    pub repeat_referrals_window: Duration,
+    pub repeat_referrals_minimum: usize,
+    /// Rule 19: the window, and the fewest lay referrals discounted.
+    pub lay_referrals_window: Duration,
+    pub lay_referrals_minimum: usize,
+    /// Rule 20: the window, the fewest contacts without the child spoken to alone, and the age
+    /// (in years) from which a child is expected to be spoken to.
+    pub not_spoken_to_window: Duration,
+    pub not_spoken_to_minimum: usize,
+    pub spoken_to_from_age_years: u32,
 }
 
 impl RuleConfig {
@@ -65,6 +94,12 @@ impl RuleConfig {
             self.concealment_window,
             self.escalation_window,
             self.many_contacts_window,
+            self.unseen_window,
+            self.not_brought_window,
+            self.announced_window,
+            self.repeat_referrals_window,
+            self.lay_referrals_window,
+            self.not_spoken_to_window,
             // Working days, at their longest over Christmas and New Year.
             Duration::days(
                 i64::from(
@@ -95,6 +130,20 @@ impl Default for RuleConfig {
             many_contacts_agencies: 3,
             strategy_discussion_working_days: 3,
             plan_response_working_days: 10,
+            non_mobile_age: Duration::days(182),
+            unseen_window: Duration::days(90),
+            unseen_minimum: 3,
+            not_brought_window: Duration::days(180),
+            not_brought_minimum: 2,
+            announced_window: Duration::days(90),
+            unannounced_unseen_minimum: 2,
+            repeat_referrals_window: Duration::days(365),
+            repeat_referrals_minimum: 3,
+            lay_referrals_window: Duration::days(180),
+            lay_referrals_minimum: 2,
+            not_spoken_to_window: Duration::days(180),
+            not_spoken_to_minimum: 4,
+            spoken_to_from_age_years: 3,
         }
     }
 }
@@ -130,6 +179,13 @@ pub const INDICATORS: &[&dyn Indicator] = &[
     &no_strategy_discussion_after_nai::NoStrategyDiscussionAfterNai,
     &plan_not_followed::PlanNotFollowed,
     &statutory_timescale_missed::StatutoryTimescaleMissed,
+    &injury_to_non_mobile_infant::InjuryToNonMobileInfant,
+    &child_repeatedly_unseen::ChildRepeatedlyUnseen,
+    &was_not_brought_pattern::WasNotBroughtPattern,
+    &seen_only_when_announced::SeenOnlyWhenAnnounced,
+    &repeat_referrals_closed::RepeatReferralsClosed,
+    &lay_concerns_discounted::LayConcernsDiscounted,
+    &child_not_spoken_to::ChildNotSpokenTo,
 ];
 
 pub fn contact_evidence(c: &ContactFact) -> Evidence {

@@ -107,6 +107,7 @@ pub fn snapshot(horizon: DateTime<Utc>, mut contacts: Vec<ContactFact>) -> Snaps
     contacts.sort_by_key(|c| (c.at(), c.recorded_at));
     Snapshot {
         horizon,
+        date_of_birth: None,
         contacts: Arc::new(contacts),
         people: Arc::default(),
         checks: Arc::default(),
