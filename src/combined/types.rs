@@ -151,6 +151,11 @@ pub struct IndicatorReport {
     pub agencies: Vec<Agency>,
     /// Could that agency have seen this indicator from its own entries alone?
     pub visible_to_single_agency: AgencyFlags,
+    /// Why it holds, in plain English, built from the evidence as the reader sees it.
+    #[schema(
+        example = "The child has not been seen at visit after visit. On 2007-03-01 social care recorded a home visit: no one let the visitor in. … It first held on 2007-05-30, and no single agency's own entries showed it: only the combined record did."
+    )]
+    pub explanation: String,
     pub recommended_action: String,
 }
 

@@ -777,6 +777,23 @@ pub async fn replay(
                 } else {
                     format!("   New since the last checkpoint: {}", new.join(", "))
                 });
+                // Why each new one holds, and what to do, as the gap report words it.
+                for indicator in gap["indicators"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|i| new.iter().any(|code| i["code"] == code.as_str()))
+                {
+                    say(format!(
+                        "     {}: {}",
+                        text(&indicator["code"]),
+                        text(&indicator["explanation"])
+                    ));
+                    say(format!(
+                        "       What to do: {}",
+                        text(&indicator["recommended_action"])
+                    ));
+                }
                 if missed.is_empty() {
                     say("   No statutory clock missed so far.".to_string());
                 } else {

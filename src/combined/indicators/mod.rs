@@ -6,6 +6,7 @@ mod child_not_spoken_to;
 mod child_repeatedly_unseen;
 mod concealment_suspected;
 mod escalating_concerns;
+pub mod explain;
 mod incomplete_examination;
 mod injuries_seen_by_several_agencies;
 mod injury_not_shared_with_police;
@@ -279,6 +280,7 @@ pub fn gap_report_with(
         let mut agencies: Vec<Agency> = finding.evidence.iter().map(|e| e.agency).collect();
         agencies.sort();
         agencies.dedup();
+        let explanation = explain::explain(snapshot, indicator.title(), &finding, &visible);
         reports.push(IndicatorReport {
             code: indicator.code().into(),
             title: indicator.title().into(),
@@ -288,6 +290,7 @@ pub fn gap_report_with(
             evidence: finding.evidence,
             agencies,
             visible_to_single_agency: visible,
+            explanation,
             recommended_action: indicator.recommended_action().into(),
         });
     }
