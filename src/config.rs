@@ -97,6 +97,11 @@ pub struct ServeSettings {
     #[arg(long, env = "MASH_AUDIT_CHECKPOINT_EVERY", default_value = "60s", value_parser = parse_duration)]
     pub audit_checkpoint_every: Duration,
 
+    /// The rules' windows and thresholds: `MASH_RULE_*` variables, read by `mash serve` (see
+    /// `mash rules`).
+    #[arg(skip)]
+    pub rules: crate::combined::indicators::RuleConfig,
+
     /// Also create the documented demo users (one practitioner per agency and a facilitator).
     #[arg(long)]
     pub demo: bool,

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use mash::scenario::replay;
 use mash::vocabulary::SharingMode;
 
+use mash::combined::indicators::RuleConfig;
 use mash::config::{DatabaseSettings, ServeSettings};
 use mash::startup::{self, Application};
 use mash::{telemetry, users};
@@ -34,7 +35,7 @@ enum Command {
         #[command(flatten)]
         db: DatabaseSettings,
         #[command(flatten)]
-        serve: ServeSettings,
+        serve: Box<ServeSettings>,
     },
     /// Apply the migrations and exit.
     Migrate {
@@ -48,6 +49,9 @@ enum Command {
     },
     /// Print the OpenAPI contract (YAML) that the server implements.
     Openapi,
+    /// List the rules' windows and thresholds with their current values (set by MASH_RULE_* in the
+    /// environment or .env) and defaults.
+    Rules,
     /// Replay a scenario file against a running service, through its public API.
     Replay {
         /// The scenario (YAML), e.g. scenarios/child-p-2006-2007.yaml.
@@ -147,7 +151,11 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { db, serve } => {
+        Command::Serve { db, mut serve } => {
+            serve.rules = RuleConfig::from_vars(std::env::vars())?;
+            if !serve.rules.changed().is_empty() {
+                tracing::info!(changed = ?serve.rules.changed(), "rule settings changed from the defaults");
+            }
             // A private server, if one was started, lives as long as the service and stops after.
             let (owner, _private) = startup::open(&db).await?;
             let pool = startup::serving_pool(&db, &owner).await?;
@@ -164,6 +172,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             users::seed::seed_demo(&pool).await?;
         }
         Command::Openapi => print!("{}", startup::api_doc().to_yaml()?),
+        Command::Rules => print!("{}", RuleConfig::from_vars(std::env::vars())?.describe()),
         Command::Scenario {
             command: ScenarioCommand::Check { file },
         } => {

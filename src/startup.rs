@@ -375,7 +375,8 @@ impl Application {
         let state = web::Data::new(AppState {
             audit_writer: AuditWriter::start(db.clone(), sealer.clone()),
             sealer,
-            records: RecordCache::default(),
+            records: RecordCache::new(settings.rules.clone()),
+            rules: settings.rules.clone(),
             session_ttl: settings.session_ttl,
             in_flight: Default::default(),
             client_failures: crate::throttle::ClientFailures::new(

@@ -22,6 +22,8 @@ pub struct AppState {
     pub sealer: crate::audit::sealer::Sealer,
     /// Child records as the combined views last read them.
     pub records: RecordCache,
+    /// The rules' windows and thresholds (`MASH_RULE_*`).
+    pub rules: crate::combined::indicators::RuleConfig,
     /// How long a session may be refreshed for.
     pub session_ttl: std::time::Duration,
     /// Failures per client address.

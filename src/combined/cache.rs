@@ -3,6 +3,7 @@
 //! after its version is current for as long as the version stays the same. Readers of the same
 //! record at the same version share one read of the database.
 
+use crate::combined::indicators::RuleConfig;
 use std::sync::Arc;
 
 use quick_cache::sync::{Cache, DefaultLifecycle};
@@ -31,10 +32,12 @@ impl Weighter<(Uuid, i64), Arc<KeptRecord>> for Entries {
 
 pub struct RecordCache {
     records: Cache<(Uuid, i64), Arc<KeptRecord>, Entries, DefaultHashBuilder>,
+    /// The rules the kept records' clocks are read with.
+    config: RuleConfig,
 }
 
-impl Default for RecordCache {
-    fn default() -> Self {
+impl RecordCache {
+    pub fn new(config: RuleConfig) -> Self {
         // One shard: a shard holds only its share of the weight, and a record heavier than that
         // share would never be kept (with the default shards, none over about 5,000 entries was).
         let options = OptionsBuilder::new()
@@ -44,6 +47,7 @@ impl Default for RecordCache {
             .build()
             .expect("the cache's options are valid");
         RecordCache {
+            config,
             records: Cache::with_options(
                 options,
                 Entries,
@@ -68,7 +72,10 @@ impl RecordCache {
         match self.records.get_value_or_guard_async(&key).await {
             Ok(record) => Ok(record),
             Err(guard) => {
-                let record = Arc::new(KeptRecord::new(repo::load(db, child.id).await?));
+                let record = Arc::new(KeptRecord::new(
+                    repo::load(db, child.id).await?,
+                    &self.config,
+                ));
                 let _ = guard.insert(record.clone());
                 Ok(record)
             }
@@ -97,9 +104,12 @@ mod tests {
                 .collect(),
             process: Vec::new(),
         };
-        let cache = RecordCache::default();
+        let cache = RecordCache::new(RuleConfig::default());
         let key = (Uuid::new_v4(), 1);
-        cache.records.insert(key, Arc::new(KeptRecord::new(stored)));
+        cache.records.insert(
+            key,
+            Arc::new(KeptRecord::new(stored, &RuleConfig::default())),
+        );
         assert!(cache.records.get(&key).is_some());
     }
 }

@@ -12,10 +12,12 @@ use uuid::Uuid;
 
 use super::chronology::{Position, StubFact, chronology};
 use super::concerns::concerns;
-use super::indicators::{RuleConfig, gap_report};
+use super::indicators::gap_report;
 use super::record::{KeptRecord, narrow};
 use super::snapshot::Snapshot;
-use super::types::{AsOfParams, ChronologyPage, ChronologyParams, ConcernSummary, GapReport};
+use super::types::{
+    AsOfParams, ChronologyPage, ChronologyParams, ConcernSummary, GapReport, RuleSettings,
+};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize, sight};
 use crate::children::repo::load;
@@ -160,15 +162,19 @@ pub async fn get_gap_report(
     let View {
         snapshot, whole, ..
     } = view(&state, &actor, child_id, query.0.as_of).await?;
-    let config = RuleConfig::default();
+    let config = &state.rules;
     let (indicators, summary) = match whole {
-        Some(kept) => kept.gap_report(snapshot.horizon, &config),
-        None => gap_report(&snapshot, &config),
+        Some(kept) => kept.gap_report(snapshot.horizon, config),
+        None => gap_report(&snapshot, config),
     };
     Ok(web::Json(GapReport {
         child_id,
         as_of: query.0.as_of,
         indicators,
         summary,
+        settings: RuleSettings {
+            values: config.values(),
+            changed_from_default: config.changed(),
+        },
     }))
 }

@@ -36,7 +36,7 @@ pub struct KeptRecord {
 }
 
 impl KeptRecord {
-    pub fn new(stored: StoredRecord) -> KeptRecord {
+    pub fn new(stored: StoredRecord, config: &RuleConfig) -> KeptRecord {
         let (whole, _) = narrow(&stored, DateTime::<Utc>::MAX_UTC, |_, _| Sight::Full);
         let sources = stored
             .contacts
@@ -66,7 +66,7 @@ impl KeptRecord {
             }))
             .max()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let last_due = crate::safeguarding::clocks::clocks(&whole, &RuleConfig::default())
+        let last_due = crate::safeguarding::clocks::clocks(&whole, config)
             .iter()
             .map(|c| c.due_at)
             .max()

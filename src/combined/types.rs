@@ -182,6 +182,16 @@ pub struct GapReport {
     pub as_of: Option<DateTime<Utc>>,
     pub indicators: Vec<IndicatorReport>,
     pub summary: GapSummary,
+    /// The rules' windows and thresholds this report used, by name (`mash rules` says what each
+    /// means), and which of them this deployment changed from the defaults.
+    pub settings: RuleSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RuleSettings {
+    #[schema(example = json!({"several_agencies_window": 90, "unseen_minimum": 3}))]
+    pub values: std::collections::BTreeMap<String, i64>,
+    pub changed_from_default: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::clocks::{Clock, clocks};
 use crate::auth::Actor;
 use crate::combined::handlers::view;
-use crate::combined::indicators::RuleConfig;
 use crate::combined::types::{AsOfParams, Evidence};
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
@@ -103,7 +102,7 @@ pub async fn get_timescales(
     let snapshot = view(&state, &actor, child_id, query.0.as_of)
         .await?
         .snapshot;
-    let clocks: Vec<ClockReport> = clocks(&snapshot, &RuleConfig::default())
+    let clocks: Vec<ClockReport> = clocks(&snapshot, &state.rules)
         .into_iter()
         .map(|c| ClockReport::at(c, snapshot.horizon))
         .collect();

@@ -688,3 +688,86 @@ async fn attendance_announcement_voice_and_mobility_are_recorded_and_read_by_the
     assert!(!codes(&before).contains("injury_to_non_mobile_infant"));
     assert!(!codes(&before).contains("was_not_brought_pattern"));
 }
+
+/// A deployment that narrows a window sees it in the report: the rule reads the setting, and the
+/// report says which settings it used.
+#[sqlx::test]
+async fn a_changed_window_changes_the_report_and_the_report_says_so(db: PgPool) {
+    let mut rules = mash::combined::indicators::RuleConfig::from_vars([(
+        "MASH_RULE_SEVERAL_AGENCIES_WINDOW".to_string(),
+        "30".to_string(),
+    )])
+    .unwrap();
+    rules.unseen_minimum = 3;
+    let app = crate::helpers::spawn_with(
+        db,
+        mash::config::ServeSettings {
+            rules,
+            ..crate::helpers::settings()
+        },
+    )
+    .await;
+    let case = Case::new(&app).await;
+    let bruise = |at: &str| json!({"occurred_at": at, "kind": "home_visit", "summary": "bruise", "injuries": injury()});
+    case.contact(&app, "health", bruise("2007-01-01T00:00:00Z"))
+        .await;
+    case.contact(&app, "social_care", bruise("2007-03-31T00:00:00Z"))
+        .await;
+    let report = case
+        .report(&app, &case.facilitator, "2007-12-31T00:00:00Z")
+        .await;
+    assert!(
+        !codes(&report).contains("injuries_seen_by_several_agencies"),
+        "89 days apart, beyond a 30-day window: {report}"
+    );
+    assert_eq!(report["settings"]["values"]["several_agencies_window"], 30);
+    assert_eq!(report["settings"]["values"]["unseen_minimum"], 3);
+    assert_eq!(
+        report["settings"]["changed_from_default"],
+        json!(["several_agencies_window"])
+    );
+    case.contact(&app, "police", bruise("2007-04-20T00:00:00Z"))
+        .await;
+    let report = case
+        .report(&app, &case.facilitator, "2007-12-31T00:00:00Z")
+        .await;
+    assert_eq!(
+        indicator(&report, "injuries_seen_by_several_agencies")["first_held_at"],
+        "2007-04-20T00:00:00Z"
+    );
+}
+
+/// `mash rules` lists every window and threshold with its value and default; a misspelt or
+/// out-of-range `MASH_RULE_*` stops it (and `mash serve`) with the variable named.
+#[test]
+fn mash_rules_lists_the_settings_and_refuses_a_bad_one() {
+    let run = |vars: &[(&str, &str)]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_mash"))
+            .arg("rules")
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    };
+    let (code, out, _) = run(&[("MASH_RULE_UNSEEN_WINDOW", "60")]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out.lines().count(),
+        1 + mash::combined::indicators::settings::SETTINGS.len()
+    );
+    let unseen = out
+        .lines()
+        .find(|l| l.starts_with("unseen_window "))
+        .unwrap();
+    assert!(
+        unseen.contains("60*") && unseen.contains("90") && unseen.contains("15"),
+        "{unseen}"
+    );
+    let (code, _, err) = run(&[("MASH_RULE_UNSEEN_WINDOWS", "60")]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("MASH_RULE_UNSEEN_WINDOWS"), "{err}");
+}

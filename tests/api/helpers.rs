@@ -83,6 +83,7 @@ pub fn settings() -> ServeSettings {
         audit: true,
         audit_key: None,
         audit_checkpoint_every: Duration::from_secs(60),
+        rules: Default::default(),
         demo: false,
         request_timeout: Duration::from_secs(30),
     }

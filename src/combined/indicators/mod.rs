@@ -20,6 +20,7 @@ mod referral_not_decided_in_time;
 mod repeat_referrals_closed;
 mod repeated_third_party_explanation;
 mod seen_only_when_announced;
+pub mod settings;
 mod statutory_timescale_missed;
 mod unverified_adult_in_household;
 mod was_not_brought_pattern;
