@@ -247,6 +247,14 @@ impl Stored {
         }
     }
 
+    /// Whether the event still has the content its stored leaf was computed from (an event of
+    /// before leaves were stored has none to match).
+    fn leaf_matches(&self) -> bool {
+        self.content_hash
+            .as_ref()
+            .is_some_and(|stored| *stored == self.content().leaf())
+    }
+
     /// The link this event makes after `prev`, from its content as it is now; `None` when its
     /// content no longer matches the leaf stored when it was recorded.
     fn link_after(&self, prev: &str) -> Option<String> {
@@ -493,7 +501,7 @@ pub async fn verify(db: &PgPool) -> sqlx::Result<ChainVerdict> {
     .fetch(&mut *tx);
     let (mut count, mut oldest) = (0u64, None::<DateTime<Utc>>);
     while let Some(e) = unsealed.try_next().await? {
-        if e.content_hash.is_none() || e.link_after(GENESIS).is_none() {
+        if !e.leaf_matches() {
             return Ok(broken(checked, e.id));
         }
         count += 1;
