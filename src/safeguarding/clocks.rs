@@ -13,20 +13,6 @@ use crate::vocabulary::{
     EnquiryConclusion, Opinion, ReferralDecision, StrategyOutcome,
 };
 
-/// Working days after a referral's receipt by which it is decided.
-pub const REFERRAL_DECISION_DAYS: u32 = 1;
-/// Working days after its start by which an assessment is completed.
-pub const ASSESSMENT_DAYS: u32 = 45;
-/// Working days after the strategy discussion that started an enquiry by which the initial
-/// conference is held.
-pub const INITIAL_CONFERENCE_DAYS: u32 = 15;
-/// Working days after a plan is made by which the core group first meets.
-pub const CORE_GROUP_DAYS: u32 = 10;
-/// Months after the initial conference, then after each review that keeps the plan, by which the
-/// next review is held.
-pub const FIRST_REVIEW_MONTHS: u32 = 3;
-pub const LATER_REVIEW_MONTHS: u32 = 6;
-
 /// One clock.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clock {
@@ -166,7 +152,7 @@ pub fn clocks(s: &Snapshot, config: &RuleConfig) -> Vec<Clock> {
                 let mut c = clock(
                     ClockName::ReferralDecision,
                     process_evidence(p),
-                    working_days_after(p.at, REFERRAL_DECISION_DAYS),
+                    working_days_after(p.at, config.referral_decision_working_days),
                 );
                 if let Some((decided, e)) = decision(p) {
                     if decided == ReferralDecision::StrategyDiscussion {
@@ -180,7 +166,7 @@ pub fn clocks(s: &Snapshot, config: &RuleConfig) -> Vec<Clock> {
                 let mut c = clock(
                     ClockName::Assessment,
                     process_evidence(p),
-                    working_days_after(p.at, ASSESSMENT_DAYS),
+                    working_days_after(p.at, config.assessment_working_days),
                 );
                 c.met_by = p
                     .first(|d| matches!(d, EventDetails::Completed { .. }).then_some(()))
@@ -194,7 +180,7 @@ pub fn clocks(s: &Snapshot, config: &RuleConfig) -> Vec<Clock> {
                 let mut c = clock(
                     ClockName::InitialConference,
                     process_evidence(p),
-                    working_days_after(p.at, INITIAL_CONFERENCE_DAYS),
+                    working_days_after(p.at, config.initial_conference_working_days),
                 );
                 c.met_by = first_from(&initials, p.at);
                 // Stopped when the enquiry it started concludes without continuing risk.
@@ -229,14 +215,14 @@ pub fn clocks(s: &Snapshot, config: &RuleConfig) -> Vec<Clock> {
                         let mut c = clock(
                             ClockName::CoreGroup,
                             process_evidence(p),
-                            working_days_after(p.at, CORE_GROUP_DAYS),
+                            working_days_after(p.at, config.core_group_working_days),
                         );
                         c.met_by = first_from(&core_groups, p.at);
                         clocks.push(c);
-                        FIRST_REVIEW_MONTHS
+                        config.first_review_months
                     }
                     (ConferenceType::Review, ConferenceDecision::PlanContinues) => {
-                        LATER_REVIEW_MONTHS
+                        config.later_review_months
                     }
                     _ => continue,
                 };
@@ -531,6 +517,43 @@ mod tests {
         let s = with(snapshot(at(2007, 6, 1, 0), vec![]), vec![a]);
         // March 2007: Good Friday 6 April, Easter Monday 9 April and 7 May fall in the 45.
         assert_eq!(only(&s, ClockName::Assessment)[0].due_at, end(2007, 5, 8));
+    }
+
+    #[test]
+    fn a_deployment_sets_each_timescale() {
+        let config = RuleConfig {
+            assessment_working_days: 20,
+            core_group_working_days: 5,
+            first_review_months: 2,
+            ..RuleConfig::default()
+        };
+        let s = with(
+            snapshot(at(2007, 6, 1, 0), vec![]),
+            vec![
+                process(
+                    Agency::SocialCare,
+                    at(2007, 3, 1, 10),
+                    Details::Assessment {
+                        referral_id: Uuid::new_v4(),
+                    },
+                ),
+                conference(
+                    at(2007, 3, 1, 10),
+                    ConferenceType::Initial,
+                    ConferenceDecision::Plan,
+                ),
+            ],
+        );
+        let due = |name| {
+            clocks(&s, &config)
+                .into_iter()
+                .find(|c| c.clock == name)
+                .map(|c| c.due_at)
+        };
+        // Twenty working days after Thursday 1 March 2007 is Thursday 29 March; five is 8 March.
+        assert_eq!(due(ClockName::Assessment), Some(end(2007, 3, 29)));
+        assert_eq!(due(ClockName::CoreGroup), Some(end(2007, 3, 8)));
+        assert_eq!(due(ClockName::ReviewConference), Some(end(2007, 5, 1)));
     }
 
     /// Every clock: running at its due moment and overdue a microsecond after; met by an answer at

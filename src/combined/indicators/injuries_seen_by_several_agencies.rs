@@ -1,6 +1,6 @@
-//! Indicator 1: Injuries recorded by two or more agencies within 90 days of each other.
+//! Indicator 1: Injuries recorded by two or more agencies (a setting) within 90 days of each other.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{Finding, Indicator, RuleConfig, contact_evidence};
 use crate::combined::snapshot::{ContactFact, Snapshot};
@@ -36,19 +36,20 @@ impl Indicator for InjuriesSeenBySeveralAgencies {
         };
         let by_agency: Vec<(Agency, Vec<DateTime<Utc>>)> =
             Agency::ALL.iter().map(|a| (*a, times(*a))).collect();
-        // Another agency's injury within the window of `c`: at most `until` after it.
-        let partnered = |c: &ContactFact, until: Duration| {
+        // How many agencies recorded an injury in the window that ends at `at`.
+        let agencies_by = |at: DateTime<Utc>| {
             by_agency
                 .iter()
-                .filter(|(a, _)| *a != c.agency)
-                .any(|(_, ts)| {
-                    let i = ts.partition_point(|t| *t < c.at() - window);
-                    ts.get(i).is_some_and(|t| *t <= c.at() + until)
+                .filter(|(_, ts)| {
+                    let i = ts.partition_point(|t| *t < at - window);
+                    ts.get(i).is_some_and(|t| *t <= at)
                 })
+                .count()
         };
-        // It first holds when the second agency's injury is recorded; what made it hold are the
-        // injuries of the window that ends there (not every injury since, which only grows).
-        let first = injured.iter().find(|c| partnered(c, Duration::zero()))?;
+        // It first holds when the last agency needed records an injury; what made it hold are
+        // the injuries of the window that ends there (not every injury since, which only grows).
+        let minimum = config.several_agencies_minimum;
+        let first = injured.iter().find(|c| agencies_by(c.at()) >= minimum)?;
         let held = first.at();
         Some(Finding {
             first_held_at: held,
@@ -127,6 +128,32 @@ mod tests {
         assert!(
             InjuriesSeenBySeveralAgencies
                 .evaluate(&snapshot(day(200), no_injury), &cfg)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn with_three_agencies_required_it_holds_at_the_third_within_the_window() {
+        let cfg = RuleConfig {
+            several_agencies_minimum: 3,
+            ..RuleConfig::default()
+        };
+        let a = injured(call(Health, day(0)));
+        let b = injured(call(SocialCare, day(30)));
+        let c = injured(call(Police, day(90)));
+        let f = InjuriesSeenBySeveralAgencies
+            .evaluate(
+                &snapshot(day(200), vec![a.clone(), b.clone(), c.clone()]),
+                &cfg,
+            )
+            .unwrap();
+        assert_eq!(f.first_held_at, day(90));
+        assert_eq!(f.evidence.len(), 3);
+        // The third a day outside the first's window: two agencies at a time, never three.
+        let late = injured(call(Police, day(91)));
+        assert!(
+            InjuriesSeenBySeveralAgencies
+                .evaluate(&snapshot(day(200), vec![a, b, late]), &cfg)
                 .is_none()
         );
     }

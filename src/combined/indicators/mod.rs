@@ -39,10 +39,13 @@ use crate::vocabulary::Agency;
 /// Windows and thresholds, with the defaults of docs/domain.md.
 #[derive(Debug, Clone)]
 pub struct RuleConfig {
-    /// Rule 1: injuries by different agencies this close together.
+    /// Rule 1: injuries by different agencies this close together, and how many agencies.
     pub several_agencies_window: Duration,
+    pub several_agencies_minimum: usize,
     /// Rule 2: how long after a serious injury a police entry is expected.
     pub police_notification_window: Duration,
+    /// Rule 4: the fewest injuries explained as caused by another child.
+    pub third_party_explanations_minimum: usize,
     /// Rule 6: how long after an incomplete examination a completed one is expected.
     pub examination_follow_up_window: Duration,
     /// Rule 7: how long after an injury an unseen or obscured child is suspicious.
@@ -55,12 +58,25 @@ pub struct RuleConfig {
     pub many_contacts_window: Duration,
     pub many_contacts_minimum: usize,
     pub many_contacts_agencies: usize,
+    /// Rule 10 and the `referral_decision` clock: working days after receipt by which a referral
+    /// is decided.
+    pub referral_decision_working_days: u32,
     /// Rule 11 and the `strategy_discussion` clock: working days after a concern by which a
     /// strategy discussion is held (set by local procedures).
     pub strategy_discussion_working_days: u32,
-    /// Rule 12: working days after the second failure of a plan in which a review conference,
+    /// Rule 12: the fewest failures (actions not done, or entries recording the plan not
+    /// followed), and working days after the last of them of a plan in which a review conference,
     /// strategy discussion or legal planning meeting is expected.
+    pub plan_failures_minimum: usize,
     pub plan_response_working_days: u32,
+    /// Rule 13's clocks (statutory, so rarely changed): working days for an assessment, from a
+    /// section 47 strategy discussion to the initial conference, and from a plan to the first
+    /// core group; months to the first review conference and between later ones.
+    pub assessment_working_days: u32,
+    pub initial_conference_working_days: u32,
+    pub core_group_working_days: u32,
+    pub first_review_months: u32,
+    pub later_review_months: u32,
     /// Rule 14: a child younger than this is taken as not independently mobile.
     pub non_mobile_age: Duration,
     /// Rule 15: the window, and the fewest visits or appointments without the child in it.
@@ -106,7 +122,8 @@ impl RuleConfig {
             Duration::days(
                 i64::from(
                     self.strategy_discussion_working_days
-                        .max(self.plan_response_working_days),
+                        .max(self.plan_response_working_days)
+                        .max(self.referral_decision_working_days),
                 ) * 7
                     / 5
                     + 7,
@@ -122,6 +139,8 @@ impl Default for RuleConfig {
     fn default() -> Self {
         RuleConfig {
             several_agencies_window: Duration::days(90),
+            several_agencies_minimum: 2,
+            third_party_explanations_minimum: 2,
             police_notification_window: Duration::days(7),
             examination_follow_up_window: Duration::days(14),
             concealment_window: Duration::days(30),
@@ -130,8 +149,15 @@ impl Default for RuleConfig {
             many_contacts_window: Duration::days(90),
             many_contacts_minimum: 10,
             many_contacts_agencies: 3,
+            referral_decision_working_days: 1,
             strategy_discussion_working_days: 3,
+            plan_failures_minimum: 2,
             plan_response_working_days: 10,
+            assessment_working_days: 45,
+            initial_conference_working_days: 15,
+            core_group_working_days: 10,
+            first_review_months: 3,
+            later_review_months: 6,
             non_mobile_age: Duration::days(182),
             unseen_window: Duration::days(90),
             unseen_minimum: 3,

@@ -77,16 +77,17 @@ impl Indicator for PlanNotFollowed {
             .chain(s.strategy_discussions())
             .collect();
         let days = config.plan_response_working_days;
+        let minimum = config.plan_failures_minimum.max(1);
         [actions, entries]
             .iter()
             .flat_map(|failures| {
-                failures.windows(2).filter_map(|pair| {
-                    let second = pair[1].0;
-                    let end = working_days_after(second, days);
-                    let challenged = responses.iter().any(|r| *r >= second && *r <= end);
+                failures.windows(minimum).filter_map(|run| {
+                    let last = run[run.len() - 1].0;
+                    let end = working_days_after(last, days);
+                    let challenged = responses.iter().any(|r| *r >= last && *r <= end);
                     (!challenged && end <= s.horizon).then(|| Finding {
                         first_held_at: end,
-                        evidence: vec![pair[0].1.clone(), pair[1].1.clone()],
+                        evidence: run.iter().map(|(_, e)| e.clone()).collect(),
                     })
                 })
             })
@@ -255,5 +256,26 @@ mod tests {
                 .evaluate(&mixed, &RuleConfig::default())
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_changed_minimum_counts_from_the_last_failure_needed() {
+        let cfg = RuleConfig {
+            plan_failures_minimum: 3,
+            ..RuleConfig::default()
+        };
+        let two = on_plan(with_process(
+            snapshot(end_of(date(6, 1)), vec![]),
+            vec![action(date(2, 28)), action(date(3, 2))],
+        ));
+        assert!(PlanNotFollowed.evaluate(&two, &cfg).is_none());
+        // Third due on Monday 5 March; ten working days later is Monday 19 March.
+        let end = end_of(date(3, 19));
+        let three = on_plan(with_process(
+            snapshot(end, vec![]),
+            vec![action(date(2, 28)), action(date(3, 2)), action(date(3, 5))],
+        ));
+        let f = PlanNotFollowed.evaluate(&three, &cfg).unwrap();
+        assert_eq!((f.first_held_at, f.evidence.len()), (end, 3));
     }
 }

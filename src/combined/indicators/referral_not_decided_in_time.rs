@@ -4,7 +4,7 @@
 use super::{Finding, Indicator, RuleConfig, process_evidence};
 use crate::combined::snapshot::Snapshot;
 use crate::combined::types::Severity;
-use crate::safeguarding::clocks::{REFERRAL_DECISION_DAYS, decision};
+use crate::safeguarding::clocks::decision;
 use crate::safeguarding::types::Details;
 use crate::safeguarding::working_days::working_days_after;
 
@@ -24,13 +24,13 @@ impl Indicator for ReferralNotDecidedInTime {
         "Decide the referral today, and tell the referrer what was decided."
     }
 
-    fn evaluate(&self, s: &Snapshot, _: &RuleConfig) -> Option<Finding> {
+    fn evaluate(&self, s: &Snapshot, config: &RuleConfig) -> Option<Finding> {
         let late: Vec<_> = s
             .process
             .iter()
             .filter(|p| matches!(p.details, Details::Referral { .. }))
             .filter_map(|p| {
-                let due = working_days_after(p.at, REFERRAL_DECISION_DAYS);
+                let due = working_days_after(p.at, config.referral_decision_working_days);
                 let decided = decision(p).is_some_and(|(_, e)| e.occurred_at <= due);
                 (!decided && due <= s.horizon).then_some((due, p))
             })
@@ -138,5 +138,30 @@ mod tests {
                 .evaluate(&s.only(Agency::SocialCare), &RuleConfig::default())
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_changed_timescale_moves_the_moment_it_holds() {
+        // Two working days after Thursday 5 April 2007, past Good Friday and Easter Monday.
+        let cfg = RuleConfig {
+            referral_decision_working_days: 2,
+            ..RuleConfig::default()
+        };
+        let due = end_of(NaiveDate::from_ymd_opt(2007, 4, 11).unwrap());
+        let r = referral(
+            Agency::Police,
+            thursday_before_easter(),
+            Referrer::Professional,
+        );
+        let at = |horizon| {
+            ReferralNotDecidedInTime
+                .evaluate(
+                    &with_process(snapshot(horizon, vec![]), vec![r.clone()]),
+                    &cfg,
+                )
+                .map(|f| f.first_held_at)
+        };
+        assert_eq!(at(due - Duration::seconds(1)), None);
+        assert_eq!(at(due), Some(due));
     }
 }

@@ -21,18 +21,19 @@ impl Indicator for RepeatedThirdPartyExplanation {
         "Test the explanation: identify the other child and check the account against the injuries."
     }
 
-    fn evaluate(&self, s: &Snapshot, _: &RuleConfig) -> Option<Finding> {
+    fn evaluate(&self, s: &Snapshot, config: &RuleConfig) -> Option<Finding> {
         let explained: Vec<_> = s
             .contacts
             .iter()
             .filter(|c| c.explained_by(ExplanationCategory::AnotherChild))
             .collect();
-        // The evidence is the first two: what made it hold.
+        // The evidence is the first few: what made it hold.
+        let minimum = config.third_party_explanations_minimum;
         Some(Finding {
-            first_held_at: explained.get(1)?.at(),
+            first_held_at: explained.get(minimum.checked_sub(1)?)?.at(),
             evidence: explained
                 .iter()
-                .take(2)
+                .take(minimum)
                 .map(|c| contact_evidence(c))
                 .collect(),
         })
@@ -72,6 +73,33 @@ mod tests {
         assert!(
             RepeatedThirdPartyExplanation
                 .evaluate(&snapshot(day(200), vec![a, b]), &RuleConfig::default())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_changed_minimum_waits_for_that_many_explanations() {
+        let cfg = RuleConfig {
+            third_party_explanations_minimum: 3,
+            ..RuleConfig::default()
+        };
+        let mut contacts: Vec<_> = [0, 100, 300]
+            .into_iter()
+            .map(|d| {
+                explained(
+                    injured(call(Health, day(d))),
+                    ExplanationCategory::AnotherChild,
+                )
+            })
+            .collect();
+        let f = RepeatedThirdPartyExplanation
+            .evaluate(&snapshot(day(400), contacts.clone()), &cfg)
+            .unwrap();
+        assert_eq!((f.first_held_at, f.evidence.len()), (day(300), 3));
+        contacts.pop();
+        assert!(
+            RepeatedThirdPartyExplanation
+                .evaluate(&snapshot(day(400), contacts), &cfg)
                 .is_none()
         );
     }

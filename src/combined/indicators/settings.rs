@@ -44,26 +44,38 @@ macro_rules! settings {
     (@unit days) => { "days" };
     (@unit working_days) => { "working days" };
     (@unit count) => { "entries" };
+    (@unit agencies) => { "agencies" };
+    (@unit months) => { "months" };
     (@unit years) => { "years" };
     (@get days $v:expr) => { $v.num_days() };
     (@get $unit:ident $v:expr) => { $v as i64 };
     (@set days $v:expr) => { Duration::days($v) };
     (@set count $v:expr) => { $v as usize };
+    (@set agencies $v:expr) => { $v as usize };
     (@set $unit:ident $v:expr) => { $v as u32 };
 }
 
 settings! {
     several_agencies_window: days (1..=3650), rules "1", "injuries recorded by different agencies this close together";
+    several_agencies_minimum: agencies (2..=4), rules "1", "the fewest agencies recording them";
     police_notification_window: days (1..=3650), rules "2", "how long after a serious injury an entry by police is expected";
+    third_party_explanations_minimum: count (2..=1000), rules "4", "the fewest injuries explained as caused by another child";
     examination_follow_up_window: days (1..=3650), rules "6", "how long after an incomplete examination a completed one is expected";
     concealment_window: days (1..=3650), rules "7", "how long after an injury an unseen or obscured child is suspicious";
     escalation_window: days (1..=3650), rules "8", "the length of each of the two windows compared";
     escalation_minimum: count (1..=1000), rules "8", "the fewest concern-bearing entries in the recent window";
     many_contacts_window: days (1..=3650), rules "9", "the window in which contacts are counted";
     many_contacts_minimum: count (1..=1000), rules "9", "the fewest contacts in it";
-    many_contacts_agencies: count (1..=4), rules "9", "the fewest agencies among them";
+    many_contacts_agencies: agencies (1..=4), rules "9", "the fewest agencies among them";
+    referral_decision_working_days: working_days (1..=260), rules "10, clocks", "after a referral's receipt, by when it is decided";
     strategy_discussion_working_days: working_days (1..=260), rules "11, clocks", "after a concern, by when a strategy discussion is held";
+    plan_failures_minimum: count (1..=1000), rules "12", "the fewest plan actions not done, or entries recording the plan not followed";
     plan_response_working_days: working_days (1..=260), rules "12", "after a plan's second failure, by when a review conference, strategy discussion or legal planning meeting is held";
+    assessment_working_days: working_days (1..=260), rules "13, clocks", "after an assessment starts, by when it is completed";
+    initial_conference_working_days: working_days (1..=260), rules "13, clocks", "after a strategy discussion starts a section 47 enquiry, by when the initial conference is held";
+    core_group_working_days: working_days (1..=260), rules "13, clocks", "after a plan is made, by when the core group first meets";
+    first_review_months: months (1..=24), rules "13, clocks", "after the initial conference, by when the first review conference is held";
+    later_review_months: months (1..=24), rules "13, clocks", "after a review that keeps the plan, by when the next is held";
     non_mobile_age: days (1..=3650), rules "14", "a child younger than this is taken as not independently mobile";
     unseen_window: days (1..=3650), rules "15", "the window in which visits without the child are counted";
     unseen_minimum: count (1..=1000), rules "15", "the fewest visits or appointments without the child";
@@ -173,7 +185,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_and_defaults_read_back() {
         let config = RuleConfig::default();
-        assert_eq!(SETTINGS.len(), 25);
+        assert_eq!(SETTINGS.len(), 34);
         assert_eq!(config.values()["several_agencies_window"], 90);
         assert_eq!(config.values()["strategy_discussion_working_days"], 3);
         assert_eq!(config.values()["non_mobile_age"], 182);
