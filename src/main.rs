@@ -183,6 +183,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 scenario.name,
                 scenario.steps.len()
             );
+            // What it says the record will show: the replay proves it against the service.
+            for step in &scenario.steps {
+                if let mash::scenario::format::Action::Checkpoint(c) = &step.action
+                    && let Some(expect) = &c.expect
+                {
+                    let expects = if expect.is_empty() {
+                        "no indicator".to_string()
+                    } else {
+                        expect.join(", ")
+                    };
+                    println!(
+                        "  {} {}: expects {expects}",
+                        step.at.0.format("%Y-%m-%d"),
+                        c.title
+                    );
+                }
+            }
         }
         Command::Audit {
             command:
@@ -238,8 +255,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let mut stdout = std::io::stdout();
             match replay::replay(&scenario, &options, &mut stdout).await {
-                Ok(report) if json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Ok(_) => {}
+                Ok(report) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&report)?);
+                    }
+                    let unexpected = report.unexpected();
+                    if !unexpected.is_empty() {
+                        for c in unexpected {
+                            eprintln!(
+                                "checkpoint \"{}\" ({}): the record showed [{}], the scenario expects [{}]",
+                                c.title,
+                                c.at.format("%Y-%m-%d"),
+                                c.indicators.join(", "),
+                                c.expected.as_deref().unwrap_or_default().join(", ")
+                            );
+                        }
+                        std::process::exit(1);
+                    }
+                }
                 Err(e) => {
                     eprintln!("replay stopped: {e}");
                     std::process::exit(1);

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::format::{Action, Scenario, conference_parts, take, without_ref};
 use crate::auth::policy::{self, Action as PolicyAction};
 use crate::children::types::NewChild;
+use crate::combined::indicators::INDICATORS;
 use crate::contacts::types::{ContactChanges, NewContact};
 use crate::people::types::NewPerson;
 use crate::safeguarding::types::{
@@ -321,7 +322,18 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                     Ok(_) => {}
                 }
             }
-            Action::ChangeStatus(_) | Action::SetSharingMode(_) | Action::Checkpoint(_) => {}
+            Action::ChangeStatus(_) | Action::SetSharingMode(_) => {}
+            Action::Checkpoint(checkpoint) => {
+                for code in checkpoint.expect.iter().flatten() {
+                    if !INDICATORS.iter().any(|i| i.code() == code) {
+                        issue(
+                            line,
+                            field("checkpoint.expect"),
+                            format!("`{code}` is not an indicator"),
+                        );
+                    }
+                }
+            }
             Action::MakeReferral(body) => {
                 let (reference, mut body) = without_ref(body);
                 body.insert("occurred_at".into(), at);

@@ -197,6 +197,9 @@ pub struct CheckpointStep {
     pub title: String,
     /// What to ask the room.
     pub question: Option<String>,
+    /// Every indicator the combined record shows by then (not only the new ones), by code: the
+    /// replay says whether the service agrees.
+    pub expect: Option<Vec<String>>,
 }
 
 impl Action {

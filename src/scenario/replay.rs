@@ -31,6 +31,12 @@ pub struct CheckpointReport {
     pub new_indicators: Vec<String>,
     /// The statutory clocks that were overdue or met late by then.
     pub missed_clocks: Vec<MissedClock>,
+    /// Every indicator the combined record showed by then.
+    pub indicators: Vec<String>,
+    /// What the scenario expected it to show, if it says; `as_expected` is whether it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Vec<String>>,
+    pub as_expected: bool,
 }
 
 /// A statutory clock that ran out before anything met it.
@@ -50,6 +56,13 @@ pub struct Report {
     pub child_id: Option<String>,
     pub steps_played: usize,
     pub checkpoints: Vec<CheckpointReport>,
+}
+
+impl Report {
+    /// The checkpoints at which the record did not show what the scenario expected.
+    pub fn unexpected(&self) -> Vec<&CheckpointReport> {
+        self.checkpoints.iter().filter(|c| !c.as_expected).collect()
+    }
 }
 
 /// A step the server refused, or a server that could not be reached.
@@ -738,7 +751,11 @@ pub async fn replay(
                     .filter_map(|i| i["code"].as_str().map(str::to_string))
                     .collect();
                 let new: Vec<String> = held.difference(&held_before).cloned().collect();
-                held_before = held;
+                let expected: Option<BTreeSet<String>> = checkpoint
+                    .expect
+                    .as_ref()
+                    .map(|e| e.iter().cloned().collect());
+                let as_expected = expected.as_ref().is_none_or(|e| *e == held);
                 let headline = gap["summary"]["headline"]
                     .as_str()
                     .unwrap_or_default()
@@ -794,6 +811,24 @@ pub async fn replay(
                         text(&indicator["recommended_action"])
                     ));
                 }
+                if let Some(expected) = &expected {
+                    if as_expected {
+                        say("   As the scenario expects.".to_string());
+                    } else {
+                        let list = |set: Vec<&String>| {
+                            if set.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                set.into_iter().cloned().collect::<Vec<_>>().join(", ")
+                            }
+                        };
+                        say(format!(
+                            "   NOT as the scenario expects: missing {}; not expected {}.",
+                            list(expected.difference(&held).collect()),
+                            list(held.difference(expected).collect())
+                        ));
+                    }
+                }
                 if missed.is_empty() {
                     say("   No statutory clock missed so far.".to_string());
                 } else {
@@ -816,7 +851,11 @@ pub async fn replay(
                     headline,
                     new_indicators: new,
                     missed_clocks: missed,
+                    indicators: held.iter().cloned().collect(),
+                    expected: expected.map(|e| e.into_iter().collect()),
+                    as_expected,
                 });
+                held_before = held;
                 if options.step && !options.json {
                     bar.suspend(|| {
                         eprint!("Press Enter to go on… ");

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mash::combined::indicators::INDICATORS;
 use mash::scenario::format::{Action, Scenario};
 use mash::scenario::replay::{Options, Report, replay};
 use serde_json::Value;
@@ -288,7 +289,39 @@ fn a_broken_file_is_refused_with_its_line_numbers() {
         !out.status.success() && said.contains("no actor `constable`"),
         "{said}"
     );
+    // A checkpoint may expect only indicators that exist.
+    let unknown_code = text.replacen(
+        "- unverified_adult_in_household",
+        "- unverified_adult_in_the_house",
+        1,
+    );
+    std::fs::write(&path, unknown_code).unwrap();
+    let out = mash(&["scenario", "check", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && said.contains("`unverified_adult_in_the_house` is not an indicator"),
+        "{said}"
+    );
     let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn scenario_check_lists_what_each_checkpoint_expects() {
+    let out = mash(&["scenario", "check", "scenarios/child-s-2020.yaml"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    let last = said.lines().last().unwrap();
+    assert!(
+        last.starts_with("  2020-09-22 22 September 2020: expects "),
+        "{said}"
+    );
+    // The second case shows at least four of the rules reviews keep finding (14-20).
+    let themes = INDICATORS[13..20]
+        .iter()
+        .filter(|i| last.contains(i.code()))
+        .count();
+    assert!(themes >= 4, "{last}");
 }
 
 #[sqlx::test]
@@ -330,4 +363,47 @@ async fn a_refused_step_stops_the_replay_with_the_servers_problem(db: PgPool) {
         "{said}"
     );
     let _ = std::fs::remove_file(path);
+}
+
+/// Each bundled scenario says, at its checkpoints, which indicators the combined record shows by
+/// then; replaying it against the service proves every one.
+#[sqlx::test]
+async fn every_bundled_scenario_shows_what_its_checkpoints_expect(db: PgPool) {
+    let app = spawn(db).await;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/README.md"))
+            .unwrap();
+    for file in scenarios() {
+        let name = file.file_name().unwrap().to_str().unwrap().to_string();
+        let scenario = load(&name);
+        let expectations = scenario
+            .steps
+            .iter()
+            .filter(|s| matches!(&s.action, Action::Checkpoint(c) if c.expect.is_some()))
+            .count();
+        assert!(expectations > 0, "{name} expects nothing at any checkpoint");
+        let report = play(&app, &scenario).await;
+        let shown: Vec<String> = report
+            .checkpoints
+            .iter()
+            .map(|c| format!("{} {}: {:?}", c.at.date_naive(), c.title, c.indicators))
+            .collect();
+        assert!(
+            report.unexpected().is_empty(),
+            "{name}: the record showed, checkpoint by checkpoint:\n{}",
+            shown.join("\n")
+        );
+        // The last checkpoint's expectation is the whole story: every indicator there is named.
+        let last = report.checkpoints.last().unwrap();
+        assert_eq!(last.expected.as_ref(), Some(&last.indicators), "{name}");
+        // scenarios/README.md's table gives its final headline and rules (by number) truly.
+        let rules: Vec<String> = INDICATORS
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| last.indicators.iter().any(|c| c == i.code()))
+            .map(|(n, _)| (n + 1).to_string())
+            .collect();
+        let row = format!("| `{name}` | {} | {} |", last.headline, rules.join(", "));
+        assert!(readme.contains(&row), "scenarios/README.md lacks: {row}");
+    }
 }

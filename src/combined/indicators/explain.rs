@@ -12,7 +12,7 @@ use super::Finding;
 use crate::combined::snapshot::{ContactFact, Snapshot};
 use crate::combined::types::AgencyFlags;
 use crate::safeguarding::types::{Details, EventDetails};
-use crate::vocabulary::{Agency, Attendance};
+use crate::vocabulary::{Agency, Attendance, ExplanationCategory, Relationship};
 
 fn words(s: &str) -> String {
     s.replace('_', " ")
@@ -30,6 +30,17 @@ fn a(noun: &str) -> String {
         "a"
     };
     format!("{article} {noun}")
+}
+
+/// "the mother's partner", "a lodger": a person by their relationship to the child.
+fn relationship(r: Relationship) -> String {
+    match r {
+        Relationship::Mother => "the mother".into(),
+        Relationship::Father => "the father".into(),
+        Relationship::MothersPartner => "the mother's partner".into(),
+        Relationship::FathersPartner => "the father's partner".into(),
+        other => a(&words(other.as_str())),
+    }
 }
 
 /// What a contact recorded, in the record's own fixed words.
@@ -67,8 +78,10 @@ fn describe_contact(c: &ContactFact) -> String {
         Some(Attendance::NoAccess) => notes.push("no one let the visitor in".into()),
         Some(Attendance::Attended) | None => {}
     }
-    if f.child_seen == Some(false) {
-        notes.push("the child was not seen".into());
+    match f.child_seen {
+        Some(true) => notes.push("the child was seen".into()),
+        Some(false) => notes.push("the child was not seen".into()),
+        None => {}
     }
     if f.appearance_obscured == Some(true) {
         notes.push("the child's appearance was obscured".into());
@@ -80,10 +93,18 @@ fn describe_contact(c: &ContactFact) -> String {
         notes.push("the child was not yet independently mobile".into());
     }
     if let Some(e) = &f.explanation {
-        notes.push(format!(
-            "the injury was explained as {}",
-            words(e.category.as_str())
-        ));
+        notes.push(
+            match e.category {
+                ExplanationCategory::Accident => "the injury was explained as an accident",
+                ExplanationCategory::SelfInflicted => "the injury was explained as self-inflicted",
+                ExplanationCategory::AnotherChild => {
+                    "the injury was explained as caused by another child"
+                }
+                ExplanationCategory::Adult => "the injury was explained as caused by an adult",
+                ExplanationCategory::NoneGiven => "no explanation was given for the injury",
+            }
+            .into(),
+        );
     }
     if let Some(o) = f.opinion {
         notes.push(format!("opinion: {}", words(o.as_str())));
@@ -169,10 +190,7 @@ pub fn explain(s: &Snapshot, title: &str, finding: &Finding, visible: &AgencyFla
         };
         found.insert(
             p.id,
-            format!(
-                "{} ({home}, {verified})",
-                a(&words(p.relationship.as_str()))
-            ),
+            format!("{} ({home}, {verified})", relationship(p.relationship)),
         );
     }
     for c in s.checks.iter().filter(|c| wanted.contains(&c.id)) {
