@@ -15,6 +15,7 @@ pub mod monitoring;
 pub mod openapi;
 pub mod pagination;
 pub mod people;
+pub mod picture;
 pub mod routes;
 pub mod safeguarding;
 pub mod scenario;

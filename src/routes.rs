@@ -60,6 +60,9 @@ pub enum AuditAction {
     LegalPlanningMeetingCreate,
     LegalPlanningMeetingList,
     TimescalesRead,
+    TimelineRead,
+    ChronologyExport,
+    DebriefRead,
 }
 
 impl AuditAction {
@@ -118,6 +121,9 @@ impl AuditAction {
             LegalPlanningMeetingCreate => "legal_planning_meeting.create",
             LegalPlanningMeetingList => "legal_planning_meeting.list",
             TimescalesRead => "timescales.read",
+            TimelineRead => "timeline.read",
+            ChronologyExport => "chronology.export",
+            DebriefRead => "debrief.read",
         }
     }
 
@@ -131,7 +137,9 @@ impl AuditAction {
             PersonCreate | PersonList => "person",
             CheckCreate => "check",
             ContactCreate | ContactList | ContactRead | ContactAmend => "contact",
-            ChronologyRead => "chronology",
+            ChronologyRead | ChronologyExport => "chronology",
+            TimelineRead => "timeline",
+            DebriefRead => "debrief",
             ConcernsRead => "concerns",
             GapReportRead => "gap_report",
             AccessLogRead => "access_log",
@@ -526,6 +534,35 @@ pub static ROUTES: &[Route] = &[
         ),
         CHILD,
     ),
+    about(
+        read(
+            "/api/v1/children/{child_id}/timeline.svg",
+            "getTimelineSvg",
+            A::TimelineRead,
+        ),
+        CHILD,
+    ),
+    about(
+        read(
+            "/api/v1/children/{child_id}/chronology.csv",
+            "getChronologyCsv",
+            A::ChronologyExport,
+        ),
+        CHILD,
+    ),
+    about(
+        read(
+            "/api/v1/children/{child_id}/debrief",
+            "getDebrief",
+            A::DebriefRead,
+        ),
+        CHILD,
+    ),
+    // The timeline page and its assets hold no child data: the page reads the SVG with the
+    // signed-in user's token.
+    unaudited("GET", "/children/{child_id}/timeline", "getTimelinePage"),
+    unaudited("GET", "/assets/timeline.js", "getTimelineScript"),
+    unaudited("GET", "/assets/timeline.css", "getTimelineStyle"),
     about(
         read(
             "/api/v1/children/{child_id}/access-log",

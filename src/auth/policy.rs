@@ -47,6 +47,11 @@ pub enum Action {
     RecordLegalPlanning,
     /// Verify the audit trail's hash chain.
     VerifyAudit,
+    /// See a record as `agency` alone held it (its siloed view): a facilitator, for any agency; a
+    /// user, for their own.
+    ViewAgencyAlone { agency: Agency },
+    /// Export a debrief of a record (the picture, the gap report, the chronology and who looked).
+    ReadDebrief,
 }
 
 /// Why a request was refused.
@@ -92,7 +97,11 @@ pub fn role_fits_agency(role: Role, agency: Option<Agency>) -> Result<(), Denial
 pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), Denial> {
     let facilitator = role == Role::Facilitator;
     let allowed = match action {
-        Action::ManageUsers | Action::SetSharingMode | Action::VerifyAudit => facilitator,
+        Action::ManageUsers
+        | Action::SetSharingMode
+        | Action::VerifyAudit
+        | Action::ReadDebrief => facilitator,
+        Action::ViewAgencyAlone { agency: alone } => facilitator || agency == Some(alone),
         Action::ReadAudit => matches!(role, Role::Facilitator | Role::Manager),
         Action::CreateChild | Action::ReadChild | Action::UpdateChild => true,
         Action::RecordPerson | Action::LogContact => agency.is_some(),
@@ -161,6 +170,10 @@ fn static_reason(action: Action) -> &'static str {
             "only social care may record strategy discussions, enquiries, assessments, conferences, core groups and plans"
         }
         Action::RecordLegalPlanning => "only legal may record legal planning meetings",
+        Action::ViewAgencyAlone { .. } => {
+            "only a facilitator may see another agency's view alone; a user may see their own agency's"
+        }
+        Action::ReadDebrief => "only a facilitator may export a debrief",
         Action::CreateChild
         | Action::ReadChild
         | Action::UpdateChild
@@ -228,6 +241,17 @@ pub fn sight(
     )
 }
 
+/// What `own` alone would see of an entry: its siloed view, whoever asks.
+pub fn alone(own: Agency, entry_agency: Agency, visibility: Visibility) -> Sight {
+    sight_for(
+        Role::Practitioner,
+        Some(own),
+        SharingMode::Siloed,
+        entry_agency,
+        visibility,
+    )
+}
+
 fn sight_for(
     role: Role,
     agency: Option<Agency>,
@@ -250,6 +274,27 @@ mod tests {
     use super::*;
 
     const PRACTITIONER: Role = Role::Practitioner;
+
+    #[test]
+    fn an_agency_alone_is_seen_by_itself_and_facilitators_and_debriefs_by_facilitators() {
+        let police = Action::ViewAgencyAlone {
+            agency: Agency::Police,
+        };
+        assert!(decide(Role::Facilitator, None, police).is_ok());
+        assert!(decide(PRACTITIONER, Some(Agency::Police), police).is_ok());
+        assert!(decide(Role::Manager, Some(Agency::Health), police).is_err());
+        assert!(decide(Role::Facilitator, None, Action::ReadDebrief).is_ok());
+        assert!(decide(Role::Manager, Some(Agency::SocialCare), Action::ReadDebrief).is_err());
+        // Alone, an agency sees its own entries in full and nothing of anyone else's.
+        assert_eq!(
+            alone(Agency::Health, Agency::Health, Visibility::Restricted),
+            Sight::Full
+        );
+        assert_eq!(
+            alone(Agency::Health, Agency::Police, Visibility::Shared),
+            Sight::Hidden
+        );
+    }
 
     #[test]
     fn only_facilitators_manage_users_and_sharing() {

@@ -477,6 +477,16 @@ fn agencies_text(agencies: &[Agency]) -> String {
 }
 
 impl Details {
+    /// What the meeting decided or the advice said, in the vocabulary's words.
+    pub fn outcome(&self) -> Option<&'static str> {
+        match self {
+            Details::StrategyDiscussion { outcome, .. } => Some(outcome.as_str()),
+            Details::Conference { decision, .. } => Some(decision.as_str()),
+            Details::LegalPlanningMeeting { advice, .. } => Some(advice.as_str()),
+            _ => None,
+        }
+    }
+
     /// One line for the chronology.
     pub fn summary(&self) -> String {
         match self {
@@ -554,6 +564,18 @@ impl Details {
 }
 
 impl EventDetails {
+    /// What was decided or found, in the vocabulary's words: what a chronology's
+    /// "decision/outcome" column holds.
+    pub fn outcome(&self) -> Option<&'static str> {
+        match self {
+            EventDetails::Acknowledged {} => None,
+            EventDetails::Decided { decision, .. } => Some(decision.as_str()),
+            EventDetails::Concluded { conclusion, .. } => Some(conclusion.as_str()),
+            EventDetails::Completed { outcome, .. } => Some(outcome.as_str()),
+            EventDetails::Marked { status, .. } => Some(status.as_str()),
+        }
+    }
+
     /// One line for the chronology.
     pub fn summary(&self) -> String {
         match self {

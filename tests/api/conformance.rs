@@ -65,6 +65,10 @@ pub fn check(method: &Method, path: &str, status: u16, content_type: Option<&str
         return;
     };
     if !content_type.ends_with("json") {
+        assert!(
+            response["content"][content_type].is_object(),
+            "{method} {template} {status}: {content_type} is not documented"
+        );
         return;
     }
     let schema = &response["content"][content_type]["schema"];

@@ -43,6 +43,7 @@ mod helpers;
 mod idempotency;
 mod operations;
 mod outages;
+mod picture;
 mod process;
 mod proxy;
 mod record;

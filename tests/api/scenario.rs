@@ -23,7 +23,7 @@ fn scenarios() -> Vec<PathBuf> {
     files
 }
 
-fn load(name: &str) -> Scenario {
+pub fn load(name: &str) -> Scenario {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("scenarios")
@@ -33,7 +33,7 @@ fn load(name: &str) -> Scenario {
     mash::scenario::check::check(&text).unwrap_or_else(|issues| panic!("{name}: {issues:?}"))
 }
 
-async fn play(app: &TestApp, scenario: &Scenario) -> Report {
+pub async fn play(app: &TestApp, scenario: &Scenario) -> Report {
     let options = Options {
         base_url: app.base.clone(),
         facilitator: (FACILITATOR.0.into(), FACILITATOR.1.into()),

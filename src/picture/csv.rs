@@ -1,0 +1,133 @@
+//! The chronology as a spreadsheet: the columns of a case review's multi-agency chronology. A
+//! cell a spreadsheet would take for a formula (starting `=`, `+`, `-` or `@`, or a tab or carriage
+//! return before one) is prefixed with `'`, so opening the file runs nothing.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use crate::combined::snapshot::Snapshot;
+use crate::combined::types::{ChronologyItem, EntryType};
+use crate::safeguarding::types::{Details, EventDetails};
+
+pub const COLUMNS: [&str; 8] = [
+    "date",
+    "agency",
+    "author",
+    "kind",
+    "summary",
+    "concern level",
+    "injuries",
+    "decision/outcome",
+];
+
+/// `cell` as a spreadsheet may safely open it.
+pub fn defused(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// The file: a header line, then one line per entry in chronology order. `authors` names each
+/// entry's author by entry id, where the reader may know it.
+pub fn write(
+    items: &[ChronologyItem],
+    snapshot: &Snapshot,
+    authors: &HashMap<Uuid, String>,
+) -> Result<Vec<u8>, csv::Error> {
+    let contacts: HashMap<Uuid, _> = snapshot.contacts.iter().map(|c| (c.id, c)).collect();
+    let records: HashMap<Uuid, &Details> = snapshot
+        .process
+        .iter()
+        .map(|p| (p.id, &p.details))
+        .collect();
+    let events: HashMap<Uuid, &EventDetails> = snapshot
+        .process
+        .iter()
+        .flat_map(|p| p.events.iter().map(|e| (e.id, &e.details)))
+        .collect();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(COLUMNS)?;
+    for item in items {
+        let contact = contacts.get(&item.id);
+        let injuries = contact.map_or_else(String::new, |c| {
+            c.fields
+                .injuries
+                .iter()
+                .map(|i| {
+                    let what = format!(
+                        "{} to the {}",
+                        i.injury_type.as_str().replace('_', " "),
+                        i.body_location
+                    );
+                    match &i.description {
+                        Some(d) => format!("{what}: {d}"),
+                        None => what,
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        let outcome = match (contact, item.entry_type) {
+            (Some(c), _) => [
+                c.fields.opinion.map(|o| o.as_str().replace('_', " ")),
+                c.fields.outcome.map(|o| o.as_str().replace('_', " ")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; "),
+            (None, EntryType::ProcessEvent) => events
+                .get(&item.id)
+                .and_then(|d| d.outcome())
+                .unwrap_or_default()
+                .replace('_', " "),
+            (None, _) => records
+                .get(&item.id)
+                .and_then(|d| d.outcome())
+                .unwrap_or_default()
+                .replace('_', " "),
+        };
+        let summary = if item.restricted {
+            "(restricted: held by its agency)".to_string()
+        } else {
+            item.summary.clone().unwrap_or_default()
+        };
+        let row = [
+            item.occurred_at.to_rfc3339(),
+            item.agency.label().to_string(),
+            // Who wrote another agency's restricted entry is not shared either.
+            if item.restricted {
+                String::new()
+            } else {
+                authors.get(&item.id).cloned().unwrap_or_default()
+            },
+            item.kind.replace('_', " "),
+            summary,
+            item.concern_level
+                .map(|l| l.as_str().to_string())
+                .unwrap_or_default(),
+            injuries,
+            outcome,
+        ];
+        out.write_record(row.iter().map(|cell| defused(cell)))?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_formula_is_defused_and_plain_text_is_not() {
+        for cell in ["=1+1", "+44 20", "-2", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert!(defused(cell).starts_with('\''), "{cell:?}");
+        }
+        for cell in ["Home visit", "", "1 = 1", "bruise; scratch"] {
+            assert_eq!(defused(cell), cell);
+        }
+    }
+}
