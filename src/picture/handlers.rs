@@ -146,6 +146,7 @@ fn chronology_times(
 #[utoipa::path(
     tag = "picture",
     operation_id = "getTimelinePage",
+    security(()),
     params(("child_id" = Uuid, Path, description = "The child record's id")),
     responses((status = 200, description = "The page (HTML)", content_type = "text/html", body = String))
 )]
@@ -160,6 +161,7 @@ pub async fn timeline_page(_path: web::Path<Uuid>) -> HttpResponse {
 #[utoipa::path(
     tag = "picture",
     operation_id = "getTimelineScript",
+    security(()),
     responses((status = 200, description = "The script", content_type = "text/javascript", body = String))
 )]
 #[get("/assets/timeline.js")]
@@ -173,6 +175,7 @@ pub async fn timeline_script() -> HttpResponse {
 #[utoipa::path(
     tag = "picture",
     operation_id = "getTimelineStyle",
+    security(()),
     responses((status = 200, description = "The style sheet", content_type = "text/css", body = String))
 )]
 #[get("/assets/timeline.css")]

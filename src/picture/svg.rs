@@ -143,7 +143,9 @@ pub fn element(p: &Picture) -> Markup {
         let mid = lane_y(*agency) + LANE / 2.0;
         let mut last_x = f64::NEG_INFINITY;
         let mut row = 0usize;
-        for mk in p.markers.iter().filter(|mk| mk.agency == *agency) {
+        // Alone, an agency's lane holds all it held, referrals other agencies made to it too.
+        let on_lane = |mk: &&Marker| lanes.len() == 1 || mk.agency == *agency;
+        for mk in p.markers.iter().filter(on_lane) {
             let mx = x(mk.at);
             row = if mx - last_x < CROWDED {
                 (row + 1) % 5
@@ -158,25 +160,24 @@ pub fn element(p: &Picture) -> Markup {
     // Each indicator's badge: on the first of three rows with room at its moment, else beside the
     // nearest so that none hides another.
     let mut rows_end = [f64::NEG_INFINITY; 3];
-    let badges: Vec<(f64, f64)> = p
-        .indicators
-        .iter()
-        .map(|line| {
-            let lx = x(line.at);
-            let free = rows_end.iter().position(|end| lx - end >= 16.0);
-            let (row, bx) = match free {
-                Some(row) => (row, lx),
-                None => {
-                    let row = (0..3)
-                        .min_by(|a, b| rows_end[*a].total_cmp(&rows_end[*b]))
-                        .unwrap_or(0);
-                    (row, rows_end[row] + 16.0)
-                }
-            };
-            rows_end[row] = bx;
-            (bx, 58.0 + row as f64 * 14.0)
-        })
-        .collect();
+    let mut badges = vec![(0.0, 0.0); p.indicators.len()];
+    let mut by_time: Vec<usize> = (0..p.indicators.len()).collect();
+    by_time.sort_by_key(|n| p.indicators[*n].at);
+    for n in by_time {
+        let lx = x(p.indicators[n].at);
+        let free = rows_end.iter().position(|end| lx - end >= 16.0);
+        let (row, bx) = match free {
+            Some(row) => (row, lx),
+            None => {
+                let row = (0..3)
+                    .min_by(|a, b| rows_end[*a].total_cmp(&rows_end[*b]))
+                    .unwrap_or(0);
+                (row, rows_end[row] + 16.0)
+            }
+        };
+        rows_end[row] = bx;
+        badges[n] = (bx, 58.0 + row as f64 * 14.0);
+    }
     let combined_only = p.indicators.iter().filter(|i| i.combined_only).count();
     let title = format!(
         "{}: {} as of {}",
@@ -261,7 +262,9 @@ pub fn element(p: &Picture) -> Markup {
                     title { (format!("{}: due {}, {}", c.clock.as_str().replace('_', " "), date(c.from),
                         if c.met_late { format!("met late {}", date(c.to)) } else { "still overdue".to_string() })) }
                     rect x=(fmt(x1)) y=(fmt(y)) width=(fmt((x2 - x1).max(2.0))) height="8" fill="#e03131" {}
-                    text x=(fmt(x2 + 4.0)) y=(fmt(y + 8.0)) font-size="9" fill="#c92a2a" { (c.clock.as_str().replace('_', " ")) }
+                    // After the span where there is room, else before it.
+                    @let (tx, anchor) = if x2 + 110.0 < WIDTH { (x2 + 4.0, "start") } else { (x1 - 4.0, "end") };
+                    text x=(fmt(tx)) y=(fmt(y + 8.0)) font-size="9" fill="#c92a2a" text-anchor=(anchor) { (c.clock.as_str().replace('_', " ")) }
                 }
             }
 

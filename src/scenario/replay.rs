@@ -875,5 +875,11 @@ pub async fn replay(
         report.steps_played,
         report.child_id.as_deref().unwrap_or("-")
     ));
+    if let Some(child) = &report.child_id {
+        say(format!(
+            "Its timeline: {}/children/{child}/timeline",
+            options.base_url.trim_end_matches('/')
+        ));
+    }
     Ok(report)
 }

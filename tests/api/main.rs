@@ -34,6 +34,7 @@ unsafe fn stop_private_database() {
 
 mod audit;
 mod auth;
+mod browser;
 mod combined;
 mod conformance;
 mod contract;

@@ -1,0 +1,317 @@
+//! The timeline page in a real browser: Debian's Chromium, headless, driven through its WebDriver
+//! (chromedriver). A trainer signs in, opens the replayed case, moves the date back, switches to
+//! one agency's view and reads a marker by keyboard; the test asserts what a person would see, and
+//! saves a screenshot to `target/timeline.png`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator, key::Key};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{FACILITATOR, TestApp, free_port, spawn};
+use crate::picture::replayed;
+
+/// A chromedriver of our own, stopped when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn program(name: &str) -> String {
+    ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"]
+        .iter()
+        .map(|dir| format!("{dir}/{name}"))
+        .find(|path| std::path::Path::new(path).is_file())
+        .unwrap_or_else(|| {
+            panic!("the browser test needs `{name}`: install Debian's chromium and chromium-driver")
+        })
+}
+
+async fn browser() -> (Driver, Client, tempdir::Profile) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new(program("chromedriver"))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let profile = tempdir::Profile::new();
+    let capabilities = json!({
+        "goog:chromeOptions": {
+            "binary": program("chromium"),
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1500,1050", "--hide-scrollbars",
+                format!("--user-data-dir={}", profile.path()),
+            ]
+        }
+    });
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(capabilities.as_object().unwrap().clone());
+    // chromedriver takes a moment to listen.
+    for attempt in 0.. {
+        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => return (driver, client, profile),
+            Err(e) if attempt < 50 => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("no WebDriver session: {e}"),
+        }
+    }
+    unreachable!()
+}
+
+/// A throwaway browser profile directory.
+mod tempdir {
+    pub struct Profile(std::path::PathBuf);
+
+    impl Profile {
+        pub fn new() -> Profile {
+            let dir = std::env::temp_dir().join(format!("mash-chromium-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Profile(dir)
+        }
+
+        pub fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for Profile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn script(client: &Client, js: &str) -> Value {
+    client.execute(js, vec![]).await.expect(js)
+}
+
+/// Waits until `js` (an expression) is true in the page.
+async fn until(client: &Client, js: &str) {
+    for _ in 0..100 {
+        if script(client, &format!("return Boolean({js});")).await == Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed: {js}");
+}
+
+async fn count(client: &Client, selector: &str) -> usize {
+    client.find_all(Locator::Css(selector)).await.unwrap().len()
+}
+
+async fn entries(app: &TestApp, token: &str, child: &str, as_of: &str) -> Vec<Value> {
+    app.get(
+        &format!("/api/v1/children/{child}/chronology?as_of={as_of}&limit=500"),
+        token,
+    )
+    .await
+    .json["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[sqlx::test]
+async fn a_trainer_shows_the_case_as_of_any_date_shared_and_siloed(db: PgPool) {
+    let app = spawn(db).await;
+    let child = replayed(&app, "child-p-2006-2007.yaml").await;
+    let facilitator = app.facilitator().await;
+    let (_driver, client, _profile) = browser().await;
+
+    client
+        .goto(&format!("{}/children/{child}/timeline", app.base))
+        .await
+        .unwrap();
+    // Signing in: the form, then the picture.
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(FACILITATOR.0)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(FACILITATOR.1)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("sign-in-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&client, "document.querySelector('#picture svg')").await;
+    until(
+        &client,
+        "document.querySelector('#picture svg').dataset.asOf.startsWith('2007-09-01')",
+    )
+    .await;
+    // The token is nowhere a page or another site could read it back.
+    assert_eq!(
+        script(&client, "return document.cookie + localStorage.length + sessionStorage.length + location.href.includes('token');").await,
+        json!("00false")
+    );
+
+    // One lane per agency.
+    let lanes = script(
+        &client,
+        "return [...document.querySelectorAll('#picture .lane')].map(l => l.dataset.agency);",
+    )
+    .await;
+    assert_eq!(lanes, json!(["police", "health", "social_care", "legal"]));
+
+    // A marker per entry the facilitator may see, as of the end of the axis.
+    let as_of = script(
+        &client,
+        "return document.querySelector('#picture svg').dataset.asOf;",
+    )
+    .await;
+    let as_of = as_of.as_str().unwrap().replace("+00:00", "Z");
+    let all = entries(&app, &facilitator, &child, &as_of).await;
+    assert_eq!(count(&client, "#picture .marker").await, all.len());
+    assert!(all.len() > 30, "the case has {} entries", all.len());
+
+    // Each indicator's line at the date it first held.
+    let gap = app
+        .get(
+            &format!("/api/v1/children/{child}/gap-report?as_of={as_of}"),
+            &facilitator,
+        )
+        .await
+        .json;
+    let drawn = script(
+        &client,
+        "return [...document.querySelectorAll('#picture .indicator')].map(l => [l.dataset.code, l.dataset.at]);",
+    )
+    .await;
+    let expected: Vec<Value> = gap["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let at = chrono::DateTime::parse_from_rfc3339(i["first_held_at"].as_str().unwrap())
+                .unwrap()
+                .to_rfc3339();
+            json!([i["code"], at])
+        })
+        .collect();
+    assert!(expected.len() >= 10, "{expected:?}");
+    assert_eq!(drawn, Value::Array(expected));
+    // The line of the injuries no single agency saw is marked so.
+    assert_eq!(
+        count(
+            &client,
+            "#picture .indicator.combined-only[data-code=injuries_seen_by_several_agencies]"
+        )
+        .await,
+        1
+    );
+
+    // The screenshot people look at: the whole case, shared.
+    let png = client.screenshot().await.unwrap();
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("timeline.png"), &png).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+
+    // Moving the date back to 1 January 2007 draws fewer markers: those entered by then.
+    script(
+        &client,
+        "const s = document.getElementById('as-of'); s.value = String(Date.parse('2007-01-01T00:00:00Z') / 1000); s.dispatchEvent(new Event('change')); return null;",
+    )
+    .await;
+    until(
+        &client,
+        "document.querySelector('#picture svg').dataset.asOf.startsWith('2007-01-01')",
+    )
+    .await;
+    let january = entries(&app, &facilitator, &child, "2007-01-01T00:00:00Z").await;
+    assert_eq!(count(&client, "#picture .marker").await, january.len());
+    assert!(january.len() < all.len());
+    let label = script(
+        &client,
+        "return document.getElementById('as-of-label').textContent;",
+    )
+    .await;
+    assert_eq!(label, json!("2007-01-01 00:00 UTC"));
+
+    // The facilitator's switch: health's view alone hides every other agency's markers.
+    script(
+        &client,
+        "const v = document.getElementById('view'); v.value = 'health'; v.dispatchEvent(new Event('change')); return null;",
+    )
+    .await;
+    until(
+        &client,
+        "document.querySelector('#picture svg').dataset.view === 'health'",
+    )
+    .await;
+    let agencies = script(
+        &client,
+        "return [...new Set([...document.querySelectorAll('#picture .marker')].map(m => m.dataset.agency))];",
+    )
+    .await;
+    assert_eq!(agencies, json!(["health"]));
+    let health = january.iter().filter(|e| e["agency"] == "health").count();
+    assert_eq!(count(&client, "#picture .marker").await, health);
+    assert_eq!(count(&client, "#picture .lane").await, 1);
+
+    // By keyboard: Tab from the last control reaches a marker, and its entry is read out.
+    script(
+        &client,
+        "document.getElementById('sign-out').focus(); return null;",
+    )
+    .await;
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .unwrap();
+    let focused = script(
+        &client,
+        "const a = document.activeElement; return [a.classList.contains('marker'), a.getAttribute('aria-label'), document.getElementById('details').textContent];",
+    )
+    .await;
+    assert_eq!(focused[0], json!(true), "{focused}");
+    assert_eq!(focused[1], focused[2]);
+    assert!(focused[1].as_str().unwrap().contains("health"));
+
+    // Nothing the page loaded came from outside the service.
+    let loaded = script(
+        &client,
+        "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);",
+    )
+    .await;
+    let loaded: Vec<&str> = loaded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(loaded.len() >= 4, "{loaded:?}");
+    for url in &loaded {
+        assert!(url.starts_with(&app.base), "loaded from outside: {url}");
+    }
+
+    client.close().await.unwrap();
+}
