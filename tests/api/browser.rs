@@ -313,5 +313,32 @@ async fn a_trainer_shows_the_case_as_of_any_date_shared_and_siloed(db: PgPool) {
         assert!(url.starts_with(&app.base), "loaded from outside: {url}");
     }
 
+    // The downloads fetch what they offer with the session's token, without an error.
+    for button in ["csv", "debrief"] {
+        client
+            .find(Locator::Id(button))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        script(
+            &client,
+            "return document.getElementById('error').textContent;"
+        )
+        .await,
+        json!("")
+    );
+    let exported: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action IN ('chronology.export', 'debrief.read') AND outcome = 'allowed'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(exported, 2);
+
     client.close().await.unwrap();
 }

@@ -397,3 +397,50 @@ async fn the_page_and_its_assets_are_served_with_a_policy_that_keeps_it_local(db
         assert!(!reply.text.contains("localStorage") && !reply.text.contains("document.cookie"));
     }
 }
+
+#[sqlx::test]
+async fn another_agencys_restricted_entry_is_a_hollow_stub_that_says_nothing(db: PgPool) {
+    let app = spawn(db).await;
+    let (_, officer) = app.user("pc_stub", Some("police"), "practitioner").await;
+    let (_, nurse) = app.user("hv_stub", Some("health"), "practitioner").await;
+    let child = app
+        .post(
+            "/api/v1/children",
+            &officer,
+            json!({"given_name": "Sam", "family_name": "S", "date_of_birth": "2019-05-01"}),
+        )
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let logged = app
+        .post(
+            &format!("/api/v1/children/{child}/contacts"),
+            &officer,
+            json!({
+                "occurred_at": "2020-02-01T10:00:00Z", "kind": "police_interview",
+                "summary": "An informant names the partner", "concern_level": "high",
+                "visibility": "restricted"
+            }),
+        )
+        .await;
+    assert_eq!(logged.status, 201, "{}", logged.text);
+    let svg_text = app
+        .get(&format!("/api/v1/children/{child}/timeline.svg"), &nurse)
+        .await
+        .text;
+    let svg = parse(&svg_text);
+    let markers = of_class(&svg, "marker");
+    assert_eq!(markers.len(), 1);
+    assert!(markers[0]["class"].contains("stub"));
+    assert!(!markers[0].contains_key("data-concern"));
+    assert!(!svg_text.contains("informant"), "a stub says nothing more");
+    // Its own agency sees it in full.
+    let own = app
+        .get(&format!("/api/v1/children/{child}/timeline.svg"), &officer)
+        .await
+        .text;
+    assert!(own.contains("An informant names the partner"));
+    assert!(!of_class(&parse(&own), "marker")[0]["class"].contains("stub"));
+}
