@@ -59,6 +59,9 @@ pub enum AuditAction {
     PlanActionMark,
     LegalPlanningMeetingCreate,
     LegalPlanningMeetingList,
+    ChallengeCreate,
+    ChallengeList,
+    ChallengeRespond,
     TimescalesRead,
     TimelineRead,
     ChronologyExport,
@@ -120,6 +123,9 @@ impl AuditAction {
             PlanActionMark => "plan_action.mark",
             LegalPlanningMeetingCreate => "legal_planning_meeting.create",
             LegalPlanningMeetingList => "legal_planning_meeting.list",
+            ChallengeCreate => "challenge.create",
+            ChallengeList => "challenge.list",
+            ChallengeRespond => "challenge.respond",
             TimescalesRead => "timescales.read",
             TimelineRead => "timeline.read",
             ChronologyExport => "chronology.export",
@@ -155,6 +161,7 @@ impl AuditAction {
             PlanList => "plan",
             PlanActionCreate | PlanActionList | PlanActionMark => "plan_action",
             LegalPlanningMeetingCreate | LegalPlanningMeetingList => "legal_planning_meeting",
+            ChallengeCreate | ChallengeList | ChallengeRespond => "challenge",
             TimescalesRead => "timescales",
         }
     }
@@ -525,6 +532,24 @@ pub static ROUTES: &[Route] = &[
         "/api/v1/children/{child_id}/legal-planning-meetings",
         "listLegalPlanningMeetings",
         A::LegalPlanningMeetingList,
+    ),
+    create(
+        "/api/v1/children/{child_id}/challenges",
+        "createChallenge",
+        A::ChallengeCreate,
+    ),
+    read(
+        "/api/v1/children/{child_id}/challenges",
+        "listChallenges",
+        A::ChallengeList,
+    ),
+    about(
+        create(
+            "/api/v1/children/{child_id}/challenges/{challenge_id}/response",
+            "respondToChallenge",
+            A::ChallengeRespond,
+        ),
+        "challenge_id",
     ),
     about(
         read(

@@ -381,6 +381,16 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How the challenged agency answered a challenge.
+    ChallengeResponse {
+        Upheld = "upheld",
+        DecisionChanged = "decision_changed",
+        Escalated = "escalated",
+        Withdrawn = "withdrawn",
+    }
+}
+
+vocabulary! {
     /// What a process record is.
     RecordType {
         Referral = "referral",
@@ -394,6 +404,7 @@ vocabulary! {
         Plan = "plan",
         PlanAction = "plan_action",
         LegalPlanningMeeting = "legal_planning_meeting",
+        Challenge = "challenge",
     }
 }
 
@@ -414,6 +425,7 @@ vocabulary! {
         Done = "done",
         NotDone = "not_done",
         Held = "held",
+        Answered = "answered",
     }
 }
 
@@ -425,6 +437,7 @@ vocabulary! {
         Concluded = "concluded",
         Completed = "completed",
         Marked = "marked",
+        Responded = "responded",
     }
 }
 
@@ -438,6 +451,7 @@ vocabulary! {
         CoreGroup = "core_group",
         ReviewConference = "review_conference",
         PlanAction = "plan_action",
+        ChallengeResponse = "challenge_response",
     }
 }
 

@@ -190,7 +190,7 @@ pub async fn access_log(
          LEFT JOIN users u ON u.id = e.user_id
          LEFT JOIN process_records r ON e.resource_type IN ('referral', 'strategy_discussion',
                    'section_47_enquiry', 'assessment', 'conference', 'core_group', 'plan', 'plan_action',
-                   'legal_planning_meeting')
+                   'legal_planning_meeting', 'challenge')
                    AND r.id = e.resource_id AND r.child_id = e.child_id
          LEFT JOIN contacts c ON e.resource_type = 'contact' AND c.id = e.resource_id AND c.child_id = e.child_id
          LEFT JOIN person_checks k ON e.resource_type = 'check' AND k.id = e.resource_id AND k.child_id = e.child_id

@@ -50,6 +50,10 @@ pub enum Action {
     /// See a record as `agency` alone held it (its siloed view): a facilitator, for any agency; a
     /// user, for their own.
     ViewAgencyAlone { agency: Agency },
+    /// Challenge an entry or decision of agency `of` (never one's own).
+    Challenge { of: Agency },
+    /// Answer a challenge made of agency `challenged`'s entry.
+    RespondToChallenge { challenged: Agency },
     /// Export a debrief of a record (the picture, the gap report, the chronology and who looked).
     ReadDebrief,
 }
@@ -102,6 +106,8 @@ pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), 
         | Action::VerifyAudit
         | Action::ReadDebrief => facilitator,
         Action::ViewAgencyAlone { agency: alone } => facilitator || agency == Some(alone),
+        Action::Challenge { of } => agency.is_some_and(|own| own != of),
+        Action::RespondToChallenge { challenged } => agency == Some(challenged),
         Action::ReadAudit => matches!(role, Role::Facilitator | Role::Manager),
         Action::CreateChild | Action::ReadChild | Action::UpdateChild => true,
         Action::RecordPerson | Action::LogContact => agency.is_some(),
@@ -126,6 +132,8 @@ pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), 
             | Action::RecordSocialCareProcess
             | Action::MarkPlanAction { .. }
             | Action::RecordLegalPlanning
+            | Action::Challenge { .. }
+            | Action::RespondToChallenge { .. }
     );
     if process && agency.is_none() {
         return Err(deny("only an agency user may record entries"));
@@ -150,6 +158,16 @@ pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), 
             "only {} may mark this action (owned by {})",
             owner.answering_agency().label(),
             owner.as_str()
+        )
+        .into(),
+        Action::Challenge { of } => format!(
+            "an agency challenges another's entries, not its own ({})",
+            of.label()
+        )
+        .into(),
+        Action::RespondToChallenge { challenged } => format!(
+            "only the challenged agency ({}) may answer this challenge",
+            challenged.label()
         )
         .into(),
         other => Cow::Borrowed(static_reason(other)),
@@ -180,7 +198,9 @@ fn static_reason(action: Action) -> &'static str {
         | Action::MakeReferral { .. }
         | Action::LogLayReferral { .. }
         | Action::DecideReferral { .. }
-        | Action::MarkPlanAction { .. } => "not allowed",
+        | Action::MarkPlanAction { .. }
+        | Action::Challenge { .. }
+        | Action::RespondToChallenge { .. } => "not allowed",
     }
 }
 

@@ -35,6 +35,8 @@ pub enum EntryType {
     /// An action of a child protection plan.
     PlanAction,
     LegalPlanningMeeting,
+    /// One agency's challenge of another's entry or decision.
+    Challenge,
     /// A change of a process record's state: a referral acknowledged or decided, an enquiry
     /// concluded, an assessment completed, a plan action marked.
     ProcessEvent,
@@ -53,6 +55,7 @@ impl From<crate::vocabulary::RecordType> for EntryType {
             R::Plan => EntryType::Plan,
             R::PlanAction => EntryType::PlanAction,
             R::LegalPlanningMeeting => EntryType::LegalPlanningMeeting,
+            R::Challenge => EntryType::Challenge,
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum Shape {
     PlanAction,
     /// Another process record, or a change of one's state (a decision, a conclusion).
     Process,
+    /// One agency's challenge of another's entry or decision.
+    Challenge,
 }
 
 impl Shape {
@@ -35,10 +37,11 @@ impl Shape {
             Shape::Meeting => "meeting",
             Shape::PlanAction => "plan_action",
             Shape::Process => "process",
+            Shape::Challenge => "challenge",
         }
     }
 
-    pub const ALL: [Shape; 7] = [
+    pub const ALL: [Shape; 8] = [
         Shape::Contact,
         Shape::Person,
         Shape::Check,
@@ -46,6 +49,7 @@ impl Shape {
         Shape::Meeting,
         Shape::PlanAction,
         Shape::Process,
+        Shape::Challenge,
     ];
 
     fn of(item: &ChronologyItem) -> Shape {
@@ -59,6 +63,8 @@ impl Shape {
             | EntryType::CoreGroup
             | EntryType::LegalPlanningMeeting => Shape::Meeting,
             EntryType::PlanAction => Shape::PlanAction,
+            EntryType::Challenge => Shape::Challenge,
+            EntryType::ProcessEvent if item.kind == "challenge_responded" => Shape::Challenge,
             EntryType::ProcessEvent if item.kind == "plan_action_marked" => Shape::PlanAction,
             EntryType::Section47Enquiry
             | EntryType::Assessment

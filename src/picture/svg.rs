@@ -67,6 +67,9 @@ fn shape(kind: Shape, x: f64, y: f64, fill: &str, stroke: &str, dashed: bool) ->
         Shape::PlanAction => html! {
             polygon points=(points(&[(-2.5, -8.0), (2.5, -8.0), (2.5, -2.5), (8.0, -2.5), (8.0, 2.5), (2.5, 2.5), (2.5, 8.0), (-2.5, 8.0), (-2.5, 2.5), (-8.0, 2.5), (-8.0, -2.5), (-2.5, -2.5)])) fill=(fill) stroke=(stroke) stroke-dasharray=[dash] {}
         },
+        Shape::Challenge => html! {
+            polygon points=(points(&[(0.0, -9.0), (2.6, -3.0), (9.0, -3.0), (4.0, 1.5), (6.0, 8.0), (0.0, 4.5), (-6.0, 8.0), (-4.0, 1.5), (-9.0, -3.0), (-2.6, -3.0)])) fill=(fill) stroke=(stroke) stroke-dasharray=[dash] {}
+        },
         Shape::Process => html! {
             polygon points=(points(&[(-8.0, -6.0), (8.0, -6.0), (0.0, 8.0)])) fill=(fill) stroke=(stroke) stroke-dasharray=[dash] {}
         },
@@ -274,19 +277,19 @@ pub fn element(p: &Picture) -> Markup {
             // Legend: shapes, colours, and the indicators by number.
             g class="legend" {
                 @for (n, s) in Shape::ALL.iter().enumerate() {
-                    @let lx = LEFT + n as f64 * 120.0;
+                    @let lx = LEFT + n as f64 * 115.0;
                     (shape(*s, lx, legend_y - 4.0, "#ffffff", "#212529", false))
                     text x=(fmt(lx + 12.0)) y=(fmt(legend_y)) { (s.as_str().replace('_', " ")) }
                 }
                 @for (n, level) in ConcernLevel::ALL.iter().enumerate() {
-                    @let lx = LEFT + n as f64 * 120.0;
+                    @let lx = LEFT + n as f64 * 115.0;
                     rect x=(fmt(lx - 6.0)) y=(fmt(legend_y + LEGEND_ROW - 10.0)) width="12" height="12" fill=(concern_colour(Some(*level))) stroke="#212529" {}
                     text x=(fmt(lx + 12.0)) y=(fmt(legend_y + LEGEND_ROW)) { (level.as_str().replace('_', " ")) }
                 }
-                circle cx=(fmt(LEFT + 5.0 * 120.0)) cy=(fmt(legend_y + LEGEND_ROW - 4.0)) r="8" fill="none" stroke="#c2255c" stroke-width="2.5" {}
-                text x=(fmt(LEFT + 5.0 * 120.0 + 12.0)) y=(fmt(legend_y + LEGEND_ROW)) { "injury recorded" }
-                rect x=(fmt(LEFT + 6.0 * 120.0 + 20.0)) y=(fmt(legend_y + LEGEND_ROW - 8.0)) width="20" height="8" fill="#e03131" {}
-                text x=(fmt(LEFT + 6.0 * 120.0 + 44.0)) y=(fmt(legend_y + LEGEND_ROW)) { "missed clock" }
+                circle cx=(fmt(LEFT + 5.0 * 115.0)) cy=(fmt(legend_y + LEGEND_ROW - 4.0)) r="8" fill="none" stroke="#c2255c" stroke-width="2.5" {}
+                text x=(fmt(LEFT + 5.0 * 115.0 + 12.0)) y=(fmt(legend_y + LEGEND_ROW)) { "injury recorded" }
+                rect x=(fmt(LEFT + 6.0 * 115.0 + 20.0)) y=(fmt(legend_y + LEGEND_ROW - 8.0)) width="20" height="8" fill="#e03131" {}
+                text x=(fmt(LEFT + 6.0 * 115.0 + 44.0)) y=(fmt(legend_y + LEGEND_ROW)) { "missed clock" }
                 @for (n, line) in p.indicators.iter().enumerate() {
                     text class="indicator-key" x=(fmt(LEFT)) y=(fmt(legend_y + (2 + n) as f64 * LEGEND_ROW + 6.0)) {
                         (format!("{}. {} (rule {}): first held {}{}", n + 1, line.title, line.rule, date(line.at),

@@ -27,6 +27,8 @@ pub struct Clock {
     pub stopped_by: Option<Evidence>,
     /// A plan action marked `not_done`: the first such mark.
     pub marked_not_done: Option<Evidence>,
+    /// A challenge's clock: the level it stands at (each escalation starts the next level's).
+    pub level: Option<u8>,
 }
 
 impl Clock {
@@ -107,6 +109,7 @@ fn clock(name: ClockName, started_by: Evidence, due_at: DateTime<Utc>) -> Clock 
         met_by: None,
         stopped_by: None,
         marked_not_done: None,
+        level: None,
     }
 }
 
@@ -237,6 +240,26 @@ pub fn clocks(s: &Snapshot, config: &RuleConfig) -> Vec<Clock> {
                     .find(|r| r.occurred_at >= p.at && r.entry_id != p.id)
                     .cloned();
                 clocks.push(c);
+            }
+            Details::Challenge { level, .. } => {
+                // Unanswered when due, a challenge escalates: the next level's clock starts then.
+                let answer = p
+                    .first(|d| matches!(d, EventDetails::Responded { .. }).then_some(()))
+                    .map(|(_, e)| event_evidence(p, e));
+                let (mut level, mut start) = ((*level).clamp(1, 4), p.at);
+                loop {
+                    let due = working_days_after(start, config.challenge_working_days(level));
+                    let mut c = clock(ClockName::ChallengeResponse, process_evidence(p), due);
+                    c.started_at = start;
+                    c.level = Some(level);
+                    c.met_by = answer.clone();
+                    clocks.push(c);
+                    let answered = answer.as_ref().is_some_and(|a| a.occurred_at <= due);
+                    if answered || level == 4 || due >= s.horizon {
+                        break;
+                    }
+                    (level, start) = (level + 1, due);
+                }
             }
             Details::PlanAction { due_date, .. } => {
                 let mut c = clock(

@@ -99,6 +99,8 @@ fn state_of(details: &Details, events: &[EventRow], plan_ended: bool) -> RecordS
             }
             state
         }
+        Details::Challenge { .. } if has(EventType::Responded) => RecordState::Answered,
+        Details::Challenge { .. } => RecordState::Open,
         _ => RecordState::Held,
     }
 }
@@ -264,6 +266,26 @@ async fn insert(
         },
     )
     .await
+}
+
+/// Records one process record in its own audited transaction, and answers 201 with it as `actor`
+/// sees it.
+async fn record_one(
+    recorder: Recorder,
+    child: &Child,
+    (agency, visibility): (Agency, Visibility),
+    actor: &Actor,
+    occurred_at: DateTime<Utc>,
+    details: Details,
+) -> ApiResult<HttpResponse> {
+    let record = recorder
+        .write(async |tx| {
+            let row = insert(tx, child, (agency, visibility), actor, occurred_at, details).await?;
+            let id = row.id;
+            Ok((shown_one(tx, actor, child, row).await?, id))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(record))
 }
 
 /// A change of a record's state, by `actor` as `agency`.
@@ -438,6 +460,13 @@ lister!(
     "child protection plans"
 );
 lister!(
+    list_challenges,
+    "/children/{child_id}/challenges",
+    "listChallenges",
+    RecordType::Challenge,
+    "challenges"
+);
+lister!(
     list_legal_planning_meetings,
     "/children/{child_id}/legal-planning-meetings",
     "listLegalPlanningMeetings",
@@ -523,22 +552,15 @@ pub async fn create_referral(
         concern_level: b.concern_level,
         concern_categories: categories,
     };
-    let record = recorder
-        .write(async |tx| {
-            let row = insert(
-                tx,
-                &child,
-                (agency, visibility),
-                &actor,
-                b.occurred_at,
-                details,
-            )
-            .await?;
-            let id = row.id;
-            Ok((shown_one(tx, &actor, &child, row).await?, id))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(record))
+    record_one(
+        recorder,
+        &child,
+        (agency, visibility),
+        &actor,
+        b.occurred_at,
+        details,
+    )
+    .await
 }
 
 /// Read one referral: what it says, where it stands and its history (or, restricted by another
@@ -1147,22 +1169,15 @@ pub async fn create_core_group(
         agencies: agencies(b.agencies)?,
         summary: text("summary", &b.summary, 1, 4000)?,
     };
-    let record = recorder
-        .write(async |tx| {
-            let row = insert(
-                tx,
-                &child,
-                (agency, visibility),
-                &actor,
-                b.occurred_at,
-                details,
-            )
-            .await?;
-            let id = row.id;
-            Ok((shown_one(tx, &actor, &child, row).await?, id))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(record))
+    record_one(
+        recorder,
+        &child,
+        (agency, visibility),
+        &actor,
+        b.occurred_at,
+        details,
+    )
+    .await
 }
 
 /// Add an action to a plan in force (social care).
@@ -1328,20 +1343,173 @@ pub async fn create_legal_planning_meeting(
         advice: b.advice,
         summary: text("summary", &b.summary, 1, 4000)?,
     };
-    let record = recorder
-        .write(async |tx| {
-            let row = insert(
-                tx,
-                &child,
-                (agency, visibility),
-                &actor,
-                b.occurred_at,
-                details,
+    record_one(
+        recorder,
+        &child,
+        (agency, visibility),
+        &actor,
+        b.occurred_at,
+        details,
+    )
+    .await
+}
+
+/// The entry a challenge names: whose it is, what it is, and who may see it.
+#[derive(sqlx::FromRow)]
+struct Challenged {
+    agency: Agency,
+    visibility: Visibility,
+    kind: String,
+    /// The agency a referral is made to, which sees it in full.
+    party: Option<Agency>,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Challenge another agency's entry or decision on this record: a contact (its opinion or concern
+/// level) or a process record (a referral and its decision, a conference's decision, a legal
+/// advice), at a level of the escalation procedure. The challenged agency answers; unanswered, it
+/// escalates a level each time its response falls due (`/timescales`, clock `challenge_response`).
+#[utoipa::path(
+    tag = "process",
+    operation_id = "createChallenge",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    request_body = NewChallenge,
+    responses((status = 201, description = "Raised", body = ProcessRecord))
+)]
+#[post("/children/{child_id}/challenges")]
+#[tracing::instrument(name = "create_challenge", skip_all, fields(user_id = %actor.id()))]
+pub async fn create_challenge(
+    state: web::Data<AppState>,
+    actor: Actor,
+    recorder: Recorder,
+    path: web::Path<Uuid>,
+    body: ValidJson<NewChallenge>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let child = load(&state.db, path.into_inner()).await?;
+    validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
+    if !(1..=4).contains(&b.level) {
+        return Err(ApiError::validation(
+            "level",
+            "1 (practitioners), 2 (managers), 3 (senior managers) or 4 (the safeguarding partnership)",
+        ));
+    }
+    let concern = text("concern", &b.concern, 1, 4000)?;
+    let no_entry = || {
+        ApiError::validation(
+            "entry_id",
+            "no contact or process record with this id on this record that you may see",
+        )
+    };
+    let entry: Challenged = sqlx::query_as(
+        "SELECT agency, visibility, kind, NULL::text AS party, occurred_at FROM contacts
+          WHERE id = $1 AND child_id = $2
+         UNION ALL
+         SELECT agency, visibility, record_type, details ->> 'to_agency', occurred_at FROM process_records
+          WHERE id = $1 AND child_id = $2 AND record_type <> 'challenge'",
+    )
+    .bind(b.entry_id)
+    .bind(child.id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(no_entry)?;
+    let seen = |agency| sight(&actor, child.sharing_mode, agency, entry.visibility) == Sight::Full;
+    if !(seen(entry.agency) || entry.party.is_some_and(seen)) {
+        return Err(no_entry());
+    }
+    // A referral is challenged for its decision: the receiving agency's.
+    let challenged = entry.party.unwrap_or(entry.agency);
+    let agency = acting_agency(&actor, Action::Challenge { of: challenged })?;
+    if b.occurred_at < entry.occurred_at {
+        return Err(ApiError::validation(
+            "occurred_at",
+            "a challenge cannot come before the entry it challenges",
+        ));
+    }
+    let visibility = b.visibility.unwrap_or(Visibility::Shared);
+    let details = Details::Challenge {
+        challenged_agency: challenged,
+        entry_id: b.entry_id,
+        entry_kind: entry.kind,
+        concern,
+        level: b.level,
+    };
+    record_one(
+        recorder,
+        &child,
+        (agency, visibility),
+        &actor,
+        b.occurred_at,
+        details,
+    )
+    .await
+}
+
+/// The challenged agency's answer, once: `upheld` (the entry stands), `decision_changed`,
+/// `escalated` (taken to the next level by agreement) or `withdrawn`, with its reason.
+#[utoipa::path(
+    tag = "process",
+    operation_id = "respondToChallenge",
+    params(
+        ("child_id" = Uuid, Path, description = "The child record's id"),
+        ("challenge_id" = Uuid, Path, description = "The challenge's id"),
+    ),
+    request_body = NewChallengeResponse,
+    responses(
+        (status = 201, description = "Answered: the challenge as it now stands", body = ProcessRecord),
+        (status = 409, description = "Already answered", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/children/{child_id}/challenges/{challenge_id}/response")]
+#[tracing::instrument(name = "respond_to_challenge", skip_all, fields(user_id = %actor.id()))]
+pub async fn respond_to_challenge(
+    state: web::Data<AppState>,
+    actor: Actor,
+    recorder: Recorder,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<NewChallengeResponse>,
+) -> ApiResult<HttpResponse> {
+    let (child_id, challenge_id) = path.into_inner();
+    let b = body.0;
+    let child = load(&state.db, child_id).await?;
+    let row = find(&state, &actor, &child, RecordType::Challenge, challenge_id).await?;
+    let Details::Challenge {
+        challenged_agency, ..
+    } = row.details.0
+    else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "a challenge without its details"
+        )));
+    };
+    let agency = acting_agency(
+        &actor,
+        Action::RespondToChallenge {
+            challenged: challenged_agency,
+        },
+    )?;
+    let at = event_time(b.occurred_at, &child, &row, "an answer")?;
+    let reason = text("reason", &b.reason, 1, 2000)?;
+    append(
+        recorder,
+        Change {
+            child: &child,
+            row: &row,
+            agency,
+            actor: &actor,
+            occurred_at: at,
+            details: EventDetails::Responded {
+                response: b.response,
+                reason,
+            },
+        },
+        |events| {
+            already(
+                events,
+                EventType::Responded,
+                "challenge has already been answered",
             )
-            .await?;
-            let id = row.id;
-            Ok((shown_one(tx, &actor, &child, row).await?, id))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(record))
+        },
+        async |_| Ok(()),
+    )
+    .await
 }

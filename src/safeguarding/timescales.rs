@@ -30,6 +30,9 @@ pub struct ClockReport {
     pub met_by: Option<Evidence>,
     /// What made it no longer needed, by `as_of`.
     pub stopped_by: Option<Evidence>,
+    /// A `challenge_response` clock: the escalation level it stands at (1 practitioners, 2
+    /// managers, 3 senior managers, 4 the safeguarding partnership); null for other clocks.
+    pub level: Option<u8>,
 }
 
 impl ClockReport {
@@ -41,6 +44,7 @@ impl ClockReport {
             due_at: clock.due_at,
             met_by: clock.met_by,
             stopped_by: clock.stopped_by,
+            level: clock.level,
             started_by: clock.started_by,
         }
     }

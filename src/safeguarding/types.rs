@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use crate::pagination::{Listed, Page};
 use crate::vocabulary::{
-    ActionOwner, ActionStatus, Agency, AssessmentOutcome, ConcernCategory, ConcernLevel,
-    ConferenceDecision, ConferenceType, EnquiryConclusion, EventType, PlanCategory, RecordState,
-    RecordType, ReferralDecision, Referrer, StrategyOutcome, ThresholdAdvice, Visibility,
+    ActionOwner, ActionStatus, Agency, AssessmentOutcome, ChallengeResponse, ConcernCategory,
+    ConcernLevel, ConferenceDecision, ConferenceType, EnquiryConclusion, EventType, PlanCategory,
+    RecordState, RecordType, ReferralDecision, Referrer, StrategyOutcome, ThresholdAdvice,
+    Visibility,
 };
 
 /// What a process record says, by record type.
@@ -77,6 +78,20 @@ pub enum Details {
         advice: ThresholdAdvice,
         summary: String,
     },
+    /// One agency's challenge of another's entry or decision (a contact's opinion or concern
+    /// level, a referral's decision, a conference's decision, a legal advice), raised at a level
+    /// of the escalation procedure: 1 practitioners, 2 managers, 3 senior managers, 4 the
+    /// safeguarding partnership.
+    Challenge {
+        /// The agency whose entry is challenged: it answers.
+        challenged_agency: Agency,
+        /// The entry challenged: a contact or a process record of the child's.
+        entry_id: Uuid,
+        /// What it is: a contact's kind or a record's type.
+        entry_kind: String,
+        concern: String,
+        level: u8,
+    },
 }
 
 impl Details {
@@ -91,6 +106,7 @@ impl Details {
             Details::Plan { .. } => RecordType::Plan,
             Details::PlanAction { .. } => RecordType::PlanAction,
             Details::LegalPlanningMeeting { .. } => RecordType::LegalPlanningMeeting,
+            Details::Challenge { .. } => RecordType::Challenge,
         }
     }
 
@@ -100,6 +116,9 @@ impl Details {
         match self {
             Details::Referral { to_agency, .. } => Some(*to_agency),
             Details::PlanAction { owner, .. } => Some(owner.answering_agency()),
+            Details::Challenge {
+                challenged_agency, ..
+            } => Some(*challenged_agency),
             _ => None,
         }
     }
@@ -142,6 +161,11 @@ pub enum EventDetails {
     },
     /// A plan action was marked done or not done.
     Marked { status: ActionStatus, note: String },
+    /// The challenged agency answered a challenge.
+    Responded {
+        response: ChallengeResponse,
+        reason: String,
+    },
 }
 
 impl EventDetails {
@@ -152,6 +176,7 @@ impl EventDetails {
             EventDetails::Concluded { .. } => EventType::Concluded,
             EventDetails::Completed { .. } => EventType::Completed,
             EventDetails::Marked { .. } => EventType::Marked,
+            EventDetails::Responded { .. } => EventType::Responded,
         }
     }
 }
@@ -547,6 +572,17 @@ impl Details {
             Details::LegalPlanningMeeting { advice, summary } => {
                 format!("Legal planning meeting: {}. {summary}", advice.as_str())
             }
+            Details::Challenge {
+                challenged_agency,
+                entry_kind,
+                concern,
+                level,
+                ..
+            } => format!(
+                "Challenge to {}'s {} at level {level}: {concern}",
+                challenged_agency.label(),
+                entry_kind.replace('_', " ")
+            ),
         }
     }
 
@@ -573,6 +609,7 @@ impl EventDetails {
             EventDetails::Concluded { conclusion, .. } => Some(conclusion.as_str()),
             EventDetails::Completed { outcome, .. } => Some(outcome.as_str()),
             EventDetails::Marked { status, .. } => Some(status.as_str()),
+            EventDetails::Responded { response, .. } => Some(response.as_str()),
         }
     }
 
@@ -593,6 +630,43 @@ impl EventDetails {
             EventDetails::Marked { status, note } => {
                 format!("Plan action marked {}: {note}", status.as_str())
             }
+            EventDetails::Responded { response, reason } => {
+                format!("Challenge answered: {}. {reason}", response.as_str())
+            }
         }
     }
+}
+
+/// A challenge of another agency's entry or decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-07-26T10:00:00Z", "entry_id": "7d1f1a2c-3b4e-4f5a-9b6c-7d8e9f0a1b2c",
+    "concern": "Two doctors found non-accidental injury; the advice does not weigh their opinion", "level": 1}))]
+pub struct NewChallenge {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    /// The contact or process record challenged, on this child's record, of another agency.
+    pub entry_id: Uuid,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub concern: String,
+    /// Where it starts: 1 practitioners, 2 managers, 3 senior managers, 4 the safeguarding
+    /// partnership.
+    #[schema(minimum = 1, maximum = 4)]
+    pub level: u8,
+    /// `restricted`: in full for the two agencies and facilitators; others see a stub. Default
+    /// `shared`.
+    pub visibility: Option<Visibility>,
+}
+
+/// The challenged agency's answer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"occurred_at": "2007-07-30T10:00:00Z", "response": "decision_changed",
+    "reason": "Advice reconsidered with both medical opinions: threshold met"}))]
+pub struct NewChallengeResponse {
+    #[serde(deserialize_with = "crate::validation::dates::moment")]
+    pub occurred_at: DateTime<Utc>,
+    pub response: ChallengeResponse,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
 }

@@ -185,6 +185,8 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
     let mut enquiries: std::collections::BTreeSet<String> = Default::default();
     let mut plans: std::collections::BTreeSet<String> = Default::default();
     let mut actions: BTreeMap<String, ActionOwner> = BTreeMap::new();
+    // Each challenge's challenged agency.
+    let mut challenges: BTreeMap<String, Option<Agency>> = BTreeMap::new();
     for (i, step) in s.steps.iter().enumerate() {
         let line = lines.step(i);
         let field = |name: &str| format!("steps[{i}].{name}");
@@ -569,6 +571,61 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                         issue(line, field("actor"), why);
                     }
                 }
+            },
+            Action::Challenge(step) => {
+                // A contact is its author's; a referral is challenged for its receiver's decision.
+                let challenged = match (contacts.get(&step.entry), referrals.get(&step.entry)) {
+                    (Some(author), _) => Some(*author),
+                    (None, Some(to)) => Some(Some(*to)),
+                    (None, None) => None,
+                };
+                match challenged {
+                    None => issue(
+                        line,
+                        field("challenge.entry"),
+                        format!("no earlier contact or referral with ref `{}`", step.entry),
+                    ),
+                    Some(Some(of)) => {
+                        if let Some(why) = refusal(PolicyAction::Challenge { of }) {
+                            issue(line, field("actor"), why);
+                        }
+                    }
+                    Some(None) => {}
+                }
+                if !(1..=4).contains(&step.level) {
+                    issue(line, field("challenge.level"), "1 to 4".into());
+                }
+                if step.concern.trim().is_empty() {
+                    issue(
+                        line,
+                        field("challenge.concern"),
+                        "say what the concern is".into(),
+                    );
+                }
+                if let Some(r) = &step.reference
+                    && challenges.insert(r.clone(), challenged.flatten()).is_some()
+                {
+                    issue(
+                        line,
+                        field("challenge.ref"),
+                        format!("`{r}` is already used"),
+                    );
+                }
+            }
+            Action::RespondToChallenge(step) => match challenges.get(&step.challenge) {
+                None => issue(
+                    line,
+                    field("respond_to_challenge.challenge"),
+                    format!("no earlier challenge with ref `{}`", step.challenge),
+                ),
+                Some(Some(challenged)) => {
+                    if let Some(why) = refusal(PolicyAction::RespondToChallenge {
+                        challenged: *challenged,
+                    }) {
+                        issue(line, field("actor"), why);
+                    }
+                }
+                Some(None) => {}
             },
             Action::LegalPlanningMeeting(body) => {
                 let mut body = body.clone();

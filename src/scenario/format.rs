@@ -111,6 +111,32 @@ pub enum Action {
     MarkPlanAction(MarkStep),
     /// A legal planning meeting, as `POST /legal-planning-meetings` takes it (without `occurred_at`).
     LegalPlanningMeeting(Map<String, Value>),
+    /// A challenge of an earlier contact or referral (its decision) of another agency.
+    Challenge(ChallengeStep),
+    /// The challenged agency's answer.
+    RespondToChallenge(RespondStep),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeStep {
+    /// Names the challenge for its answer.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// The `ref` of an earlier `log_contact` or `make_referral`.
+    pub entry: String,
+    pub concern: String,
+    /// 1 practitioners, 2 managers, 3 senior managers, 4 the safeguarding partnership.
+    pub level: u8,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondStep {
+    /// The `ref` of an earlier `challenge`.
+    pub challenge: String,
+    pub response: crate::vocabulary::ChallengeResponse,
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,6 +250,8 @@ impl Action {
             Action::AddPlanAction(_) => "add_plan_action",
             Action::MarkPlanAction(_) => "mark_plan_action",
             Action::LegalPlanningMeeting(_) => "legal_planning_meeting",
+            Action::Challenge(_) => "challenge",
+            Action::RespondToChallenge(_) => "respond_to_challenge",
         }
     }
 }

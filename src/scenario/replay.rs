@@ -718,6 +718,62 @@ pub async fn replay(
                     step.note
                 )
             }
+            Action::Challenge(step) => {
+                let entry = contacts
+                    .get(&step.entry)
+                    .or_else(|| records.get(&step.entry))
+                    .cloned()
+                    .ok_or_else(|| {
+                        ReplayError(format!(
+                            "no earlier contact or referral named `{}`",
+                            step.entry
+                        ))
+                    })?;
+                let body = json!({"occurred_at": at, "entry_id": entry, "concern": step.concern,
+                    "level": step.level});
+                let (raised, _) = client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/challenges"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                if let Some(r) = &step.reference {
+                    records.insert(r.clone(), id_of(&raised, "challenge")?);
+                }
+                format!(
+                    "{who} challenges {}'s {} at level {}: {}",
+                    raised["challenged_agency"]
+                        .as_str()
+                        .unwrap_or("")
+                        .replace('_', " "),
+                    raised["entry_kind"]
+                        .as_str()
+                        .unwrap_or("")
+                        .replace('_', " "),
+                    step.level,
+                    step.concern
+                )
+            }
+            Action::RespondToChallenge(step) => {
+                let challenge = named(&records, &step.challenge)?;
+                let body =
+                    json!({"occurred_at": at, "response": step.response, "reason": step.reason});
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/challenges/{challenge}/response"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                format!(
+                    "{who} answers the challenge: {}: {}",
+                    step.response.as_str().replace('_', " "),
+                    step.reason
+                )
+            }
             Action::LegalPlanningMeeting(body) => {
                 let mut body = body.clone();
                 body.insert("occurred_at".into(), json!(at));

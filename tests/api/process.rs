@@ -809,3 +809,191 @@ async fn a_restricted_process_record_is_a_stub_to_other_agencies_but_not_to_its_
         .await;
     assert_eq!(police.json["items"][0]["restricted"], true);
 }
+
+#[sqlx::test]
+async fn an_agency_challenges_another_and_an_unanswered_challenge_escalates(db: PgPool) {
+    let app = spawn(db).await;
+    let case = Case::new(&app).await;
+    // Monday 23 July 2007: legal's advice; health challenges it the same day.
+    let advice = case
+        .created(
+            &app,
+            "legal",
+            "legal-planning-meetings",
+            json!({"occurred_at": "2007-07-23T09:00:00Z", "advice": "threshold_not_met",
+                   "summary": "Not enough evidence"}),
+        )
+        .await;
+    let body = |entry: &str, level: u8, at: &str| {
+        json!({"occurred_at": at, "entry_id": entry, "level": level,
+               "concern": "Two doctors found non-accidental injury"})
+    };
+    // Not one's own; only an entry of this record one may see; a level of the procedure; not
+    // before the entry.
+    let own = case
+        .post(
+            &app,
+            "legal",
+            "challenges",
+            body(&id(&advice), 1, "2007-07-23T10:00:00Z"),
+        )
+        .await;
+    own.assert_problem(403);
+    let nowhere = case
+        .post(
+            &app,
+            "health",
+            "challenges",
+            body(&uuid::Uuid::new_v4().to_string(), 1, "2007-07-23T10:00:00Z"),
+        )
+        .await;
+    assert_eq!(nowhere.assert_problem(422)["field"], "entry_id");
+    let level = case
+        .post(
+            &app,
+            "health",
+            "challenges",
+            body(&id(&advice), 5, "2007-07-23T10:00:00Z"),
+        )
+        .await;
+    assert_eq!(level.assert_problem(422)["field"], "level");
+    let early = case
+        .post(
+            &app,
+            "health",
+            "challenges",
+            body(&id(&advice), 1, "2007-07-22T10:00:00Z"),
+        )
+        .await;
+    assert_eq!(early.assert_problem(422)["field"], "occurred_at");
+
+    let raised = case
+        .created(
+            &app,
+            "health",
+            "challenges",
+            body(&id(&advice), 1, "2007-07-23T10:00:00Z"),
+        )
+        .await;
+    assert_eq!(raised["record_type"], "challenge");
+    assert_eq!(raised["agency"], "health");
+    assert_eq!(raised["challenged_agency"], "legal");
+    assert_eq!(raised["entry_kind"], "legal_planning_meeting");
+    assert_eq!(raised["state"], "open");
+
+    // Unanswered: due at the end of Monday 30 July (5 working days), then escalated to level 2,
+    // due at the end of Monday 6 August.
+    let clocks = case
+        .get(&app, "timescales?as_of=2007-08-10T00:00:00Z")
+        .await;
+    let challenge_clocks: Vec<(Value, Value, Value)> = clocks["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["clock"] == "challenge_response")
+        .map(|c| (c["level"].clone(), c["due_at"].clone(), c["state"].clone()))
+        .collect();
+    assert_eq!(
+        challenge_clocks,
+        vec![
+            (
+                json!(1),
+                json!("2007-07-30T23:59:59.999999Z"),
+                json!("overdue")
+            ),
+            (
+                json!(2),
+                json!("2007-08-06T23:59:59.999999Z"),
+                json!("overdue")
+            ),
+            (
+                json!(3),
+                json!("2007-08-20T23:59:59.999999Z"),
+                json!("running")
+            ),
+        ]
+    );
+    let gap = case
+        .get(&app, "gap-report?as_of=2007-08-10T00:00:00Z")
+        .await;
+    let unanswered = gap["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "challenge_unanswered")
+        .expect("rule 21 holds");
+    assert!(
+        unanswered["first_held_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2007-07-30T23:59:59")
+    );
+
+    // Only the challenged agency answers, once; the answer meets the clock then standing.
+    let path = format!("challenges/{}/response", id(&raised));
+    let answer = json!({"occurred_at": "2007-08-08T10:00:00Z", "response": "decision_changed",
+                        "reason": "Reconsidered with both opinions: threshold met"});
+    case.post(&app, "health", &path, answer.clone())
+        .await
+        .assert_problem(403);
+    let answered = case.created(&app, "legal", &path, answer.clone()).await;
+    assert_eq!(answered["state"], "answered");
+    assert_eq!(answered["history"][0]["event"], "responded");
+    case.post(&app, "legal", &path, answer)
+        .await
+        .assert_problem(409);
+    let clocks = case
+        .get(&app, "timescales?as_of=2007-08-10T00:00:00Z")
+        .await;
+    let states: Vec<&Value> = clocks["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["clock"] == "challenge_response")
+        .map(|c| &c["state"])
+        .collect();
+    assert_eq!(
+        states,
+        [&json!("met_late"), &json!("met_late"), &json!("met")]
+    );
+    // On the chronology, as the challenge and its answer.
+    let chronology = case.get(&app, "chronology").await;
+    let kinds: Vec<&str> = chronology["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"challenge") && kinds.contains(&"challenge_responded"),
+        "{kinds:?}"
+    );
+    let listed = case.get(&app, "challenges").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    // A referral is challenged for its decision: the receiving agency answers.
+    let referral = case
+        .created(
+            &app,
+            "police",
+            "referrals",
+            referral("2007-08-01T10:00:00Z"),
+        )
+        .await;
+    let of_referral = case
+        .created(
+            &app,
+            "health",
+            "challenges",
+            body(&id(&referral), 2, "2007-08-02T10:00:00Z"),
+        )
+        .await;
+    assert_eq!(of_referral["challenged_agency"], "social_care");
+    let raised_events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'challenge.create' AND outcome = 'allowed'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(raised_events, 2);
+}

@@ -137,6 +137,16 @@ fn process(details: &Details) -> String {
             to_agency.label(),
             words(referrer.as_str())
         ),
+        Details::Challenge {
+            challenged_agency,
+            entry_kind,
+            level,
+            ..
+        } => format!(
+            "a challenge to {}'s {} at level {level}",
+            challenged_agency.label(),
+            words(entry_kind)
+        ),
         other => a(&words(other.record_type().as_str())),
     }
 }
@@ -158,6 +168,9 @@ fn event(details: &EventDetails) -> String {
         }
         EventDetails::Marked { status, .. } => {
             format!("a plan action marked {}", words(status.as_str()))
+        }
+        EventDetails::Responded { response, .. } => {
+            format!("an answer to a challenge: {}", words(response.as_str()))
         }
     }
 }

@@ -2,9 +2,11 @@
 //! Adding an indicator means writing one unit that implements `Indicator` and adding it to
 //! `INDICATORS`.
 
+mod challenge_unanswered;
 mod child_not_spoken_to;
 mod child_repeatedly_unseen;
 mod concealment_suspected;
+mod disagreement_not_escalated;
 mod escalating_concerns;
 pub mod explain;
 mod incomplete_examination;
@@ -99,9 +101,28 @@ pub struct RuleConfig {
     pub not_spoken_to_window: Duration,
     pub not_spoken_to_minimum: usize,
     pub spoken_to_from_age_years: u32,
+    /// Challenges (rule 21 and the `challenge_response` clock): working days the challenged
+    /// agency has to answer at each level before the challenge escalates to the next.
+    pub challenge_level_1_working_days: u32,
+    pub challenge_level_2_working_days: u32,
+    pub challenge_level_3_working_days: u32,
+    pub challenge_level_4_working_days: u32,
+    /// Rule 22: working days after a professional disagreement first holds in which a challenge
+    /// is expected.
+    pub disagreement_challenge_working_days: u32,
 }
 
 impl RuleConfig {
+    /// Working days a challenge at `level` (1 to 4) has for its answer.
+    pub fn challenge_working_days(&self, level: u8) -> u32 {
+        match level {
+            0 | 1 => self.challenge_level_1_working_days,
+            2 => self.challenge_level_2_working_days,
+            3 => self.challenge_level_3_working_days,
+            _ => self.challenge_level_4_working_days,
+        }
+    }
+
     /// The longest window any rule looks across: a report at a moment this long after the last
     /// entry is the report at any later moment too.
     pub fn longest_window(&self) -> Duration {
@@ -123,7 +144,9 @@ impl RuleConfig {
                 i64::from(
                     self.strategy_discussion_working_days
                         .max(self.plan_response_working_days)
-                        .max(self.referral_decision_working_days),
+                        .max(self.referral_decision_working_days)
+                        .max(self.challenge_level_1_working_days)
+                        .max(self.disagreement_challenge_working_days),
                 ) * 7
                     / 5
                     + 7,
@@ -172,6 +195,11 @@ impl Default for RuleConfig {
             not_spoken_to_window: Duration::days(180),
             not_spoken_to_minimum: 4,
             spoken_to_from_age_years: 3,
+            challenge_level_1_working_days: 5,
+            challenge_level_2_working_days: 5,
+            challenge_level_3_working_days: 10,
+            challenge_level_4_working_days: 10,
+            disagreement_challenge_working_days: 5,
         }
     }
 }
@@ -214,6 +242,8 @@ pub const INDICATORS: &[&dyn Indicator] = &[
     &repeat_referrals_closed::RepeatReferralsClosed,
     &lay_concerns_discounted::LayConcernsDiscounted,
     &child_not_spoken_to::ChildNotSpokenTo,
+    &challenge_unanswered::ChallengeUnanswered,
+    &disagreement_not_escalated::DisagreementNotEscalated,
 ];
 
 pub fn contact_evidence(c: &ContactFact) -> Evidence {

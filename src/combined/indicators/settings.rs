@@ -90,6 +90,11 @@ settings! {
     not_spoken_to_window: days (1..=3650), rules "20", "the window in which contacts without the child spoken to alone are counted";
     not_spoken_to_minimum: count (1..=1000), rules "20", "the fewest of them";
     spoken_to_from_age_years: years (0..=18), rules "20", "the age from which a child is expected to be spoken to alone";
+    challenge_level_1_working_days: working_days (1..=260), rules "21, clocks", "a challenge at level 1 (practitioners): working days to answer before it escalates";
+    challenge_level_2_working_days: working_days (1..=260), rules "21, clocks", "at level 2 (managers)";
+    challenge_level_3_working_days: working_days (1..=260), rules "21, clocks", "at level 3 (senior managers)";
+    challenge_level_4_working_days: working_days (1..=260), rules "21, clocks", "at level 4 (the safeguarding partnership)";
+    disagreement_challenge_working_days: working_days (1..=260), rules "22", "after a professional disagreement first holds, by when a challenge is expected";
 }
 
 impl RuleConfig {
@@ -185,7 +190,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_and_defaults_read_back() {
         let config = RuleConfig::default();
-        assert_eq!(SETTINGS.len(), 34);
+        assert_eq!(SETTINGS.len(), 39);
         assert_eq!(config.values()["several_agencies_window"], 90);
         assert_eq!(config.values()["strategy_discussion_working_days"], 3);
         assert_eq!(config.values()["non_mobile_age"], 182);
