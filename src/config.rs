@@ -60,6 +60,10 @@ pub struct ServeSettings {
     #[arg(long, env = "MASH_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
     pub session_ttl: Duration,
 
+    /// How long a break-glass opens a record to the user who broke it.
+    #[arg(long, env = "MASH_BREAK_GLASS_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub break_glass_ttl: Duration,
+
     /// `USERNAME:PASSWORD` of a facilitator created at start when no user of that name exists.
     #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true, value_parser = secret)]
     pub facilitator: Option<SecretString>,

@@ -19,6 +19,7 @@ pub mod picture;
 pub mod routes;
 pub mod safeguarding;
 pub mod scenario;
+pub mod sharing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

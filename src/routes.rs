@@ -62,6 +62,9 @@ pub enum AuditAction {
     ChallengeCreate,
     ChallengeList,
     ChallengeRespond,
+    BreakGlassCreate,
+    BreakGlassList,
+    BreakGlassReview,
     TimescalesRead,
     TimelineRead,
     ChronologyExport,
@@ -126,6 +129,9 @@ impl AuditAction {
             ChallengeCreate => "challenge.create",
             ChallengeList => "challenge.list",
             ChallengeRespond => "challenge.respond",
+            BreakGlassCreate => "break_glass.create",
+            BreakGlassList => "break_glass.list",
+            BreakGlassReview => "break_glass.review",
             TimescalesRead => "timescales.read",
             TimelineRead => "timeline.read",
             ChronologyExport => "chronology.export",
@@ -162,6 +168,7 @@ impl AuditAction {
             PlanActionCreate | PlanActionList | PlanActionMark => "plan_action",
             LegalPlanningMeetingCreate | LegalPlanningMeetingList => "legal_planning_meeting",
             ChallengeCreate | ChallengeList | ChallengeRespond => "challenge",
+            BreakGlassCreate | BreakGlassList | BreakGlassReview => "break_glass",
             TimescalesRead => "timescales",
         }
     }
@@ -582,6 +589,20 @@ pub static ROUTES: &[Route] = &[
             A::DebriefRead,
         ),
         CHILD,
+    ),
+    create(
+        "/api/v1/children/{child_id}/break-glass",
+        "breakGlass",
+        A::BreakGlassCreate,
+    ),
+    read("/api/v1/break-glass", "listBreakGlass", A::BreakGlassList),
+    about(
+        create(
+            "/api/v1/break-glass/{break_glass_id}/review",
+            "reviewBreakGlass",
+            A::BreakGlassReview,
+        ),
+        "break_glass_id",
     ),
     // The timeline page and its assets hold no child data: the page reads the SVG with the
     // signed-in user's token.

@@ -92,6 +92,9 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(safeguarding::handlers::list_challenges)
                 .service(safeguarding::handlers::respond_to_challenge)
                 .service(safeguarding::timescales::get_timescales)
+                .service(crate::sharing::handlers::break_glass)
+                .service(crate::sharing::handlers::list_break_glass)
+                .service(crate::sharing::handlers::review_break_glass)
                 .service(crate::picture::handlers::timeline_svg)
                 .service(crate::picture::handlers::chronology_csv)
                 .service(crate::picture::handlers::get_debrief)
@@ -387,6 +390,7 @@ impl Application {
             records: RecordCache::new(settings.rules.clone()),
             rules: settings.rules.clone(),
             session_ttl: settings.session_ttl,
+            break_glass_ttl: settings.break_glass_ttl,
             in_flight: Default::default(),
             client_failures: crate::throttle::ClientFailures::new(
                 settings.client_failure_burst,

@@ -26,6 +26,8 @@ pub struct AppState {
     pub rules: crate::combined::indicators::RuleConfig,
     /// How long a session may be refreshed for.
     pub session_ttl: std::time::Duration,
+    /// How long a break-glass opens a record (`MASH_BREAK_GLASS_TTL`).
+    pub break_glass_ttl: std::time::Duration,
     /// Failures per client address.
     pub client_failures: crate::throttle::ClientFailures,
     /// Requests being answered now: a stop waits for them.

@@ -381,6 +381,30 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// The lawful basis a user states for breaking glass on a record.
+    LawfulBasis {
+        Consent = "consent",
+        #[serde(rename = "section_47")]
+        #[sqlx(rename = "section_47")]
+        Section47 = "section_47",
+        #[serde(rename = "section_17")]
+        #[sqlx(rename = "section_17")]
+        Section17 = "section_17",
+        PublicTask = "public_task",
+        VitalInterests = "vital_interests",
+        LegalObligation = "legal_obligation",
+    }
+}
+
+vocabulary! {
+    /// A manager's finding on a break-glass.
+    ReviewOutcome {
+        Justified = "justified",
+        NotJustified = "not_justified",
+    }
+}
+
+vocabulary! {
     /// How the challenged agency answered a challenge.
     ChallengeResponse {
         Upheld = "upheld",

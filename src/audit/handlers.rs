@@ -7,7 +7,6 @@ use super::repo::{self, Filters};
 use super::types::{AccessLogPage, AuditFilters, AuditPage, ChainVerdict, CheckpointPage};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, audit_scope, authorize, sight};
-use crate::children::repo::load;
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
 use crate::pagination::{Page, PageParams};
@@ -116,9 +115,8 @@ pub async fn access_log(
     path: web::Path<Uuid>,
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<AccessLogPage>> {
-    authorize(&actor, Action::ReadChild)?;
     let window = page.0.window::<i64>()?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
     let wanted = usize::try_from(window.fetch()).unwrap_or(usize::MAX);
     let mut before = window.after;
     let mut visible = Vec::with_capacity(wanted);

@@ -5,6 +5,7 @@
 use super::Actor;
 use crate::error::ApiError;
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use crate::vocabulary::{ActionOwner, Agency, Role};
 use crate::vocabulary::{SharingMode, Visibility};
@@ -201,6 +202,87 @@ fn static_reason(action: Action) -> &'static str {
         | Action::MarkPlanAction { .. }
         | Action::Challenge { .. }
         | Action::RespondToChallenge { .. } => "not allowed",
+    }
+}
+
+/// What the record shows of each agency's part, for deciding who is involved with the child.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Involvement {
+    /// The agency of the user who opened the record (none for a facilitator).
+    pub creator: Option<Agency>,
+    /// Agencies that recorded an entry: a contact, a person, a check, a process record or a change
+    /// of one's state (a decision, a plan action's completion, an answer to a challenge).
+    pub recorded: BTreeSet<Agency>,
+    /// Agencies a referral was made to.
+    pub received: BTreeSet<Agency>,
+    /// Agencies listed at a strategy discussion, conference or core group.
+    pub attended: BTreeSet<Agency>,
+}
+
+/// The agencies involved with the child: any of the above makes one involved.
+pub fn involved(i: &Involvement) -> BTreeSet<Agency> {
+    i.creator
+        .iter()
+        .chain(&i.recorded)
+        .chain(&i.received)
+        .chain(&i.attended)
+        .copied()
+        .collect()
+}
+
+/// May `actor` read the record, given who is involved and whether the actor's break-glass on it is
+/// open? Facilitators always; an involved agency's users; anyone else only through break-glass.
+pub fn may_read(
+    actor: &Actor,
+    involved: &BTreeSet<Agency>,
+    glass_open: bool,
+) -> Result<(), Denial> {
+    reading_for(actor.role(), actor.agency(), involved, glass_open)
+}
+
+fn reading_for(
+    role: Role,
+    agency: Option<Agency>,
+    involved: &BTreeSet<Agency>,
+    glass_open: bool,
+) -> Result<(), Denial> {
+    let own = agency.is_some_and(|a| involved.contains(&a));
+    if role == Role::Facilitator || own || glass_open {
+        return Ok(());
+    }
+    let names: Vec<&str> = involved.iter().map(|a| a.label()).collect();
+    Err(Denial(Cow::Owned(format!(
+        "your agency is not involved with this child (involved: {}); to read the record, break glass with a lawful basis and a reason (POST …/break-glass)",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))))
+}
+
+/// May `actor` break glass on a record? An agency user whose agency is not involved (an involved
+/// one reads it already).
+pub fn may_break_glass(actor: &Actor, involved: &BTreeSet<Agency>) -> Result<(), Denial> {
+    match actor.agency() {
+        None => Err(deny(
+            "a facilitator reads every record without breaking glass",
+        )),
+        Some(a) if involved.contains(&a) => Err(deny(
+            "your agency is involved with this child: read the record without breaking glass",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// May `actor` review a break-glass by a user of `agency`? Facilitators, and that agency's managers.
+pub fn may_review_break_glass(actor: &Actor, agency: Agency) -> Result<(), Denial> {
+    match (actor.role(), actor.agency()) {
+        (Role::Facilitator, _) => Ok(()),
+        (Role::Manager, Some(own)) if own == agency => Ok(()),
+        _ => Err(deny(
+            "only a manager of the agency that broke glass, or a facilitator, reviews it",
+        )),
     }
 }
 

@@ -5,11 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::repo::{self, ChildRecord, Filters, load};
-use super::types::{Child, ChildChange, ChildPage, ChildSearch, NewChild, SharingModeChange};
+use super::repo::{self, ChildRecord, Filters};
+use super::types::{
+    Child, ChildChange, ChildEntry, ChildExistence, ChildPage, ChildSearch, NewChild,
+    SharingModeChange,
+};
 use crate::audit::Recorder;
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{Action, authorize, may_read};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Page};
@@ -88,10 +91,33 @@ pub async fn search_children(
         identifier: identifier.as_deref(),
     };
     let rows = repo::search(&state.db, &filters, &window).await?;
-    Ok(web::Json(Page::of(rows, window.limit, |c| Cursor {
+    let page = Page::of(rows, window.limit, |c| Cursor {
         at: c.created_at,
         id: c.id,
-    })))
+    });
+    // A record the caller may not read shows only that it exists, and who is involved.
+    let mut items = Vec::with_capacity(page.items.len());
+    for child in page.items {
+        let kept = state.records.record(&state.db, &child).await?;
+        let readable = may_read(&actor, &kept.involved, false).is_ok()
+            || crate::sharing::repo::open_break_glass(&state.db, child.id, actor.id()).await?;
+        items.push(if readable {
+            ChildEntry::Full(Box::new(child))
+        } else {
+            ChildEntry::Existence(ChildExistence {
+                id: child.id,
+                given_name: child.given_name,
+                family_name: child.family_name,
+                date_of_birth: child.date_of_birth,
+                involved_agencies: kept.involved.iter().copied().collect(),
+                restricted: true,
+            })
+        });
+    }
+    Ok(web::Json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Read a child record.
@@ -109,8 +135,7 @@ pub async fn get_child(
     actor: Actor,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&actor, Action::ReadChild)?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
     Ok(with_etag(HttpResponse::Ok(), &child))
 }
 
@@ -178,7 +203,9 @@ pub async fn update_child(
         Some(a) => Some(validation::optional_text("address", Some(a), 500)?),
         None => None,
     };
-    let current = load(&state.db, path.into_inner()).await?;
+    // Changing a record's status or address needs involvement (or an open break-glass), as
+    // reading it does.
+    let current = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
     let effective_at =
         validation::scenario_time("effective_at", change.effective_at, current.date_of_birth)?;
     let version = matched_version(&req, &current)?;

@@ -100,9 +100,31 @@ impl ChildSearch {
 }
 
 /// A page of child records.
-pub type ChildPage = Page<Child>;
+pub type ChildPage = Page<ChildEntry>;
 
-impl Listed for Child {
+/// What a search shows of a record the caller's agency is not involved with: that it exists, and
+/// which agencies are. Reading it takes a break-glass.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildExistence {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub involved_agencies: Vec<crate::vocabulary::Agency>,
+    /// Always `true`.
+    pub restricted: bool,
+}
+
+/// A record found: in full, or only its existence.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ChildEntry {
+    Full(Box<Child>),
+    Existence(ChildExistence),
+}
+
+impl Listed for ChildEntry {
     const PAGE: &'static str = "ChildPage";
 }
 

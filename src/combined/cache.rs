@@ -93,6 +93,7 @@ mod tests {
         let at = chrono::Utc::now();
         let stored = StoredRecord {
             date_of_birth: None,
+            creator_agency: None,
             contacts: Vec::new(),
             people: Vec::new(),
             checks: Vec::new(),

@@ -19,8 +19,7 @@ use super::types::{
     AsOfParams, ChronologyPage, ChronologyParams, ConcernSummary, GapReport, RuleSettings,
 };
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize, sight};
-use crate::children::repo::load;
+use crate::auth::policy::sight;
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
 use crate::pagination::{Page, PageParams};
@@ -43,8 +42,7 @@ pub(crate) async fn view(
     child_id: Uuid,
     as_of: Option<chrono::DateTime<Utc>>,
 ) -> ApiResult<View> {
-    authorize(actor, Action::ReadChild)?;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::sharing::readable(state, actor, child_id).await?;
     let horizon = as_of.unwrap_or_else(Utc::now);
     let kept = state.records.record(&state.db, &child).await?;
     let mode = child.sharing_mode;

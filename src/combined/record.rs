@@ -33,6 +33,8 @@ pub struct KeptRecord {
     /// Each agency and visibility the record's entries come with (people and checks count as
     /// shared): all a reader's sight of the record depends on.
     sources: BTreeSet<(Agency, Visibility)>,
+    /// The agencies involved with the child.
+    pub involved: BTreeSet<Agency>,
 }
 
 impl KeptRecord {
@@ -72,6 +74,7 @@ impl KeptRecord {
             .max()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         KeptRecord {
+            involved: crate::auth::policy::involved(&stored.involvement()),
             stored,
             whole,
             last_due,

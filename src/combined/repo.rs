@@ -22,6 +22,8 @@ pub struct StoredStatus {
 pub struct StoredRecord {
     /// The child's date of birth, which the record never changes.
     pub date_of_birth: Option<chrono::NaiveDate>,
+    /// The agency of the user who opened the record (none for a facilitator).
+    pub creator_agency: Option<crate::vocabulary::Agency>,
     pub contacts: Vec<StoredContact>,
     pub people: Vec<PersonRow>,
     pub checks: Vec<PersonCheck>,
@@ -30,6 +32,35 @@ pub struct StoredRecord {
 }
 
 impl StoredRecord {
+    /// What the record shows of each agency's part (the policy decides what makes one involved).
+    pub fn involvement(&self) -> crate::auth::policy::Involvement {
+        use crate::safeguarding::types::Details;
+        let mut i = crate::auth::policy::Involvement {
+            creator: self.creator_agency,
+            ..Default::default()
+        };
+        i.recorded
+            .extend(self.contacts.iter().map(|c| c.row.agency));
+        i.recorded.extend(self.people.iter().map(|p| p.agency));
+        i.recorded.extend(self.checks.iter().map(|c| c.agency));
+        for p in &self.process {
+            i.recorded.insert(p.row.agency);
+            i.recorded.extend(p.events.iter().map(|e| e.agency));
+            match &p.row.details.0 {
+                Details::Referral { to_agency, .. } => {
+                    i.received.insert(*to_agency);
+                }
+                Details::StrategyDiscussion { agencies, .. }
+                | Details::Conference { agencies, .. }
+                | Details::CoreGroup { agencies, .. } => {
+                    i.attended.extend(agencies.iter().copied())
+                }
+                _ => {}
+            }
+        }
+        i
+    }
+
     /// How many entries it holds, amendments included.
     pub fn entries(&self) -> usize {
         self.contacts
@@ -59,13 +90,18 @@ pub async fn load(db: &PgPool, child_id: Uuid) -> sqlx::Result<StoredRecord> {
     .bind(child_id)
     .fetch_all(db);
     let process = crate::safeguarding::repo::of_child(db, child_id);
-    let born = sqlx::query_scalar("SELECT date_of_birth FROM children WHERE id = $1")
-        .bind(child_id)
-        .fetch_optional(db);
-    let (contacts, (people, checks), statuses, process, date_of_birth) =
+    let born = sqlx::query_as::<_, (chrono::NaiveDate, Option<crate::vocabulary::Agency>)>(
+        "SELECT c.date_of_birth, u.agency FROM children c JOIN users u ON u.id = c.created_by
+         WHERE c.id = $1",
+    )
+    .bind(child_id)
+    .fetch_optional(db);
+    let (contacts, (people, checks), statuses, process, born) =
         tokio::try_join!(contacts, people, statuses, process, born)?;
+    let (date_of_birth, creator_agency) = born.map_or((None, None), |(d, a)| (Some(d), a));
     Ok(StoredRecord {
         date_of_birth,
+        creator_agency,
         contacts,
         people,
         checks,

@@ -169,9 +169,8 @@ pub async fn list_contacts(
     path: web::Path<Uuid>,
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<ContactPage>> {
-    authorize(&actor, Action::ReadChild)?;
     let window = page.0.window()?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
     let only = siloed_to(&actor, child.sharing_mode);
     let rows = repo::list(&state.db, child.id, only, &window).await?;
     let page = Page::of(rows, window.limit, |c| Cursor {
@@ -215,9 +214,8 @@ pub async fn get_contact(
     actor: Actor,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<web::Json<ContactEntry>> {
-    authorize(&actor, Action::ReadChild)?;
     let (child_id, contact_id) = path.into_inner();
-    let child = load(&state.db, child_id).await?;
+    let child = crate::sharing::readable(&state, &actor, child_id).await?;
     let row = load_row(&state, &actor, &child, contact_id).await?;
     let mut entries = entries(&state.db, &actor, &child, vec![row]).await?;
     entries

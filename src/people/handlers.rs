@@ -88,9 +88,8 @@ pub async fn list_people(
     path: web::Path<Uuid>,
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<PersonPage>> {
-    authorize(&actor, Action::ReadChild)?;
     let window = page.0.window()?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
     let only = siloed_to(&actor, child.sharing_mode);
     let rows = repo::list_people(&state.db, child.id, only, &window).await?;
     let page = Page::of(rows, window.limit, |p| Cursor {

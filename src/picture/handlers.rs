@@ -15,7 +15,6 @@ use super::{csv, debrief, svg};
 use crate::audit::repo::access_log;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, alone, authorize, sight};
-use crate::children::repo::load;
 use crate::combined::chronology::chronology;
 use crate::combined::indicators::gap_report;
 use crate::combined::record::narrow;
@@ -84,11 +83,10 @@ pub async fn draw(
     as_of: Option<DateTime<Utc>>,
     lens: Lens,
 ) -> ApiResult<Drawn> {
-    authorize(actor, Action::ReadChild)?;
     if let Lens::Siloed(agency) = lens {
         authorize(actor, Action::ViewAgencyAlone { agency })?;
     }
-    let child = load(&state.db, child_id).await?;
+    let child = crate::sharing::readable(state, actor, child_id).await?;
     let kept = state.records.record(&state.db, &child).await?;
     let mode = child.sharing_mode;
     let sight_of = |agency, visibility| match lens {

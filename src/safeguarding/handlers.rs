@@ -356,13 +356,12 @@ async fn list(
     parent: Option<Uuid>,
     params: ProcessListParams,
 ) -> ApiResult<ProcessRecordPage> {
-    authorize(actor, Action::ReadChild)?;
     let window = PageParams {
         limit: params.limit,
         cursor: params.cursor,
     }
     .window()?;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::sharing::readable(state, actor, child_id).await?;
     let horizon = params.as_of.unwrap_or(beyond_any_entry());
     let only = siloed_to(actor, child.sharing_mode);
     let rows = repo::list(
@@ -494,8 +493,7 @@ pub async fn list_plan_actions(
     query: ValidQuery<ProcessListParams>,
 ) -> ApiResult<web::Json<ProcessRecordPage>> {
     let (child_id, plan_id) = path.into_inner();
-    authorize(&actor, Action::ReadChild)?;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::sharing::readable(&state, &actor, child_id).await?;
     find(&state, &actor, &child, RecordType::Plan, plan_id).await?;
     list(
         &state,
@@ -583,9 +581,8 @@ pub async fn get_referral(
     path: web::Path<(Uuid, Uuid)>,
     query: ValidQuery<crate::combined::types::AsOfParams>,
 ) -> ApiResult<web::Json<ProcessEntry>> {
-    authorize(&actor, Action::ReadChild)?;
     let (child_id, referral_id) = path.into_inner();
-    let child = load(&state.db, child_id).await?;
+    let child = crate::sharing::readable(&state, &actor, child_id).await?;
     let row = find(&state, &actor, &child, RecordType::Referral, referral_id).await?;
     let horizon = query.0.as_of.unwrap_or(beyond_any_entry());
     if row.occurred_at > horizon {

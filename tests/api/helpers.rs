@@ -76,6 +76,7 @@ pub fn settings() -> ServeSettings {
         jwt_secret: Some(JWT_SECRET.into()),
         token_ttl: Duration::from_secs(900),
         session_ttl: Duration::from_secs(12 * 3600),
+        break_glass_ttl: Duration::from_secs(24 * 3600),
         client_failure_burst: mash::throttle::BURST,
         metrics_listen: None,
         shutdown_grace: Duration::from_secs(2),
@@ -228,6 +229,19 @@ impl TestApp {
         assert_eq!(r.status, 201, "creating {username}: {}", r.text);
         let id = r.json["id"].as_str().unwrap().to_string();
         (id, self.login(username, &password).await)
+    }
+
+    /// Opens `child`'s record to the user of `token`, whose agency is not involved with it, as a
+    /// user of such an agency does: by breaking glass with a lawful basis and a reason.
+    pub async fn break_glass(&self, child: &str, token: &str) {
+        let r = self
+            .post(
+                &format!("/api/v1/children/{child}/break-glass"),
+                token,
+                json!({"lawful_basis": "section_47", "reason": "Joint enquiry: the record's history is needed"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "breaking glass: {}", r.text);
     }
 
     /// Waits until the sealer has chained every event committed so far.

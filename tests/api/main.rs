@@ -51,4 +51,5 @@ mod record;
 mod scenario;
 mod sealing;
 mod security;
+mod sharing;
 mod users;

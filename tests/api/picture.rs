@@ -426,6 +426,7 @@ async fn another_agencys_restricted_entry_is_a_hollow_stub_that_says_nothing(db:
         )
         .await;
     assert_eq!(logged.status, 201, "{}", logged.text);
+    app.break_glass(&child, &nurse).await;
     let svg_text = app
         .get(&format!("/api/v1/children/{child}/timeline.svg"), &nurse)
         .await

@@ -612,6 +612,7 @@ async fn the_process_is_on_the_chronology_and_in_the_concerns_and_siloed_like_th
         .get(&case.path("referrals"), &case.tokens["social_care"])
         .await;
     assert_eq!(sc.json["items"].as_array().unwrap().len(), 1);
+    app.break_glass(&case.child, &case.tokens["health"]).await;
     let health = app
         .get(&case.path("referrals"), &case.tokens["health"])
         .await;
@@ -763,6 +764,7 @@ async fn a_restricted_process_record_is_a_stub_to_other_agencies_but_not_to_its_
     case.created(&app, "social_care", &format!("referrals/{r}/decision"),
                  json!({"occurred_at": "2007-03-05T15:00:00Z", "decision": "no_further_action", "reason": "r"}))
         .await;
+    app.break_glass(&case.child, &case.tokens["health"]).await;
     let health = app
         .get(
             &case.path(&format!("referrals/{r}")),

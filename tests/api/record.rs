@@ -86,6 +86,11 @@ async fn child_records_are_created_found_and_changed_with_if_match(db: PgPool) {
     );
     let id = r.json["id"].as_str().unwrap();
 
+    // Police are not involved: they read the record once they break glass.
+    app.get(&format!("/api/v1/children/{id}"), &a.police)
+        .await
+        .assert_problem(403);
+    app.break_glass(id, &a.police).await;
     let g = app.get(&format!("/api/v1/children/{id}"), &a.police).await;
     assert_eq!(g.status, 200);
     let etag = g.header("etag").unwrap().to_string();
@@ -117,6 +122,16 @@ async fn child_records_are_created_found_and_changed_with_if_match(db: PgPool) {
 
     let path = format!("/api/v1/children/{id}");
     let change = json!({"status": "child_protection_plan"});
+    // Changing the status needs involvement too.
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&a.social_care),
+        Some(change.clone()),
+    )
+    .await
+    .assert_problem(403);
+    app.break_glass(id, &a.social_care).await;
     app.request(
         Method::PATCH,
         &path,
@@ -200,6 +215,7 @@ async fn people_and_police_checks(db: PgPool) {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json["agency"], "police");
 
+    app.break_glass(&child, &a.legal).await;
     let list = app
         .get(&format!("/api/v1/children/{child}/people"), &a.legal)
         .await;
@@ -323,6 +339,7 @@ async fn contacts_are_logged_as_the_callers_agency_and_validated(db: PgPool) {
     body["summary"] = json!(sneaky);
     let r = app.post(&path, &a.health, body).await;
     assert_eq!(r.json["summary"], sneaky);
+    app.break_glass(&child, &a.legal).await;
     let list = app.get(&path, &a.legal).await;
     assert_eq!(
         list.json["items"].as_array().unwrap().len(),
@@ -344,6 +361,9 @@ async fn restricted_entries_are_stubs_for_other_agencies(db: PgPool) {
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.json["id"].as_str().unwrap();
 
+    for token in [&a.health, &a.social_care, &a.legal] {
+        app.break_glass(&child, token).await;
+    }
     for token in [&a.health, &a.social_care, &a.legal] {
         let one = app.get(&format!("{path}/{id}"), token).await;
         assert_eq!(one.status, 200);
@@ -492,6 +512,7 @@ async fn amendments_by_the_authoring_agency_keep_the_original(db: PgPool) {
     let r = app.post(&amend, &a.health, change).await;
     assert_eq!(r.status, 201, "{}", r.text);
 
+    app.break_glass(&child, &a.social_care).await;
     let read = app
         .get(
             &format!("/api/v1/children/{child}/contacts/{id}"),

@@ -451,6 +451,7 @@ async fn stubs_follow_amendments_and_cursors_are_sealed(db: PgPool) {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    app.break_glass(&id, &health).await;
     let one = app
         .get(&format!("/api/v1/children/{id}/contacts/{cid}"), &health)
         .await;
