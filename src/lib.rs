@@ -1,5 +1,6 @@
 //! mash: a multi-agency shared child record for safeguarding exercises.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod children;

@@ -65,6 +65,9 @@ pub enum AuditAction {
     BreakGlassCreate,
     BreakGlassList,
     BreakGlassReview,
+    AlertList,
+    AlertRead,
+    AlertStream,
     TimescalesRead,
     TimelineRead,
     ChronologyExport,
@@ -132,6 +135,9 @@ impl AuditAction {
             BreakGlassCreate => "break_glass.create",
             BreakGlassList => "break_glass.list",
             BreakGlassReview => "break_glass.review",
+            AlertList => "alert.list",
+            AlertRead => "alert.read",
+            AlertStream => "alert.stream",
             TimescalesRead => "timescales.read",
             TimelineRead => "timeline.read",
             ChronologyExport => "chronology.export",
@@ -169,6 +175,7 @@ impl AuditAction {
             LegalPlanningMeetingCreate | LegalPlanningMeetingList => "legal_planning_meeting",
             ChallengeCreate | ChallengeList | ChallengeRespond => "challenge",
             BreakGlassCreate | BreakGlassList | BreakGlassReview => "break_glass",
+            AlertList | AlertRead | AlertStream => "alert",
             TimescalesRead => "timescales",
         }
     }
@@ -590,6 +597,14 @@ pub static ROUTES: &[Route] = &[
         ),
         CHILD,
     ),
+    read("/api/v1/me/alerts", "listAlerts", A::AlertList),
+    write(
+        "POST",
+        "/api/v1/me/alerts/{alert_id}/read",
+        "markAlertRead",
+        A::AlertRead,
+    ),
+    read("/api/v1/me/alerts/stream", "streamAlerts", A::AlertStream),
     create(
         "/api/v1/children/{child_id}/break-glass",
         "breakGlass",

@@ -173,6 +173,15 @@ pub async fn load(db: impl PgExecutor<'_>, child_id: Uuid) -> ApiResult<Child> {
         .ok_or_else(|| ApiError::NotFound("no child record with this id".into()))
 }
 
+/// Every child record, oldest first.
+pub async fn all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Child>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM children ORDER BY created_at, id"
+    )))
+    .fetch_all(db)
+    .await
+}
+
 /// Whether a child record with this id exists.
 pub async fn exists(db: impl PgExecutor<'_>, child_id: Uuid) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM children WHERE id = $1)")

@@ -627,6 +627,18 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                 }
                 Some(None) => {}
             },
+            Action::BreakGlass(step) => {
+                if agency.is_none() {
+                    issue(
+                        line,
+                        field("actor"),
+                        "only an agency user breaks glass".into(),
+                    );
+                }
+                if step.reason.trim().is_empty() {
+                    issue(line, field("break_glass.reason"), "give a reason".into());
+                }
+            }
             Action::LegalPlanningMeeting(body) => {
                 let mut body = body.clone();
                 body.insert("occurred_at".into(), at);

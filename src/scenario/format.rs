@@ -115,6 +115,15 @@ pub enum Action {
     Challenge(ChallengeStep),
     /// The challenged agency's answer.
     RespondToChallenge(RespondStep),
+    /// A user of an agency not involved with the child breaks glass to read the record.
+    BreakGlass(BreakGlassStep),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassStep {
+    pub lawful_basis: crate::vocabulary::LawfulBasis,
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,6 +261,7 @@ impl Action {
             Action::LegalPlanningMeeting(_) => "legal_planning_meeting",
             Action::Challenge(_) => "challenge",
             Action::RespondToChallenge(_) => "respond_to_challenge",
+            Action::BreakGlass(_) => "break_glass",
         }
     }
 }

@@ -774,6 +774,22 @@ pub async fn replay(
                     step.reason
                 )
             }
+            Action::BreakGlass(step) => {
+                let body = json!({"lawful_basis": step.lawful_basis, "reason": step.reason});
+                client
+                    .call(
+                        Method::POST,
+                        &format!("{base}/break-glass"),
+                        Some(token),
+                        Some(&body),
+                    )
+                    .await?;
+                format!(
+                    "{who} breaks glass ({}): {}",
+                    step.lawful_basis.as_str().replace('_', " "),
+                    step.reason
+                )
+            }
             Action::LegalPlanningMeeting(body) => {
                 let mut body = body.clone();
                 body.insert("occurred_at".into(), json!(at));
