@@ -68,6 +68,9 @@ pub enum AuditAction {
     AlertList,
     AlertRead,
     AlertStream,
+    DisclosureCreate,
+    SharingRefusalCreate,
+    SharingDecisionsRead,
     TimescalesRead,
     TimelineRead,
     ChronologyExport,
@@ -138,6 +141,9 @@ impl AuditAction {
             AlertList => "alert.list",
             AlertRead => "alert.read",
             AlertStream => "alert.stream",
+            DisclosureCreate => "disclosure.create",
+            SharingRefusalCreate => "sharing_refusal.create",
+            SharingDecisionsRead => "sharing_decisions.read",
             TimescalesRead => "timescales.read",
             TimelineRead => "timeline.read",
             ChronologyExport => "chronology.export",
@@ -176,6 +182,9 @@ impl AuditAction {
             ChallengeCreate | ChallengeList | ChallengeRespond => "challenge",
             BreakGlassCreate | BreakGlassList | BreakGlassReview => "break_glass",
             AlertList | AlertRead | AlertStream => "alert",
+            DisclosureCreate => "disclosure",
+            SharingRefusalCreate => "sharing_refusal",
+            SharingDecisionsRead => "sharing_decisions",
             TimescalesRead => "timescales",
         }
     }
@@ -609,6 +618,24 @@ pub static ROUTES: &[Route] = &[
         "/api/v1/children/{child_id}/break-glass",
         "breakGlass",
         A::BreakGlassCreate,
+    ),
+    create(
+        "/api/v1/children/{child_id}/disclosures",
+        "createDisclosure",
+        A::DisclosureCreate,
+    ),
+    create(
+        "/api/v1/children/{child_id}/sharing-refusals",
+        "createSharingRefusal",
+        A::SharingRefusalCreate,
+    ),
+    about(
+        read(
+            "/api/v1/children/{child_id}/sharing-decisions",
+            "getSharingDecisions",
+            A::SharingDecisionsRead,
+        ),
+        CHILD,
     ),
     read("/api/v1/break-glass", "listBreakGlass", A::BreakGlassList),
     about(

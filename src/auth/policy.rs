@@ -286,6 +286,36 @@ pub fn may_review_break_glass(actor: &Actor, agency: Agency) -> Result<(), Denia
     }
 }
 
+/// May `actor` have another agency's restricted entry disclosed? Only what it sees as a stub: one
+/// it sees in full needs no disclosure, and one it cannot see at all (a siloed record) stays so.
+pub fn may_disclose(
+    actor: &Actor,
+    mode: SharingMode,
+    entry_agency: Agency,
+    visibility: Visibility,
+) -> Result<(), Denial> {
+    match (actor.agency(), sight(actor, mode, entry_agency, visibility)) {
+        (None, _) => Err(deny("a facilitator sees every entry in full already")),
+        (_, Sight::Stub) => Ok(()),
+        (_, Sight::Full) => Err(deny("you see this entry in full already")),
+        (_, Sight::Hidden) => Err(deny(
+            "in a siloed record another agency's entries are not disclosed",
+        )),
+    }
+}
+
+/// May `actor` record a decision not to share, about an entry of `entry_agency` if it names one?
+/// An agency user, about its own agency's entries.
+pub fn may_refuse_sharing(actor: &Actor, entry_agency: Option<Agency>) -> Result<(), Denial> {
+    match (actor.agency(), entry_agency) {
+        (None, _) => Err(deny("only an agency records its decisions not to share")),
+        (Some(own), Some(of)) if own != of => Err(deny(
+            "an agency decides not to share its own entries, not another's",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// How much of one entry (a contact, a person, a check) a reader sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sight {

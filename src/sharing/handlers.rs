@@ -5,10 +5,15 @@ use actix_web::{HttpResponse, get, post, web};
 use uuid::Uuid;
 
 use super::repo::{self, NewBreakGlassRow};
-use super::types::{BreakGlass, BreakGlassPage, BreakGlassParams, NewBreakGlass, NewReview};
+use super::types::{
+    BreakGlass, BreakGlassPage, BreakGlassParams, Disclosed, Disclosure, NewBreakGlass,
+    NewDisclosure, NewRefusal, NewReview, Refusal, SharingDecisions,
+};
 use crate::audit::Recorder;
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize, may_break_glass, may_review_break_glass};
+use crate::auth::policy::{
+    Action, authorize, may_break_glass, may_disclose, may_refuse_sharing, may_review_break_glass,
+};
 use crate::children::repo::load;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
@@ -144,4 +149,156 @@ pub async fn review_break_glass(
         })
         .await?;
     Ok(HttpResponse::Created().json(reviewed))
+}
+
+/// Have another agency's restricted contact disclosed, under a lawful basis and with a reason: the
+/// answer carries the contact in full, once; the disclosure is recorded (and audited), and the
+/// chronology goes on showing the stub. An agency whose own contact it is may record a decision not
+/// to share instead (`POST …/sharing-refusals`).
+#[utoipa::path(
+    tag = "sharing",
+    operation_id = "createDisclosure",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    request_body = NewDisclosure,
+    responses((status = 201, description = "Disclosed: the record of it, and the contact in full", body = Disclosed))
+)]
+#[post("/children/{child_id}/disclosures")]
+#[tracing::instrument(name = "create_disclosure", skip_all, fields(user_id = %actor.id()))]
+pub async fn create_disclosure(
+    state: web::Data<AppState>,
+    actor: Actor,
+    recorder: Recorder,
+    path: web::Path<Uuid>,
+    body: ValidJson<NewDisclosure>,
+) -> ApiResult<HttpResponse> {
+    let child = super::readable(&state, &actor, path.into_inner()).await?;
+    let b = body.0;
+    let row = crate::contacts::repo::find(&state.db, child.id, b.contact_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::validation("contact_id", "no contact with this id on this record")
+        })?;
+    may_disclose(&actor, child.sharing_mode, row.agency, row.visibility)?;
+    let agency = actor
+        .agency()
+        .ok_or_else(|| ApiError::Forbidden("only an agency user has entries disclosed".into()))?;
+    let reason = text("reason", &b.reason, 1, 2000)?;
+    let amendments = crate::contacts::repo::amendments_for(&state.db, &[row.id]).await?;
+    let contact = row.into_contact(amendments);
+    let disclosed = recorder
+        .create(async |tx| {
+            let disclosure: Disclosure = sqlx::query_as(
+                "INSERT INTO disclosures (id, child_id, contact_id, user_id, agency, lawful_basis, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 RETURNING id, child_id, contact_id, user_id, agency, lawful_basis, reason, disclosed_at",
+            )
+            .bind(Uuid::new_v4())
+            .bind(child.id)
+            .bind(b.contact_id)
+            .bind(actor.id())
+            .bind(agency)
+            .bind(b.lawful_basis)
+            .bind(&reason)
+            .fetch_one(&mut *tx)
+            .await?;
+            Ok(Disclosed {
+                disclosure,
+                contact: contact.clone(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(disclosed))
+}
+
+/// Record the caller's agency's decision not to share (one of its contacts, or in general), with
+/// the reason, and the agency that asked if one did.
+#[utoipa::path(
+    tag = "sharing",
+    operation_id = "createSharingRefusal",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    request_body = NewRefusal,
+    responses((status = 201, description = "Recorded", body = Refusal))
+)]
+#[post("/children/{child_id}/sharing-refusals")]
+#[tracing::instrument(name = "create_sharing_refusal", skip_all, fields(user_id = %actor.id()))]
+pub async fn create_sharing_refusal(
+    state: web::Data<AppState>,
+    actor: Actor,
+    recorder: Recorder,
+    path: web::Path<Uuid>,
+    body: ValidJson<NewRefusal>,
+) -> ApiResult<HttpResponse> {
+    let child = super::readable(&state, &actor, path.into_inner()).await?;
+    let b = body.0;
+    let entry_agency = match b.contact_id {
+        Some(id) => Some(
+            crate::contacts::repo::find(&state.db, child.id, id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::validation("contact_id", "no contact with this id on this record")
+                })?
+                .agency,
+        ),
+        None => None,
+    };
+    may_refuse_sharing(&actor, entry_agency)?;
+    let agency = actor
+        .agency()
+        .ok_or_else(|| ApiError::Forbidden("only an agency records refusals".into()))?;
+    let reason = text("reason", &b.reason, 1, 2000)?;
+    let refusal = recorder
+        .create(async |tx| {
+            sqlx::query_as::<_, Refusal>(
+                "INSERT INTO sharing_refusals (id, child_id, contact_id, user_id, agency, requested_by, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 RETURNING id, child_id, contact_id, user_id, agency, requested_by, reason, decided_at",
+            )
+            .bind(Uuid::new_v4())
+            .bind(child.id)
+            .bind(b.contact_id)
+            .bind(actor.id())
+            .bind(agency)
+            .bind(b.requested_by)
+            .bind(&reason)
+            .fetch_one(&mut *tx)
+            .await
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(refusal))
+}
+
+/// The record's sharing decisions: every disclosure made (who, which contact, under what lawful
+/// basis, why) and every decision not to share, oldest first.
+#[utoipa::path(
+    tag = "sharing",
+    operation_id = "getSharingDecisions",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    responses((status = 200, description = "The decisions", body = SharingDecisions))
+)]
+#[get("/children/{child_id}/sharing-decisions")]
+#[tracing::instrument(name = "get_sharing_decisions", skip_all, fields(user_id = %actor.id()))]
+pub async fn get_sharing_decisions(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+) -> ApiResult<web::Json<SharingDecisions>> {
+    let child = super::readable(&state, &actor, path.into_inner()).await?;
+    let disclosures = sqlx::query_as(
+        "SELECT id, child_id, contact_id, user_id, agency, lawful_basis, reason, disclosed_at
+           FROM disclosures WHERE child_id = $1 ORDER BY disclosed_at, id",
+    )
+    .bind(child.id)
+    .fetch_all(&state.db)
+    .await?;
+    let refusals = sqlx::query_as(
+        "SELECT id, child_id, contact_id, user_id, agency, requested_by, reason, decided_at
+           FROM sharing_refusals WHERE child_id = $1 ORDER BY decided_at, id",
+    )
+    .bind(child.id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(web::Json(SharingDecisions {
+        disclosures,
+        refusals,
+    }))
 }

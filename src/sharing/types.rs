@@ -77,3 +77,87 @@ pub type BreakGlassPage = Page<BreakGlass>;
 impl Listed for BreakGlass {
     const PAGE: &'static str = "BreakGlassPage";
 }
+
+/// Asking for another agency's restricted contact, under a lawful basis.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"contact_id": "7d1f1a2c-3b4e-4f5a-9b6c-7d8e9f0a1b2c", "lawful_basis": "section_47",
+    "reason": "Strategy discussion today: the police interview bears on the injuries"}))]
+pub struct NewDisclosure {
+    pub contact_id: Uuid,
+    pub lawful_basis: LawfulBasis,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// A disclosure: one restricted contact given to one user, with its lawful basis.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Disclosure {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub contact_id: Uuid,
+    pub user_id: Uuid,
+    pub agency: Agency,
+    pub lawful_basis: LawfulBasis,
+    pub reason: String,
+    pub disclosed_at: DateTime<Utc>,
+}
+
+impl crate::audit::Identified for Disclosure {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// The disclosure, with the contact it disclosed in full.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Disclosed {
+    pub disclosure: Disclosure,
+    pub contact: crate::contacts::types::Contact,
+}
+
+impl crate::audit::Identified for Disclosed {
+    fn id(&self) -> Uuid {
+        self.disclosure.id
+    }
+}
+
+/// An agency's decision not to share, with its reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"contact_id": "7d1f1a2c-3b4e-4f5a-9b6c-7d8e9f0a1b2c", "requested_by": "health",
+    "reason": "An informant's identity: sharing would put them at risk"}))]
+pub struct NewRefusal {
+    /// The agency's own contact not shared, if the decision is about one.
+    pub contact_id: Option<Uuid>,
+    /// The agency that asked, if one did.
+    pub requested_by: Option<Agency>,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// A recorded decision not to share.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Refusal {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub user_id: Uuid,
+    pub agency: Agency,
+    pub requested_by: Option<Agency>,
+    pub reason: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+impl crate::audit::Identified for Refusal {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// The record's sharing decisions: disclosures made and decisions not to share, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharingDecisions {
+    pub disclosures: Vec<Disclosure>,
+    pub refusals: Vec<Refusal>,
+}

@@ -263,3 +263,115 @@ async fn recording_an_entry_makes_an_agency_involved(db: PgPool) {
     assert_eq!(advice.status, 201, "{}", advice.text);
     assert_eq!(app.get(&chronology, &legal).await.status, 200);
 }
+
+/// Another agency's restricted contact is disclosed one at a time, each with its lawful basis, and
+/// an agency records its decisions not to share, with their reasons.
+#[sqlx::test]
+async fn restricted_entries_are_disclosed_one_at_a_time_and_refusals_are_recorded(db: PgPool) {
+    let app = spawn(db).await;
+    let (_, police) = app
+        .user("pc_disclose", Some("police"), "practitioner")
+        .await;
+    let (_, health) = app
+        .user("dr_disclose", Some("health"), "practitioner")
+        .await;
+    let child = app
+        .post(
+            "/api/v1/children",
+            &police,
+            json!({"given_name": "Dee", "family_name": "Sclose", "date_of_birth": "2019-02-01"}),
+        )
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = format!("/api/v1/children/{child}");
+    let contact = |token: &str, summary: &str, visibility: &str| {
+        let body = json!({"occurred_at": "2020-01-10T10:00:00Z", "kind": "police_interview",
+                          "summary": summary, "visibility": visibility});
+        let (path, token) = (format!("{base}/contacts"), token.to_string());
+        let app = &app;
+        async move { app.post(&path, &token, body).await }
+    };
+    let secret = contact(&police, "An informant names the partner", "restricted").await;
+    assert_eq!(secret.status, 201, "{}", secret.text);
+    let secret_id = secret.json["id"].as_str().unwrap().to_string();
+    // Health, involved by its own entry, sees a stub.
+    let own = app
+        .post(
+            &format!("{base}/contacts"),
+            &health,
+            json!({"occurred_at": "2020-01-11T10:00:00Z", "kind": "hospital_attendance", "summary": "Seen"}),
+        )
+        .await;
+    assert_eq!(own.status, 201, "{}", own.text);
+    let stub = app
+        .get(&format!("{base}/contacts/{secret_id}"), &health)
+        .await;
+    assert_eq!(stub.json["restricted"], true);
+
+    let ask = json!({"contact_id": secret_id, "lawful_basis": "section_47",
+                     "reason": "Strategy discussion today"});
+    app.post(&format!("{base}/disclosures"), &police, ask.clone())
+        .await
+        .assert_problem(403);
+    let disclosed = app.post(&format!("{base}/disclosures"), &health, ask).await;
+    assert_eq!(disclosed.status, 201, "{}", disclosed.text);
+    assert_eq!(
+        disclosed.json["contact"]["summary"],
+        "An informant names the partner"
+    );
+    assert_eq!(disclosed.json["disclosure"]["lawful_basis"], "section_47");
+    assert_eq!(disclosed.json["disclosure"]["agency"], "health");
+    // One disclosure, not a change of sight: the record still shows health the stub.
+    let again = app
+        .get(&format!("{base}/contacts/{secret_id}"), &health)
+        .await;
+    assert_eq!(again.json["restricted"], true);
+    assert!(!again.text.contains("informant"));
+    let unknown = app
+        .post(
+            &format!("{base}/disclosures"),
+            &health,
+            json!({"contact_id": uuid::Uuid::new_v4(), "lawful_basis": "consent", "reason": "r"}),
+        )
+        .await;
+    assert_eq!(unknown.assert_problem(422)["field"], "contact_id");
+
+    // Police decide not to share another restricted contact; health may not decide for police.
+    let other = contact(&police, "Covert source", "restricted").await;
+    let other_id = other.json["id"].as_str().unwrap().to_string();
+    let refusal = json!({"contact_id": other_id, "requested_by": "health",
+                         "reason": "Sharing would expose a covert source"});
+    app.post(
+        &format!("{base}/sharing-refusals"),
+        &health,
+        refusal.clone(),
+    )
+    .await
+    .assert_problem(403);
+    let refused = app
+        .post(&format!("{base}/sharing-refusals"), &police, refusal)
+        .await;
+    assert_eq!(refused.status, 201, "{}", refused.text);
+    let decisions = app
+        .get(&format!("{base}/sharing-decisions"), &police)
+        .await
+        .json;
+    assert_eq!(decisions["disclosures"].as_array().unwrap().len(), 1);
+    assert_eq!(decisions["refusals"][0]["requested_by"], "health");
+    assert_eq!(
+        decisions["refusals"][0]["reason"],
+        "Sharing would expose a covert source"
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action IN ('disclosure.create', 'sharing_refusal.create')
+           AND outcome = 'allowed' AND child_id = $1::uuid",
+    )
+    .bind(&child)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+}
