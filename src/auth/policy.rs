@@ -275,6 +275,18 @@ pub fn may_break_glass(actor: &Actor, involved: &BTreeSet<Agency>) -> Result<(),
     }
 }
 
+/// Whose break-glasses `actor` may list for review: a facilitator every agency's (`None`), a
+/// manager their own agency's.
+pub fn break_glass_reviewable_by(actor: &Actor) -> Result<Option<Agency>, Denial> {
+    match (actor.role(), actor.agency()) {
+        (Role::Facilitator, _) => Ok(None),
+        (Role::Manager, Some(own)) => Ok(Some(own)),
+        _ => Err(deny(
+            "only a manager of the agency that broke glass, or a facilitator, reviews it",
+        )),
+    }
+}
+
 /// May `actor` review a break-glass by a user of `agency`? Facilitators, and that agency's managers.
 pub fn may_review_break_glass(actor: &Actor, agency: Agency) -> Result<(), Denial> {
     match (actor.role(), actor.agency()) {

@@ -12,7 +12,8 @@ use super::types::{
 use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{
-    Action, authorize, may_break_glass, may_disclose, may_refuse_sharing, may_review_break_glass,
+    Action, authorize, break_glass_reviewable_by, may_break_glass, may_disclose,
+    may_refuse_sharing, may_review_break_glass,
 };
 use crate::children::repo::load;
 use crate::error::{ApiError, ApiResult};
@@ -78,16 +79,7 @@ pub async fn list_break_glass(
     query: ValidQuery<BreakGlassParams>,
 ) -> ApiResult<web::Json<BreakGlassPage>> {
     let q = query.0;
-    let agency = match actor.agency() {
-        Some(own) => {
-            may_review_break_glass(&actor, own)?;
-            Some(own)
-        }
-        None => {
-            authorize(&actor, Action::ManageUsers)?;
-            None
-        }
-    };
+    let agency = break_glass_reviewable_by(&actor)?;
     let window = PageParams {
         limit: q.limit,
         cursor: q.cursor,
