@@ -21,6 +21,22 @@ pub async fn open_break_glass(
     .await
 }
 
+/// Of `child_ids`, those on which `user` holds an open break-glass: one query for a page.
+pub async fn open_break_glasses(
+    db: impl PgExecutor<'_>,
+    child_ids: &[Uuid],
+    user_id: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT child_id FROM break_glass
+          WHERE child_id = ANY($1) AND user_id = $2 AND expires_at > now()",
+    )
+    .bind(child_ids)
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
