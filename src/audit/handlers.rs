@@ -44,6 +44,7 @@ pub async fn list_audit(
         from: q.from,
         to: q.to,
         before_seq: window.after,
+        workspace: crate::auth::policy::workspace_of(&actor),
     };
     let rows = repo::list(&state.db, &filters, window.fetch()).await?;
     Ok(web::Json(Page::of(rows, window.limit, |e| e.seq)))

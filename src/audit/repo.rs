@@ -126,6 +126,8 @@ pub struct Filters<'a> {
     pub to: Option<chrono::DateTime<Utc>>,
     /// Events older than this position in the chain.
     pub before_seq: Option<i64>,
+    /// Only events of callers in this workspace (`policy::workspace_of`); every one's when `None`.
+    pub workspace: Option<Option<Uuid>>,
 }
 
 const EVENT: &str = "id, seq, occurred_at, user_id, username, agency, role, action, resource_type, resource_id, \
@@ -143,6 +145,8 @@ pub async fn list(
            AND ($3::text IS NULL OR agency = $3) AND ($4::text IS NULL OR action = $4)
            AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at <= $6)
            AND ($7::bigint IS NULL OR seq < $7)
+           AND ($9 OR (user_id IS NULL AND $10::uuid IS NULL)
+                OR user_id IN (SELECT id FROM users WHERE team_id IS NOT DISTINCT FROM $10))
          ORDER BY seq DESC LIMIT $8"
     )))
     .bind(f.child_id)
@@ -153,6 +157,8 @@ pub async fn list(
     .bind(f.to)
     .bind(f.before_seq)
     .bind(limit)
+    .bind(f.workspace.is_none())
+    .bind(f.workspace.flatten())
     .fetch_all(db)
     .await
 }

@@ -57,6 +57,10 @@ pub enum Action {
     RespondToChallenge { challenged: Agency },
     /// Export a debrief of a record (the picture, the gap report, the chronology and who looked).
     ReadDebrief,
+    /// Create, advance, reset, end and debrief training exercises.
+    RunExercise,
+    /// Record one's team's decision at an exercise's checkpoint.
+    RecordExerciseDecision,
 }
 
 /// Why a request was refused.
@@ -105,7 +109,9 @@ pub fn decide(role: Role, agency: Option<Agency>, action: Action) -> Result<(), 
         Action::ManageUsers
         | Action::SetSharingMode
         | Action::VerifyAudit
-        | Action::ReadDebrief => facilitator,
+        | Action::ReadDebrief
+        | Action::RunExercise => facilitator,
+        Action::RecordExerciseDecision => agency.is_some(),
         Action::ViewAgencyAlone { agency: alone } => facilitator || agency == Some(alone),
         Action::Challenge { of } => agency.is_some_and(|own| own != of),
         Action::RespondToChallenge { challenged } => agency == Some(challenged),
@@ -193,6 +199,8 @@ fn static_reason(action: Action) -> &'static str {
             "only a facilitator may see another agency's view alone; a user may see their own agency's"
         }
         Action::ReadDebrief => "only a facilitator may export a debrief",
+        Action::RunExercise => "only a facilitator may run exercises",
+        Action::RecordExerciseDecision => "only a trainee of an agency records a team's decision",
         Action::CreateChild
         | Action::ReadChild
         | Action::UpdateChild
@@ -228,6 +236,28 @@ pub fn involved(i: &Involvement) -> BTreeSet<Agency> {
         .chain(&i.attended)
         .copied()
         .collect()
+}
+
+/// Is the child record in `actor`'s workspace at all? A training exercise's team works in a closed
+/// workspace: its records exist for its own members and for facilitators only, and its members see
+/// nothing outside it; users outside every exercise see only records outside every exercise. A
+/// record outside the caller's workspace is answered as if there were none.
+pub fn in_workspace(actor: &Actor, child_team: Option<uuid::Uuid>) -> bool {
+    workspace_holds(actor.role(), actor.user.team_id, child_team)
+}
+
+/// Which workspace `actor` searches: every one for a facilitator, else their own (`Some(None)`
+/// outside every exercise).
+pub fn workspace_of(actor: &Actor) -> Option<Option<uuid::Uuid>> {
+    (actor.role() != Role::Facilitator).then_some(actor.user.team_id)
+}
+
+fn workspace_holds(
+    role: Role,
+    actor_team: Option<uuid::Uuid>,
+    child_team: Option<uuid::Uuid>,
+) -> bool {
+    role == Role::Facilitator || actor_team == child_team
 }
 
 /// May `actor` read the record, given who is involved and whether the actor's break-glass on it is
@@ -418,6 +448,34 @@ mod tests {
     use super::*;
 
     const PRACTITIONER: Role = Role::Practitioner;
+
+    #[test]
+    fn a_team_sees_only_its_own_workspace_and_facilitators_see_every_one() {
+        let (one, two) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        for role in [PRACTITIONER, Role::Manager] {
+            assert!(workspace_holds(role, Some(one), Some(one)));
+            assert!(!workspace_holds(role, Some(one), Some(two)));
+            // A trainee sees nothing outside the exercise; nobody outside sees a team's record.
+            assert!(!workspace_holds(role, Some(one), None));
+            assert!(!workspace_holds(role, None, Some(one)));
+            // Outside every exercise, as before.
+            assert!(workspace_holds(role, None, None));
+        }
+        for child in [None, Some(one), Some(two)] {
+            assert!(workspace_holds(Role::Facilitator, None, child));
+        }
+        assert!(decide(Role::Facilitator, None, Action::RunExercise).is_ok());
+        assert!(decide(Role::Manager, Some(Agency::Police), Action::RunExercise).is_err());
+        assert!(
+            decide(
+                PRACTITIONER,
+                Some(Agency::Legal),
+                Action::RecordExerciseDecision
+            )
+            .is_ok()
+        );
+        assert!(decide(Role::Facilitator, None, Action::RecordExerciseDecision).is_err());
+    }
 
     #[test]
     fn an_agency_alone_is_seen_by_itself_and_facilitators_and_debriefs_by_facilitators() {

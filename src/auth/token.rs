@@ -102,6 +102,7 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             created_at: Utc::now(),
+            team_id: None,
         }
     }
 

@@ -59,6 +59,7 @@ pub async fn create_child(
         identifier: identifier.as_deref(),
         address: address.as_deref(),
         created_by: actor.id(),
+        team_id: actor.user.team_id,
     };
     let child = recorder
         .create(async |tx| repo::insert(tx, &record).await)
@@ -89,6 +90,7 @@ pub async fn search_children(
         name: name.as_deref(),
         date_of_birth: query.date_of_birth,
         identifier: identifier.as_deref(),
+        workspace: crate::auth::policy::workspace_of(&actor),
     };
     let rows = repo::search(&state.db, &filters, &window).await?;
     let page = Page::of(rows, window.limit, |c| Cursor {

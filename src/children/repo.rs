@@ -11,7 +11,7 @@ use crate::vocabulary::{ChildStatus, SharingMode};
 
 // Every query below is a constant string with this constant column list spliced in.
 const COLUMNS: &str = "id, given_name, family_name, date_of_birth, identifier, address, status, sharing_mode, \
-                       version, created_by, created_at, updated_at";
+                       version, created_by, created_at, updated_at, team_id";
 
 pub struct ChildRecord<'a> {
     pub given_name: &'a str,
@@ -20,12 +20,14 @@ pub struct ChildRecord<'a> {
     pub identifier: Option<&'a str>,
     pub address: Option<&'a str>,
     pub created_by: Uuid,
+    /// The creator's exercise team, if any: the record is in that team's workspace.
+    pub team_id: Option<Uuid>,
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, child: &ChildRecord<'_>) -> sqlx::Result<Child> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "INSERT INTO children (id, given_name, family_name, date_of_birth, identifier, address, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+        "INSERT INTO children (id, given_name, family_name, date_of_birth, identifier, address, created_by, team_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
     )))
     .bind(Uuid::new_v4())
     .bind(child.given_name)
@@ -34,6 +36,7 @@ pub async fn insert(db: impl PgExecutor<'_>, child: &ChildRecord<'_>) -> sqlx::R
     .bind(child.identifier)
     .bind(child.address)
     .bind(child.created_by)
+    .bind(child.team_id)
     .fetch_one(db)
     .await
 }
@@ -51,6 +54,9 @@ pub struct Filters<'a> {
     pub name: Option<&'a str>,
     pub date_of_birth: Option<NaiveDate>,
     pub identifier: Option<&'a str>,
+    /// Only the records of this workspace (an exercise team's, or `None`: outside every
+    /// exercise); every workspace's when not given (a facilitator's search).
+    pub workspace: Option<Option<Uuid>>,
 }
 
 /// Escapes `%`, `_` and `\` so that a name is matched literally inside a LIKE pattern.
@@ -74,6 +80,7 @@ pub async fn search(
            AND ($2::date IS NULL OR date_of_birth = $2)
            AND ($3::text IS NULL OR identifier = $3)
            AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5))
+           AND ($7 OR team_id IS NOT DISTINCT FROM $8)
          ORDER BY created_at, id LIMIT $6"
     )))
     .bind(filters.name.map(like_pattern))
@@ -82,6 +89,8 @@ pub async fn search(
     .bind(window.after.map(|c| c.at))
     .bind(window.after.map(|c| c.id))
     .bind(window.fetch())
+    .bind(filters.workspace.is_none())
+    .bind(filters.workspace.flatten())
     .fetch_all(db)
     .await
 }

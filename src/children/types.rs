@@ -22,6 +22,9 @@ pub struct Child {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The training exercise's team whose workspace holds the record; absent outside exercises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<Uuid>,
 }
 
 impl Child {

@@ -11,7 +11,7 @@ use super::types::{
 use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight, siloed_to};
-use crate::children::{Child, repo::load};
+use crate::children::Child;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -133,7 +133,7 @@ pub async fn create_contact(
     body: ValidJson<NewContact>,
 ) -> ApiResult<HttpResponse> {
     let agency = acting_agency(&actor, Action::LogContact)?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     let (fields, visibility) = body.0.into_parts();
     let fields = validate(fields, &child)?;
     let record = ContactRecord {
@@ -246,7 +246,7 @@ pub async fn amend_contact(
 ) -> ApiResult<HttpResponse> {
     let (child_id, contact_id) = path.into_inner();
     let body = body.0;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, &actor, child_id).await?;
     let row = load_row(&state, &actor, &child, contact_id).await?;
     authorize(
         &actor,

@@ -8,7 +8,7 @@ use super::types::{NewCheck, NewPerson, Person, PersonCheck, PersonPage};
 use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight, siloed_to};
-use crate::children::{Child, repo::load};
+use crate::children::Child;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -41,7 +41,7 @@ pub async fn create_person(
     let agency = acting_agency(&actor, Action::RecordPerson)?;
     let body = body.0;
     let name = validation::text("name", &body.name, 1, 200)?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     let occurred_at =
         validation::scenario_time("occurred_at", body.occurred_at, child.date_of_birth)?;
     if body
@@ -132,7 +132,7 @@ pub async fn create_check(
     let (child_id, person_id) = path.into_inner();
     let body = body.0;
     let summary = validation::text("summary", &body.summary, 1, 4000)?;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, &actor, child_id).await?;
     let occurred_at =
         validation::scenario_time("occurred_at", body.occurred_at, child.date_of_birth)?;
     let person = repo::find_person(&state.db, child.id, person_id)

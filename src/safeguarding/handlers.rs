@@ -15,7 +15,7 @@ use super::types::*;
 use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight, siloed_to};
-use crate::children::{Child, repo::load};
+use crate::children::Child;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -537,7 +537,7 @@ pub async fn create_referral(
             Action::LogLayReferral { to }
         },
     )?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     let mut categories = b.concern_categories;
     categories.sort();
@@ -619,7 +619,7 @@ pub async fn acknowledge_referral(
     body: ValidJson<NewAcknowledgement>,
 ) -> ApiResult<HttpResponse> {
     let (child_id, referral_id) = path.into_inner();
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, &actor, child_id).await?;
     let row = find(&state, &actor, &child, RecordType::Referral, referral_id).await?;
     let Details::Referral { to_agency, .. } = row.details.0 else {
         return Err(ApiError::internal(anyhow::anyhow!(
@@ -686,7 +686,7 @@ pub async fn decide_referral(
 ) -> ApiResult<HttpResponse> {
     let (child_id, referral_id) = path.into_inner();
     let b = body.0;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, &actor, child_id).await?;
     let row = find(&state, &actor, &child, RecordType::Referral, referral_id).await?;
     let Details::Referral { to_agency, .. } = row.details.0 else {
         return Err(ApiError::internal(anyhow::anyhow!(
@@ -767,7 +767,7 @@ pub async fn create_strategy_discussion(
     let agency = acting_agency(&actor, Action::RecordSocialCareProcess)?;
     let b = body.0;
     let visibility = b.visibility.unwrap_or(Visibility::Shared);
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     if let Some(referral) = b.referral_id {
         let known = repo::find(&state.db, child.id, RecordType::Referral, referral).await?;
@@ -909,7 +909,7 @@ async fn concluding_once(
     details: impl FnOnce() -> ApiResult<EventDetails>,
 ) -> ApiResult<HttpResponse> {
     let agency = acting_agency(actor, Action::RecordSocialCareProcess)?;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, actor, child_id).await?;
     let row = find(state, actor, &child, record_type, record_id).await?;
     let at = event_time(occurred_at, &child, &row, "its end")?;
     let details = details()?;
@@ -1020,7 +1020,7 @@ pub async fn create_conference(
     let agency = acting_agency(&actor, Action::RecordSocialCareProcess)?;
     let b = body.0;
     let visibility = b.visibility.unwrap_or(Visibility::Shared);
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     let at = b.occurred_at;
     validation::check_scenario_time("occurred_at", at, child.date_of_birth)?;
     let fits = match b.conference_type {
@@ -1160,7 +1160,7 @@ pub async fn create_core_group(
     let agency = acting_agency(&actor, Action::RecordSocialCareProcess)?;
     let b = body.0;
     let visibility = b.visibility.unwrap_or(Visibility::Shared);
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     let details = Details::CoreGroup {
         agencies: agencies(b.agencies)?,
@@ -1203,7 +1203,7 @@ pub async fn create_plan_action(
     let agency = acting_agency(&actor, Action::RecordSocialCareProcess)?;
     let (child_id, plan_id) = path.into_inner();
     let b = body.0;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, &actor, child_id).await?;
     let plan = find(&state, &actor, &child, RecordType::Plan, plan_id).await?;
     let at = event_time(b.occurred_at, &child, &plan, "an action")?;
     let details = plan_action(&b.action(), plan.id, at, "")?;
@@ -1250,7 +1250,7 @@ pub async fn mark_plan_action(
 ) -> ApiResult<HttpResponse> {
     let (child_id, plan_id, action_id) = path.into_inner();
     let b = body.0;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, &actor, child_id).await?;
     authorize(&actor, Action::ReadChild)?;
     // The owning agency sees its action (`record_sight`) even where it cannot see social care's
     // other entries.
@@ -1334,7 +1334,7 @@ pub async fn create_legal_planning_meeting(
     let agency = acting_agency(&actor, Action::RecordLegalPlanning)?;
     let b = body.0;
     let visibility = b.visibility.unwrap_or(Visibility::Shared);
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     let details = Details::LegalPlanningMeeting {
         advice: b.advice,
@@ -1383,7 +1383,7 @@ pub async fn create_challenge(
     body: ValidJson<NewChallenge>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     if !(1..=4).contains(&b.level) {
         return Err(ApiError::validation(
@@ -1468,7 +1468,7 @@ pub async fn respond_to_challenge(
 ) -> ApiResult<HttpResponse> {
     let (child_id, challenge_id) = path.into_inner();
     let b = body.0;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, &actor, child_id).await?;
     let row = find(&state, &actor, &child, RecordType::Challenge, challenge_id).await?;
     let Details::Challenge {
         challenged_agency, ..

@@ -1,5 +1,8 @@
-//! Playing a scenario through the public REST API, as each actor, step by step. The replay is a
-//! plain client: it logs in, creates or reuses accounts and records everything as any user would.
+//! Playing a scenario through the REST API, as each actor, step by step. The steps are played
+//! through a [`Transport`]: over the network as a plain client that logs in, creates or reuses
+//! accounts and records everything as any user would (`mash scenario replay`), or by the service
+//! itself into an exercise team's record (`crate::exercises::play`), through the same routes,
+//! checks and audit events.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
@@ -7,7 +10,7 @@ use std::io::{BufRead, Write};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Method, StatusCode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::format::{Action, Actor, Scenario, conference_parts, take, without_ref};
@@ -22,7 +25,7 @@ pub struct Options {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckpointReport {
     pub title: String,
     pub at: DateTime<Utc>,
@@ -40,7 +43,7 @@ pub struct CheckpointReport {
 }
 
 /// A statutory clock that ran out before anything met it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MissedClock {
     pub clock: String,
     /// What started it: a record type or a contact's kind.
@@ -69,6 +72,71 @@ impl Report {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ReplayError(pub String);
+
+/// How steps reach the service: `as_actor` names the scenario's actor making the request, `None`
+/// the facilitator.
+pub trait Transport {
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        as_actor: Option<&str>,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<(Value, Option<String>), ReplayError>>;
+}
+
+/// Over the network, with a session per actor.
+struct Http {
+    client: Client,
+    admin: Session,
+    actors: BTreeMap<String, Session>,
+}
+
+impl Transport for Http {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        as_actor: Option<&str>,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<(Value, Option<String>), ReplayError> {
+        let session = as_actor
+            .and_then(|k| self.actors.get(k))
+            .unwrap_or(&self.admin);
+        self.client
+            .call_with(method, path, Some(session), body, if_match)
+            .await
+    }
+}
+
+/// Where a play of a scenario into one record stands: the record, the next step, the names the
+/// played steps gave, and what the last checkpoint showed. Kept between stages of an exercise.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub child_id: Option<String>,
+    pub next_step: usize,
+    /// Checkpoints passed.
+    pub checkpoints: usize,
+    people: BTreeMap<String, String>,
+    contacts: BTreeMap<String, String>,
+    /// What the process steps named: referrals, assessments, enquiries, plans, challenges.
+    records: BTreeMap<String, String>,
+    /// Plan actions, with their plan.
+    plan_actions: BTreeMap<String, (String, String)>,
+    held_before: BTreeSet<String>,
+}
+
+/// What a play tells the person watching.
+pub enum Said {
+    /// A step played: its number, of how many, and what it did.
+    Step(usize, usize, String),
+    /// Anything else (a checkpoint's lines).
+    Line(String),
+    /// A checkpoint's lines are all said.
+    Checkpoint,
+}
 
 struct Client {
     http: reqwest::Client,
@@ -311,7 +379,7 @@ fn date(at: DateTime<Utc>, approximate: bool) -> String {
     }
 }
 
-/// Plays `scenario`, writing each step's line (unless `--json`) to `out`.
+/// Plays `scenario` over the network, writing each step's line (unless `--json`) to `out`.
 pub async fn replay(
     scenario: &Scenario,
     options: &Options,
@@ -322,86 +390,153 @@ pub async fn replay(
         base: options.base_url.trim_end_matches('/').to_string(),
     };
     let admin = login(&client, &options.facilitator.0, &options.facilitator.1).await?;
-    let mut tokens = BTreeMap::new();
+    let mut actors = BTreeMap::new();
     for (key, actor) in &scenario.actors {
-        tokens.insert(key.clone(), account(&client, &admin, key, actor).await?);
+        actors.insert(key.clone(), account(&client, &admin, key, actor).await?);
     }
+    let base = client.base.clone();
+    let http = Http {
+        client,
+        admin,
+        actors,
+    };
 
-    let steps: Vec<_> = scenario
-        .steps
-        .iter()
-        .take_while(|s| options.until.is_none_or(|u| s.at.0 <= u))
-        .collect();
+    let until = steps_until(scenario, 0, options.until);
     let bar = if options.json {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(steps.len() as u64)
+        ProgressBar::new(until as u64)
     };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut say = |line: String| {
-        if !options.json {
-            bar.suspend(|| {
-                let _ = writeln!(out, "{line}");
-            });
+    let mut say = |said: Said| {
+        if options.json {
+            return;
         }
+        let line = match said {
+            Said::Step(n, total, line) => {
+                bar.inc(1);
+                format!("[{n:>3}/{total}] {line}")
+            }
+            Said::Line(line) => line,
+            Said::Checkpoint => {
+                bar.inc(1);
+                if options.step {
+                    bar.suspend(|| {
+                        eprint!("Press Enter to go on… ");
+                        let _ = std::io::stdin().lock().read_line(&mut String::new());
+                    });
+                }
+                return;
+            }
+        };
+        bar.suspend(|| {
+            let _ = writeln!(out, "{line}");
+        });
     };
-    say(format!(
-        "Replaying \"{}\": {} steps against {}",
-        scenario.name,
-        steps.len(),
-        client.base
-    ));
+    say(Said::Line(format!(
+        "Replaying \"{}\": {} steps against {base}",
+        scenario.name, until
+    )));
+    let mut progress = Progress::default();
+    let checkpoints = play(
+        scenario,
+        until,
+        &http,
+        &mut progress,
+        options.mode,
+        &mut say,
+    )
+    .await?;
+    bar.finish_and_clear();
+    let report = Report {
+        child_id: progress.child_id.clone(),
+        steps_played: progress.next_step,
+        checkpoints,
+    };
+    say(Said::Line(format!(
+        "Replayed {} steps; child record {}",
+        report.steps_played,
+        report.child_id.as_deref().unwrap_or("-")
+    )));
+    if let Some(child) = &report.child_id {
+        say(Said::Line(format!(
+            "Its timeline: {base}/children/{child}/timeline"
+        )));
+    }
+    Ok(report)
+}
 
-    let mut report = Report {
-        child_id: None,
-        steps_played: 0,
-        checkpoints: Vec::new(),
-    };
-    let mut people = BTreeMap::new();
-    let mut contacts = BTreeMap::new();
-    // What the process steps named: referrals, assessments, enquiries, plans; plan actions with
-    // their plan.
-    let mut records: BTreeMap<String, String> = BTreeMap::new();
-    let mut plan_actions: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut held_before: BTreeSet<String> = BTreeSet::new();
-    for (n, step) in steps.iter().enumerate() {
+/// The index of the first step after `from` that falls after `until` (every step's, without it).
+pub fn steps_until(scenario: &Scenario, from: usize, until: Option<DateTime<Utc>>) -> usize {
+    from + scenario
+        .steps
+        .iter()
+        .skip(from)
+        .take_while(|s| until.is_none_or(|u| s.at.0 <= u))
+        .count()
+}
+
+/// Plays the steps of `scenario` from `progress.next_step` up to (not including) `until` through
+/// `transport`, carrying `progress` on; a new record is switched to `mode` when one is given.
+/// Answers what each checkpoint passed showed.
+pub async fn play<T: Transport>(
+    scenario: &Scenario,
+    until: usize,
+    transport: &T,
+    progress: &mut Progress,
+    mode: Option<SharingMode>,
+    say: &mut dyn FnMut(Said),
+) -> Result<Vec<CheckpointReport>, ReplayError> {
+    let total = until.min(scenario.steps.len());
+    let mut reached = Vec::new();
+    let Progress {
+        child_id,
+        next_step,
+        checkpoints: passed,
+        people,
+        contacts,
+        records,
+        plan_actions,
+        held_before,
+    } = progress;
+    while *next_step < total {
+        let n = *next_step;
+        let step = &scenario.steps[n];
         let at = step.at.0;
         let when = date(at, step.approximate);
-        let token = step
-            .actor
-            .as_ref()
-            .and_then(|k| tokens.get(k))
-            .unwrap_or(&admin);
+        let token = step.actor.as_deref();
         let who = step
             .actor
             .as_ref()
             .and_then(|k| scenario.actors.get(k))
             .map_or("Facilitator", |a| a.display_name.as_str());
         // Only `create_child` comes before the child exists (the checker sees to it).
-        let child = report.child_id.clone().unwrap_or_default();
+        let child = child_id.clone().unwrap_or_default();
         let base = format!("/api/v1/children/{child}");
         let line = match &step.action {
             Action::CreateChild(_) => {
-                let (created, _) = client
+                let (created, _) = transport
                     .call(
                         Method::POST,
                         "/api/v1/children",
-                        Some(token),
+                        token,
                         Some(&Value::Object(scenario.child.clone())),
+                        None,
                     )
                     .await?;
                 let id = id_of(&created, "child record")?;
-                report.child_id = Some(id.clone());
-                if let Some(mode) = options.mode {
-                    client
+                *child_id = Some(id.clone());
+                if let Some(mode) = mode {
+                    transport
                         .call(
                             Method::PUT,
                             &format!("/api/v1/children/{id}/sharing-mode"),
-                            Some(&admin),
+                            None,
                             Some(&json!({"mode": mode})),
+                            None,
                         )
                         .await?;
                 }
@@ -410,12 +545,13 @@ pub async fn replay(
             Action::AddPerson(body) => {
                 let (reference, mut body) = without_ref(body);
                 body.insert("occurred_at".into(), json!(at));
-                let (person, _) = client
+                let (person, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/people"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 if let Some(r) = reference {
@@ -428,15 +564,16 @@ pub async fn replay(
                 )
             }
             Action::RecordCheck(check) => {
-                let person = named(&people, &check.person)?;
+                let person = named(people, &check.person)?;
                 let body =
                     json!({"outcome": check.outcome, "summary": check.summary, "occurred_at": at});
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/people/{person}/checks"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 format!(
@@ -447,12 +584,13 @@ pub async fn replay(
             Action::LogContact(body) => {
                 let (reference, mut body) = without_ref(body);
                 body.insert("occurred_at".into(), json!(at));
-                let (contact, _) = client
+                let (contact, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/contacts"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 if let Some(r) = reference {
@@ -465,40 +603,38 @@ pub async fn replay(
                 )
             }
             Action::AmendContact(amend) => {
-                let contact = named(&contacts, &amend.contact)?;
+                let contact = named(contacts, &amend.contact)?;
                 let body =
                     json!({"reason": amend.reason, "changes": amend.changes, "occurred_at": at});
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/contacts/{contact}/amendments"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 format!("{who} amends a contact: {}", amend.reason)
             }
             Action::ChangeStatus(change) => {
-                let (_, etag) = client.call(Method::GET, &base, Some(token), None).await?;
+                let (_, etag) = transport
+                    .call(Method::GET, &base, token, None, None)
+                    .await?;
                 let body = json!({"status": change.status, "effective_at": at});
-                client
-                    .call_with(
-                        Method::PATCH,
-                        &base,
-                        Some(token),
-                        Some(&body),
-                        etag.as_deref(),
-                    )
+                transport
+                    .call(Method::PATCH, &base, token, Some(&body), etag.as_deref())
                     .await?;
                 format!("{who} sets the status to {}", change.status.as_str())
             }
             Action::SetSharingMode(change) => {
-                client
+                transport
                     .call(
                         Method::PUT,
                         &format!("{base}/sharing-mode"),
-                        Some(&admin),
+                        None,
                         Some(&json!({"mode": change.mode})),
+                        None,
                     )
                     .await?;
                 format!(
@@ -509,12 +645,13 @@ pub async fn replay(
             Action::MakeReferral(body) => {
                 let (reference, mut body) = without_ref(body);
                 body.insert("occurred_at".into(), json!(at));
-                let (made, _) = client
+                let (made, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/referrals"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 if let Some(r) = reference {
@@ -527,27 +664,29 @@ pub async fn replay(
                 )
             }
             Action::AcknowledgeReferral(step) => {
-                let referral = named(&records, &step.referral)?;
-                client
+                let referral = named(records, &step.referral)?;
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/referrals/{referral}/acknowledgement"),
-                        Some(token),
+                        token,
                         Some(&json!({"occurred_at": at})),
+                        None,
                     )
                     .await?;
                 format!("{who} acknowledges the referral")
             }
             Action::DecideReferral(step) => {
-                let referral = named(&records, &step.referral)?;
+                let referral = named(records, &step.referral)?;
                 let body =
                     json!({"occurred_at": at, "decision": step.decision, "reason": step.reason});
-                let (decided, _) = client
+                let (decided, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/referrals/{referral}/decision"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 if let Some(name) = &step.assessment_ref {
@@ -559,15 +698,16 @@ pub async fn replay(
                 let (reference, mut body) = without_ref(body);
                 let enquiry = take(&mut body, "enquiry_ref");
                 if let Some(r) = take(&mut body, "referral") {
-                    body.insert("referral_id".into(), json!(named(&records, &r)?));
+                    body.insert("referral_id".into(), json!(named(records, &r)?));
                 }
                 body.insert("occurred_at".into(), json!(at));
-                let (held, _) = client
+                let (held, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/strategy-discussions"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 if let Some(r) = reference {
@@ -582,14 +722,15 @@ pub async fn replay(
                 )
             }
             Action::ConcludeEnquiry(step) => {
-                let enquiry = named(&records, &step.enquiry)?;
+                let enquiry = named(records, &step.enquiry)?;
                 let body = json!({"occurred_at": at, "conclusion": step.conclusion, "reason": step.reason});
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/section-47-enquiries/{enquiry}/conclusion"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 format!(
@@ -598,15 +739,16 @@ pub async fn replay(
                 )
             }
             Action::CompleteAssessment(step) => {
-                let assessment = named(&records, &step.assessment)?;
+                let assessment = named(records, &step.assessment)?;
                 let body =
                     json!({"occurred_at": at, "outcome": step.outcome, "summary": step.summary});
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/assessments/{assessment}/completion"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 format!("{who} completes the assessment: {}", step.outcome.as_str())
@@ -615,21 +757,23 @@ pub async fn replay(
                 let (plan_name, action_names, mut body) = conference_parts(body);
                 body.insert("occurred_at".into(), json!(at));
                 let given = body.get("actions").cloned().unwrap_or(json!([]));
-                let (held, _) = client
+                let (held, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/conferences"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 if held["decision"] == "plan" {
                     let plan = related(&held, "plan")?;
-                    let (listed, _) = client
+                    let (listed, _) = transport
                         .call(
                             Method::GET,
                             &format!("{base}/plans/{plan}/actions?limit=500"),
-                            Some(token),
+                            token,
+                            None,
                             None,
                         )
                         .await?;
@@ -668,26 +812,28 @@ pub async fn replay(
             Action::CoreGroup(body) => {
                 let mut body = body.clone();
                 body.insert("occurred_at".into(), json!(at));
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/core-groups"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 format!("{who} holds a core group meeting")
             }
             Action::AddPlanAction(body) => {
                 let (reference, mut body) = without_ref(body);
-                let plan = named(&records, &take(&mut body, "plan").unwrap_or_default())?;
+                let plan = named(records, &take(&mut body, "plan").unwrap_or_default())?;
                 body.insert("occurred_at".into(), json!(at));
-                let (added, _) = client
+                let (added, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/plans/{plan}/actions"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 if let Some(r) = reference {
@@ -704,12 +850,13 @@ pub async fn replay(
                     ReplayError(format!("no earlier plan action named `{}`", step.action))
                 })?;
                 let body = json!({"occurred_at": at, "status": step.status, "note": step.note});
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/plans/{plan}/actions/{action}/marks"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 format!(
@@ -731,12 +878,13 @@ pub async fn replay(
                     })?;
                 let body = json!({"occurred_at": at, "entry_id": entry, "concern": step.concern,
                     "level": step.level});
-                let (raised, _) = client
+                let (raised, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/challenges"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 if let Some(r) = &step.reference {
@@ -757,15 +905,16 @@ pub async fn replay(
                 )
             }
             Action::RespondToChallenge(step) => {
-                let challenge = named(&records, &step.challenge)?;
+                let challenge = named(records, &step.challenge)?;
                 let body =
                     json!({"occurred_at": at, "response": step.response, "reason": step.reason});
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/challenges/{challenge}/response"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 format!(
@@ -776,12 +925,13 @@ pub async fn replay(
             }
             Action::BreakGlass(step) => {
                 let body = json!({"lawful_basis": step.lawful_basis, "reason": step.reason});
-                client
+                transport
                     .call(
                         Method::POST,
                         &format!("{base}/break-glass"),
-                        Some(token),
+                        token,
                         Some(&body),
+                        None,
                     )
                     .await?;
                 format!(
@@ -793,12 +943,13 @@ pub async fn replay(
             Action::LegalPlanningMeeting(body) => {
                 let mut body = body.clone();
                 body.insert("occurred_at".into(), json!(at));
-                let (held, _) = client
+                let (held, _) = transport
                     .call(
                         Method::POST,
                         &format!("{base}/legal-planning-meetings"),
-                        Some(token),
+                        token,
                         Some(&Value::Object(body)),
+                        None,
                     )
                     .await?;
                 format!(
@@ -808,11 +959,12 @@ pub async fn replay(
             }
             Action::Checkpoint(checkpoint) => {
                 let as_of = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                let (gap, _) = client
+                let (gap, _) = transport
                     .call(
                         Method::GET,
                         &format!("{base}/gap-report?as_of={as_of}"),
-                        Some(&admin),
+                        None,
+                        None,
                         None,
                     )
                     .await?;
@@ -822,7 +974,7 @@ pub async fn replay(
                     .flatten()
                     .filter_map(|i| i["code"].as_str().map(str::to_string))
                     .collect();
-                let new: Vec<String> = held.difference(&held_before).cloned().collect();
+                let new: Vec<String> = held.difference(held_before).cloned().collect();
                 let expected: Option<BTreeSet<String>> = checkpoint
                     .expect
                     .as_ref()
@@ -832,11 +984,12 @@ pub async fn replay(
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
-                let (timescales, _) = client
+                let (timescales, _) = transport
                     .call(
                         Method::GET,
                         &format!("{base}/timescales?as_of={as_of}"),
-                        Some(&admin),
+                        None,
+                        None,
                         None,
                     )
                     .await?;
@@ -854,18 +1007,19 @@ pub async fn replay(
                         state: text(&c["state"]),
                     })
                     .collect();
-                bar.inc(1);
-                report.steps_played += 1;
-                say(format!("\n== Checkpoint {}: {}", when, checkpoint.title));
+                say(Said::Line(format!(
+                    "\n== Checkpoint {}: {}",
+                    when, checkpoint.title
+                )));
                 if let Some(q) = &checkpoint.question {
-                    say(format!("   Ask the room: {q}"));
+                    say(Said::Line(format!("   Ask the room: {q}")));
                 }
-                say(format!("   The combined record: {headline}"));
-                say(if new.is_empty() {
+                say(Said::Line(format!("   The combined record: {headline}")));
+                say(Said::Line(if new.is_empty() {
                     "   Nothing new since the last checkpoint.".to_string()
                 } else {
                     format!("   New since the last checkpoint: {}", new.join(", "))
-                });
+                }));
                 // Why each new one holds, and what to do, as the gap report words it.
                 for indicator in gap["indicators"]
                     .as_array()
@@ -873,19 +1027,19 @@ pub async fn replay(
                     .flatten()
                     .filter(|i| new.iter().any(|code| i["code"] == code.as_str()))
                 {
-                    say(format!(
+                    say(Said::Line(format!(
                         "     {}: {}",
                         text(&indicator["code"]),
                         text(&indicator["explanation"])
-                    ));
-                    say(format!(
+                    )));
+                    say(Said::Line(format!(
                         "       What to do: {}",
                         text(&indicator["recommended_action"])
-                    ));
+                    )));
                 }
                 if let Some(expected) = &expected {
                     if as_expected {
-                        say("   As the scenario expects.".to_string());
+                        say(Said::Line("   As the scenario expects.".to_string()));
                     } else {
                         let list = |set: Vec<&String>| {
                             if set.is_empty() {
@@ -894,30 +1048,32 @@ pub async fn replay(
                                 set.into_iter().cloned().collect::<Vec<_>>().join(", ")
                             }
                         };
-                        say(format!(
+                        say(Said::Line(format!(
                             "   NOT as the scenario expects: missing {}; not expected {}.",
                             list(expected.difference(&held).collect()),
                             list(held.difference(expected).collect())
-                        ));
+                        )));
                     }
                 }
                 if missed.is_empty() {
-                    say("   No statutory clock missed so far.".to_string());
+                    say(Said::Line(
+                        "   No statutory clock missed so far.".to_string(),
+                    ));
                 } else {
-                    say("   Statutory clocks missed so far:".to_string());
+                    say(Said::Line("   Statutory clocks missed so far:".to_string()));
                     for m in &missed {
-                        say(format!(
+                        say(Said::Line(format!(
                             "     {}: started {} ({}), due {}, {}",
                             m.clock,
                             m.started_at.get(..10).unwrap_or_default(),
                             m.started_by.replace('_', " "),
                             m.due_at.get(..10).unwrap_or_default(),
                             m.state.replace('_', " ")
-                        ));
+                        )));
                     }
                 }
-                say(String::new());
-                report.checkpoints.push(CheckpointReport {
+                say(Said::Line(String::new()));
+                reached.push(CheckpointReport {
                     title: checkpoint.title.clone(),
                     at,
                     headline,
@@ -927,31 +1083,15 @@ pub async fn replay(
                     expected: expected.map(|e| e.into_iter().collect()),
                     as_expected,
                 });
-                held_before = held;
-                if options.step && !options.json {
-                    bar.suspend(|| {
-                        eprint!("Press Enter to go on… ");
-                        let _ = std::io::stdin().lock().read_line(&mut String::new());
-                    });
-                }
+                *held_before = held;
+                *passed += 1;
+                *next_step += 1;
+                say(Said::Checkpoint);
                 continue;
             }
         };
-        report.steps_played += 1;
-        bar.inc(1);
-        say(format!("[{:>3}/{}] {when}  {line}", n + 1, steps.len()));
+        *next_step += 1;
+        say(Said::Step(n + 1, total, format!("{when}  {line}")));
     }
-    bar.finish_and_clear();
-    say(format!(
-        "Replayed {} steps; child record {}",
-        report.steps_played,
-        report.child_id.as_deref().unwrap_or("-")
-    ));
-    if let Some(child) = &report.child_id {
-        say(format!(
-            "Its timeline: {}/children/{child}/timeline",
-            options.base_url.trim_end_matches('/')
-        ));
-    }
-    Ok(report)
+    Ok(reached)
 }

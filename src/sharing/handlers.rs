@@ -15,7 +15,6 @@ use crate::auth::policy::{
     Action, authorize, break_glass_reviewable_by, may_break_glass, may_disclose,
     may_refuse_sharing, may_review_break_glass,
 };
-use crate::children::repo::load;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -42,7 +41,7 @@ pub async fn break_glass(
     body: ValidJson<NewBreakGlass>,
 ) -> ApiResult<HttpResponse> {
     authorize(&actor, Action::ReadChild)?;
-    let child = load(&state.db, path.into_inner()).await?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
     let kept = state.records.record(&state.db, &child).await?;
     may_break_glass(&actor, &kept.involved)?;
     let agency = actor
@@ -91,6 +90,7 @@ pub async fn list_break_glass(
         q.reviewed,
         window.after.map(|c| (c.at, c.id)),
         window.fetch(),
+        crate::auth::policy::workspace_of(&actor),
     )
     .await?;
     Ok(web::Json(Page::of(rows, window.limit, |b| Cursor {
@@ -124,6 +124,13 @@ pub async fn review_break_glass(
     let opened = repo::find(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no break-glass with this id".into()))?;
+    // One on a record outside the caller's workspace is not theirs to know of.
+    crate::children::reachable(&state.db, &actor, opened.child_id)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => ApiError::NotFound("no break-glass with this id".into()),
+            other => other,
+        })?;
     may_review_break_glass(&actor, opened.agency)?;
     let note = text("note", &body.0.note, 1, 2000)?;
     let outcome = body.0.outcome;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize, may_read};
-use crate::children::{Child, repo::load};
+use crate::children::Child;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// theirs is open. Every read of a child's data passes here.
 pub async fn readable(state: &AppState, actor: &Actor, child_id: Uuid) -> ApiResult<Child> {
     authorize(actor, Action::ReadChild)?;
-    let child = load(&state.db, child_id).await?;
+    let child = crate::children::reachable(&state.db, actor, child_id).await?;
     let kept = state.records.record(&state.db, &child).await?;
     if may_read(actor, &kept.involved, false).is_ok() {
         return Ok(child);

@@ -129,10 +129,12 @@ pub async fn list(
     reviewed: Option<bool>,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
+    workspace: Option<Option<Uuid>>,
 ) -> sqlx::Result<Vec<BreakGlass>> {
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT}
          WHERE ($1::text IS NULL OR b.agency = $1)
+           AND ($6 OR b.child_id IN (SELECT id FROM children WHERE team_id IS NOT DISTINCT FROM $7))
            AND ($2::boolean IS NULL OR (r.id IS NOT NULL) = $2)
            AND ($3::timestamptz IS NULL OR (b.opened_at, b.id) < ($3, $4))
          ORDER BY b.opened_at DESC, b.id DESC LIMIT $5"
@@ -142,6 +144,8 @@ pub async fn list(
     .bind(before.map(|b| b.0))
     .bind(before.map(|b| b.1))
     .bind(limit)
+    .bind(workspace.is_none())
+    .bind(workspace.flatten())
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(BreakGlass::from).collect())

@@ -9,7 +9,7 @@ use super::types::{Agency, Role, User};
 use crate::pagination::{Cursor, Window};
 
 pub const COLUMNS: &str =
-    "id, username, display_name, agency, role, password_hash, disabled, created_at";
+    "id, username, display_name, agency, role, password_hash, disabled, created_at, team_id";
 
 pub struct UserRecord<'a> {
     pub username: &'a str,

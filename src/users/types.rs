@@ -16,6 +16,8 @@ pub struct User {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// The exercise team the user belongs to, if any.
+    pub team_id: Option<Uuid>,
 }
 
 /// A user as the API shows it.
