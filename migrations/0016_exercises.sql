@@ -8,6 +8,8 @@ CREATE TABLE exercises (
     -- The scenario as given (YAML), so that every later stage plays the same file.
     scenario_name   text        NOT NULL,
     scenario_source text        NOT NULL,
+    -- The teams' records' sharing mode from the start, when the facilitator chose one.
+    mode            text        CHECK (mode IN ('shared', 'siloed')),
     created_by      uuid        NOT NULL REFERENCES users (id),
     created_at      timestamptz NOT NULL DEFAULT now()
 );
@@ -46,6 +48,8 @@ CREATE TABLE exercise_events (
     -- How many of the scenario's checkpoints had been released after it.
     checkpoints integer     NOT NULL CHECK (checkpoints >= 0),
     clock       timestamptz,
+    -- The sharing mode the facilitator switched every team's record to with this stage.
+    mode        text        CHECK (mode IN ('shared', 'siloed')),
     user_id     uuid        NOT NULL REFERENCES users (id),
     at          timestamptz NOT NULL DEFAULT clock_timestamp()
 );

@@ -9,6 +9,7 @@ pub mod config;
 pub mod contacts;
 pub mod embedded;
 pub mod error;
+pub mod exercises;
 pub mod extract;
 pub mod health;
 pub mod idempotency;

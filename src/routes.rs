@@ -75,6 +75,16 @@ pub enum AuditAction {
     TimelineRead,
     ChronologyExport,
     DebriefRead,
+    ExerciseCreate,
+    ExerciseList,
+    ExerciseRead,
+    ExerciseAdvance,
+    ExerciseReset,
+    ExerciseEnd,
+    ExerciseDecisionCreate,
+    ExerciseDecisionList,
+    ExerciseScoresRead,
+    ExerciseDebriefRead,
 }
 
 impl AuditAction {
@@ -148,6 +158,16 @@ impl AuditAction {
             TimelineRead => "timeline.read",
             ChronologyExport => "chronology.export",
             DebriefRead => "debrief.read",
+            ExerciseCreate => "exercise.create",
+            ExerciseList => "exercise.list",
+            ExerciseRead => "exercise.read",
+            ExerciseAdvance => "exercise.advance",
+            ExerciseReset => "exercise.reset",
+            ExerciseEnd => "exercise.end",
+            ExerciseDecisionCreate => "exercise_decision.create",
+            ExerciseDecisionList => "exercise_decision.list",
+            ExerciseScoresRead => "exercise.scores_read",
+            ExerciseDebriefRead => "exercise.debrief_read",
         }
     }
 
@@ -186,6 +206,9 @@ impl AuditAction {
             SharingRefusalCreate => "sharing_refusal",
             SharingDecisionsRead => "sharing_decisions",
             TimescalesRead => "timescales",
+            ExerciseCreate | ExerciseList | ExerciseRead | ExerciseAdvance | ExerciseReset
+            | ExerciseEnd | ExerciseScoresRead | ExerciseDebriefRead => "exercise",
+            ExerciseDecisionCreate | ExerciseDecisionList => "exercise_decision",
         }
     }
 }
@@ -290,6 +313,7 @@ const fn unaudited(method: &'static str, path: &'static str, operation_id: &'sta
 use AuditAction as A;
 
 const CHILD: &str = CHILD_PARAM;
+const EXERCISE: &str = "exercise_id";
 
 /// Every operation the server routes.
 pub static ROUTES: &[Route] = &[
@@ -651,6 +675,72 @@ pub static ROUTES: &[Route] = &[
     unaudited("GET", "/children/{child_id}/timeline", "getTimelinePage"),
     unaudited("GET", "/assets/timeline.js", "getTimelineScript"),
     unaudited("GET", "/assets/timeline.css", "getTimelineStyle"),
+    // As the timeline page: the exercise page reads everything with the facilitator's token.
+    unaudited("GET", "/exercises/{exercise_id}", "getExercisePage"),
+    unaudited("GET", "/assets/exercise.js", "getExerciseScript"),
+    create("/api/v1/exercises", "createExercise", A::ExerciseCreate),
+    read("/api/v1/exercises", "listExercises", A::ExerciseList),
+    about(
+        read(
+            "/api/v1/exercises/{exercise_id}",
+            "getExercise",
+            A::ExerciseRead,
+        ),
+        EXERCISE,
+    ),
+    about(
+        create(
+            "/api/v1/exercises/{exercise_id}/advance",
+            "advanceExercise",
+            A::ExerciseAdvance,
+        ),
+        EXERCISE,
+    ),
+    about(
+        create(
+            "/api/v1/exercises/{exercise_id}/reset",
+            "resetExercise",
+            A::ExerciseReset,
+        ),
+        EXERCISE,
+    ),
+    about(
+        create(
+            "/api/v1/exercises/{exercise_id}/end",
+            "endExercise",
+            A::ExerciseEnd,
+        ),
+        EXERCISE,
+    ),
+    create(
+        "/api/v1/exercises/{exercise_id}/decisions",
+        "createExerciseDecision",
+        A::ExerciseDecisionCreate,
+    ),
+    about(
+        read(
+            "/api/v1/exercises/{exercise_id}/decisions",
+            "listExerciseDecisions",
+            A::ExerciseDecisionList,
+        ),
+        EXERCISE,
+    ),
+    about(
+        read(
+            "/api/v1/exercises/{exercise_id}/scores",
+            "getExerciseScores",
+            A::ExerciseScoresRead,
+        ),
+        EXERCISE,
+    ),
+    about(
+        read(
+            "/api/v1/exercises/{exercise_id}/debrief",
+            "getExerciseDebrief",
+            A::ExerciseDebriefRead,
+        ),
+        EXERCISE,
+    ),
     about(
         read(
             "/api/v1/children/{child_id}/access-log",

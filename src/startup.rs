@@ -41,6 +41,8 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(crate::picture::handlers::timeline_page)
         .service(crate::picture::handlers::timeline_script)
         .service(crate::picture::handlers::timeline_style)
+        .service(crate::exercises::handlers::exercise_page)
+        .service(crate::exercises::handlers::exercise_script)
         .service(
             scope("/api/v1")
                 .service(auth::handlers::login)
@@ -104,6 +106,16 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::picture::handlers::timeline_svg)
                 .service(crate::picture::handlers::chronology_csv)
                 .service(crate::picture::handlers::get_debrief)
+                .service(crate::exercises::handlers::create_exercise)
+                .service(crate::exercises::handlers::list_exercises)
+                .service(crate::exercises::handlers::get_exercise)
+                .service(crate::exercises::handlers::advance_exercise)
+                .service(crate::exercises::handlers::reset_exercise)
+                .service(crate::exercises::handlers::end_exercise)
+                .service(crate::exercises::handlers::create_decision)
+                .service(crate::exercises::handlers::list_decisions)
+                .service(crate::exercises::handlers::get_scores)
+                .service(crate::exercises::handlers::get_exercise_debrief)
                 .service(audit::handlers::access_log)
                 .service(audit::handlers::list_audit)
                 .service(audit::handlers::verify_audit)
@@ -539,85 +551,100 @@ async fn stop_signal() {
     }
 }
 
-fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+/// The service's app: every route behind the same middleware (request ids, metrics, the time limit,
+/// the guard, the audit trail, idempotency). The server runs one per worker; an exercise plays its
+/// scenario's steps through one in memory (`exercises::play`).
+pub fn app(
+    state: web::Data<AppState>,
+    contract: web::Data<ContractYaml>,
+    route_table: web::Data<RouteTable>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let request_timeout = state.request_timeout;
+    let (app, _) = App::new()
+        // Innermost, so that its own 503 still gets the request id header.
+        .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
+        .wrap(actix_web::middleware::from_fn(audit::middleware::trail))
+        // Outside the trail: a client refused for failing too often is not audited each time.
+        .wrap(actix_web::middleware::from_fn(crate::auth::guard::guard))
+        // Outside the audit trail and idempotency, whose own queries it bounds too. A request
+        // cut off here has no audit event (nothing was answered) and leaves its idempotency
+        // claim to be taken over once it is older than this timeout.
+        .wrap_fn(move |req, srv| {
+            let response = srv.call(req);
+            async move {
+                match tokio::time::timeout(request_timeout, response).await {
+                    Ok(response) => response,
+                    // Answered as the error's own response (problem+json, Retry-After).
+                    Err(_) => {
+                        tracing::warn!(?request_timeout, "request cut off at its deadline");
+                        Err(ApiError::Unavailable {
+                            detail: "the request took too long; the database may be unreachable"
+                                .into(),
+                            retry_after_secs: 2,
+                        }
+                        .into())
+                    }
+                }
+            }
+        })
+        .wrap_fn(|req, srv| {
+            let request_id = Some(crate::telemetry::request_id(req.request()));
+            let response = srv.call(req);
+            async move {
+                let mut response = response.await?;
+                if let Some(id) = request_id.and_then(|id| HeaderValue::try_from(id).ok()) {
+                    response
+                        .headers_mut()
+                        .insert(HeaderName::from_static("x-request-id"), id);
+                }
+                security_headers(response.headers_mut());
+                Ok(response)
+            }
+        })
+        .wrap(actix_web::middleware::from_fn(crate::monitoring::measure))
+        .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+        .app_data(state)
+        .app_data(contract)
+        .app_data(route_table)
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(web::PathConfig::default().error_handler(|_, _| {
+            ApiError::NotFound("no such resource: an id in the path is not a valid UUID".into())
+                .into()
+        }))
+        .into_utoipa_app()
+        .configure(routes)
+        .split_for_parts();
+    app.service(
+        // The contract for a person, with Swagger UI's scripts served from this binary.
+        SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/openapi.yaml"])),
+    )
+    .service(web::resource("/docs").route(web::get().to(|| async {
+        actix_web::HttpResponse::Found()
+            .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+            .finish()
+    })))
+    .default_service(web::to(fallback))
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let doc = api_doc();
     let contract = web::Data::new(ContractYaml(
         doc.to_yaml().context("writing the contract as YAML")?,
     ));
     let route_table = web::Data::new(RouteTable::from_doc(&doc));
-    let server = HttpServer::new(move || {
-        let (app, _) = App::new()
-            // Innermost, so that its own 503 still gets the request id header.
-            .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
-            .wrap(actix_web::middleware::from_fn(audit::middleware::trail))
-            // Outside the trail: a client refused for failing too often is not audited each time.
-            .wrap(actix_web::middleware::from_fn(crate::auth::guard::guard))
-            // Outside the audit trail and idempotency, whose own queries it bounds too. A request
-            // cut off here has no audit event (nothing was answered) and leaves its idempotency
-            // claim to be taken over once it is older than this timeout.
-            .wrap_fn(move |req, srv| {
-                let response = srv.call(req);
-                async move {
-                    match tokio::time::timeout(request_timeout, response).await {
-                        Ok(response) => response,
-                        // Answered as the error's own response (problem+json, Retry-After).
-                        Err(_) => {
-                            tracing::warn!(?request_timeout, "request cut off at its deadline");
-                            Err(ApiError::Unavailable {
-                                detail:
-                                    "the request took too long; the database may be unreachable"
-                                        .into(),
-                                retry_after_secs: 2,
-                            }
-                            .into())
-                        }
-                    }
-                }
-            })
-            .wrap_fn(|req, srv| {
-                let request_id = Some(crate::telemetry::request_id(req.request()));
-                let response = srv.call(req);
-                async move {
-                    let mut response = response.await?;
-                    if let Some(id) = request_id.and_then(|id| HeaderValue::try_from(id).ok()) {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static("x-request-id"), id);
-                    }
-                    security_headers(response.headers_mut());
-                    Ok(response)
-                }
-            })
-            .wrap(actix_web::middleware::from_fn(crate::monitoring::measure))
-            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
-            .app_data(state.clone())
-            .app_data(contract.clone())
-            .app_data(route_table.clone())
-            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .app_data(web::PathConfig::default().error_handler(|_, _| {
-                ApiError::NotFound("no such resource: an id in the path is not a valid UUID".into())
-                    .into()
-            }))
-            .into_utoipa_app()
-            .configure(routes)
-            .split_for_parts();
-        app.service(
-            // The contract for a person, with Swagger UI's scripts served from this binary.
-            SwaggerUi::new("/docs/{_:.*}")
-                .config(utoipa_swagger_ui::Config::new(["/openapi.yaml"])),
-        )
-        .service(web::resource("/docs").route(web::get().to(|| async {
-            actix_web::HttpResponse::Found()
-                .insert_header((actix_web::http::header::LOCATION, "/docs/"))
-                .finish()
-        })))
-        .default_service(web::to(fallback))
-    })
-    .listen(listener)?
-    // Signals are this service's own (`run_until_stopped`): it waits for requests in flight.
-    .disable_signals()
-    .shutdown_timeout(1)
-    .run();
+    let server = HttpServer::new(move || app(state.clone(), contract.clone(), route_table.clone()))
+        .listen(listener)?
+        // Signals are this service's own (`run_until_stopped`): it waits for requests in flight.
+        .disable_signals()
+        .shutdown_timeout(1)
+        .run();
     Ok(server)
 }

@@ -15,7 +15,7 @@ use crate::audit::repo::Access;
 /// How many of the latest accesses the debrief lists.
 pub const ACCESSES: i64 = 500;
 
-const STYLE: &str = "
+pub const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 11pt; margin: 1.5em; color: #212529; }
 h1 { font-size: 18pt; } h2 { font-size: 14pt; margin-top: 1.5em; border-bottom: 1px solid #adb5bd; }
 table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::format::{Action, Scenario, conference_parts, take, without_ref};
+use super::format::{Action, ExpectedRecord, Scenario, conference_parts, take, without_ref};
 use crate::auth::policy::{self, Action as PolicyAction};
 use crate::children::types::NewChild;
 use crate::combined::indicators::INDICATORS;
@@ -187,6 +187,7 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
     let mut actions: BTreeMap<String, ActionOwner> = BTreeMap::new();
     // Each challenge's challenged agency.
     let mut challenges: BTreeMap<String, Option<Agency>> = BTreeMap::new();
+    let mut expectation_ids = std::collections::BTreeSet::new();
     for (i, step) in s.steps.iter().enumerate() {
         let line = lines.step(i);
         let field = |name: &str| format!("steps[{i}].{name}");
@@ -326,6 +327,27 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
             }
             Action::ChangeStatus(_) | Action::SetSharingMode(_) => {}
             Action::Checkpoint(checkpoint) => {
+                for e in checkpoint.expectations.iter().flatten() {
+                    if !expectation_ids.insert(e.id.clone()) {
+                        issue(
+                            line,
+                            field("checkpoint.expectations"),
+                            format!("`{}` names two expectations", e.id),
+                        );
+                    }
+                    let misplaced = (e.kind.is_some() && e.record != ExpectedRecord::Contact)
+                        || (e.to_agency.is_some() && e.record != ExpectedRecord::Referral);
+                    if misplaced {
+                        issue(
+                            line,
+                            field("checkpoint.expectations"),
+                            format!(
+                                "`{}`: `kind` is for contacts and `to_agency` for referrals",
+                                e.id
+                            ),
+                        );
+                    }
+                }
                 for code in checkpoint.expect.iter().flatten() {
                     if !INDICATORS.iter().any(|i| i.code() == code) {
                         issue(

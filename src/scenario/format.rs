@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::vocabulary::{
@@ -235,6 +235,70 @@ pub struct CheckpointStep {
     /// Every indicator the combined record shows by then (not only the new ones), by code: the
     /// replay says whether the service agrees.
     pub expect: Option<Vec<String>>,
+    /// In an exercise, what a team should do once this checkpoint is released, each scored met,
+    /// met late or missed.
+    pub expectations: Option<Vec<Expectation>>,
+}
+
+/// Something a team should record after a checkpoint: an entry of `record` (by `agency`, of
+/// `kind`, to `to_agency`, as given) dated within `within_days` scenario days of the checkpoint,
+/// or a decision of the team's at the checkpoint.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Short and unique in the file: `police_check_partner`.
+    pub id: String,
+    /// What the room is told: "Police record a background check on the mother's partner".
+    pub description: String,
+    pub points: u32,
+    pub record: ExpectedRecord,
+    /// The agency that should record it (any, when absent).
+    pub agency: Option<Agency>,
+    /// For a contact: its kind.
+    pub kind: Option<crate::vocabulary::ContactKind>,
+    /// For a referral: the agency it goes to.
+    pub to_agency: Option<Agency>,
+    /// Scenario days after the checkpoint within which it counts as met; later is met late.
+    #[serde(default = "default_within_days")]
+    pub within_days: u32,
+}
+
+fn default_within_days() -> u32 {
+    2
+}
+
+/// What an expectation asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedRecord {
+    Contact,
+    Person,
+    Check,
+    Referral,
+    StrategyDiscussion,
+    Conference,
+    CoreGroup,
+    LegalPlanningMeeting,
+    Challenge,
+    /// A decision the team records at the checkpoint (`POST /exercises/{id}/decisions`).
+    Decision,
+}
+
+impl ExpectedRecord {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedRecord::Contact => "contact",
+            ExpectedRecord::Person => "person",
+            ExpectedRecord::Check => "check",
+            ExpectedRecord::Referral => "referral",
+            ExpectedRecord::StrategyDiscussion => "strategy_discussion",
+            ExpectedRecord::Conference => "conference",
+            ExpectedRecord::CoreGroup => "core_group",
+            ExpectedRecord::LegalPlanningMeeting => "legal_planning_meeting",
+            ExpectedRecord::Challenge => "challenge",
+            ExpectedRecord::Decision => "decision",
+        }
+    }
 }
 
 impl Action {

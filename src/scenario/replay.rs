@@ -447,6 +447,7 @@ pub async fn replay(
         &http,
         &mut progress,
         options.mode,
+        false,
         &mut say,
     )
     .await?;
@@ -481,617 +482,640 @@ pub fn steps_until(scenario: &Scenario, from: usize, until: Option<DateTime<Utc>
 
 /// Plays the steps of `scenario` from `progress.next_step` up to (not including) `until` through
 /// `transport`, carrying `progress` on; a new record is switched to `mode` when one is given.
-/// Answers what each checkpoint passed showed.
+/// Answers what each checkpoint passed showed. A step the service refuses stops the play, unless
+/// `skip_refused` (an exercise, where trainees' own entries may have done what a step would): then
+/// it is said and passed over.
 pub async fn play<T: Transport>(
     scenario: &Scenario,
     until: usize,
     transport: &T,
     progress: &mut Progress,
     mode: Option<SharingMode>,
+    skip_refused: bool,
     say: &mut dyn FnMut(Said),
 ) -> Result<Vec<CheckpointReport>, ReplayError> {
     let total = until.min(scenario.steps.len());
     let mut reached = Vec::new();
+    while progress.next_step < total {
+        let n = progress.next_step;
+        match play_step(scenario, n, total, transport, progress, mode, say).await {
+            Ok(Some(report)) => {
+                progress.checkpoints += 1;
+                reached.push(report);
+            }
+            Ok(None) => {}
+            Err(refused) if skip_refused => say(Said::Step(
+                n + 1,
+                total,
+                format!("step passed over: {refused}"),
+            )),
+            Err(refused) => return Err(refused),
+        }
+        progress.next_step += 1;
+    }
+    Ok(reached)
+}
+
+/// Plays step `n`; a checkpoint answers what the record showed.
+async fn play_step<T: Transport>(
+    scenario: &Scenario,
+    n: usize,
+    total: usize,
+    transport: &T,
+    progress: &mut Progress,
+    mode: Option<SharingMode>,
+    say: &mut dyn FnMut(Said),
+) -> Result<Option<CheckpointReport>, ReplayError> {
     let Progress {
         child_id,
-        next_step,
-        checkpoints: passed,
         people,
         contacts,
         records,
         plan_actions,
         held_before,
+        ..
     } = progress;
-    while *next_step < total {
-        let n = *next_step;
-        let step = &scenario.steps[n];
-        let at = step.at.0;
-        let when = date(at, step.approximate);
-        let token = step.actor.as_deref();
-        let who = step
-            .actor
-            .as_ref()
-            .and_then(|k| scenario.actors.get(k))
-            .map_or("Facilitator", |a| a.display_name.as_str());
-        // Only `create_child` comes before the child exists (the checker sees to it).
-        let child = child_id.clone().unwrap_or_default();
-        let base = format!("/api/v1/children/{child}");
-        let line = match &step.action {
-            Action::CreateChild(_) => {
-                let (created, _) = transport
-                    .call(
-                        Method::POST,
-                        "/api/v1/children",
-                        token,
-                        Some(&Value::Object(scenario.child.clone())),
-                        None,
-                    )
-                    .await?;
-                let id = id_of(&created, "child record")?;
-                *child_id = Some(id.clone());
-                if let Some(mode) = mode {
-                    transport
-                        .call(
-                            Method::PUT,
-                            &format!("/api/v1/children/{id}/sharing-mode"),
-                            None,
-                            Some(&json!({"mode": mode})),
-                            None,
-                        )
-                        .await?;
-                }
-                format!("{who} opens the child record {id}")
-            }
-            Action::AddPerson(body) => {
-                let (reference, mut body) = without_ref(body);
-                body.insert("occurred_at".into(), json!(at));
-                let (person, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/people"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                if let Some(r) = reference {
-                    people.insert(r, id_of(&person, "person")?);
-                }
-                format!(
-                    "{who} records {} ({})",
-                    person["name"].as_str().unwrap_or("a person"),
-                    person["relationship"].as_str().unwrap_or("")
+    let step = &scenario.steps[n];
+    let at = step.at.0;
+    let when = date(at, step.approximate);
+    let token = step.actor.as_deref();
+    let who = step
+        .actor
+        .as_ref()
+        .and_then(|k| scenario.actors.get(k))
+        .map_or("Facilitator", |a| a.display_name.as_str());
+    // Only `create_child` comes before the child exists (the checker sees to it).
+    let child = child_id.clone().unwrap_or_default();
+    let base = format!("/api/v1/children/{child}");
+    let line = match &step.action {
+        Action::CreateChild(_) => {
+            let (created, _) = transport
+                .call(
+                    Method::POST,
+                    "/api/v1/children",
+                    token,
+                    Some(&Value::Object(scenario.child.clone())),
+                    None,
                 )
-            }
-            Action::RecordCheck(check) => {
-                let person = named(people, &check.person)?;
-                let body =
-                    json!({"outcome": check.outcome, "summary": check.summary, "occurred_at": at});
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/people/{person}/checks"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                format!(
-                    "{who} records a background check: {}",
-                    check.outcome.as_str()
-                )
-            }
-            Action::LogContact(body) => {
-                let (reference, mut body) = without_ref(body);
-                body.insert("occurred_at".into(), json!(at));
-                let (contact, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/contacts"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                if let Some(r) = reference {
-                    contacts.insert(r, id_of(&contact, "contact")?);
-                }
-                format!(
-                    "{who}: {}: {}",
-                    contact["kind"].as_str().unwrap_or(""),
-                    contact["summary"].as_str().unwrap_or("")
-                )
-            }
-            Action::AmendContact(amend) => {
-                let contact = named(contacts, &amend.contact)?;
-                let body =
-                    json!({"reason": amend.reason, "changes": amend.changes, "occurred_at": at});
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/contacts/{contact}/amendments"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                format!("{who} amends a contact: {}", amend.reason)
-            }
-            Action::ChangeStatus(change) => {
-                let (_, etag) = transport
-                    .call(Method::GET, &base, token, None, None)
-                    .await?;
-                let body = json!({"status": change.status, "effective_at": at});
-                transport
-                    .call(Method::PATCH, &base, token, Some(&body), etag.as_deref())
-                    .await?;
-                format!("{who} sets the status to {}", change.status.as_str())
-            }
-            Action::SetSharingMode(change) => {
+                .await?;
+            let id = id_of(&created, "child record")?;
+            *child_id = Some(id.clone());
+            if let Some(mode) = mode {
                 transport
                     .call(
                         Method::PUT,
-                        &format!("{base}/sharing-mode"),
+                        &format!("/api/v1/children/{id}/sharing-mode"),
                         None,
-                        Some(&json!({"mode": change.mode})),
+                        Some(&json!({"mode": mode})),
                         None,
                     )
                     .await?;
-                format!(
-                    "Facilitator switches the record to {}",
-                    change.mode.as_str()
+            }
+            format!("{who} opens the child record {id}")
+        }
+        Action::AddPerson(body) => {
+            let (reference, mut body) = without_ref(body);
+            body.insert("occurred_at".into(), json!(at));
+            let (person, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/people"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
                 )
+                .await?;
+            if let Some(r) = reference {
+                people.insert(r, id_of(&person, "person")?);
             }
-            Action::MakeReferral(body) => {
-                let (reference, mut body) = without_ref(body);
-                body.insert("occurred_at".into(), json!(at));
-                let (made, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/referrals"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                if let Some(r) = reference {
-                    records.insert(r, id_of(&made, "referral")?);
-                }
-                format!(
-                    "{who} refers to {}: {}",
-                    made["to_agency"].as_str().unwrap_or(""),
-                    made["summary"].as_str().unwrap_or("")
+            format!(
+                "{who} records {} ({})",
+                person["name"].as_str().unwrap_or("a person"),
+                person["relationship"].as_str().unwrap_or("")
+            )
+        }
+        Action::RecordCheck(check) => {
+            let person = named(people, &check.person)?;
+            let body =
+                json!({"outcome": check.outcome, "summary": check.summary, "occurred_at": at});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/people/{person}/checks"),
+                    token,
+                    Some(&body),
+                    None,
                 )
-            }
-            Action::AcknowledgeReferral(step) => {
-                let referral = named(records, &step.referral)?;
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/referrals/{referral}/acknowledgement"),
-                        token,
-                        Some(&json!({"occurred_at": at})),
-                        None,
-                    )
-                    .await?;
-                format!("{who} acknowledges the referral")
-            }
-            Action::DecideReferral(step) => {
-                let referral = named(records, &step.referral)?;
-                let body =
-                    json!({"occurred_at": at, "decision": step.decision, "reason": step.reason});
-                let (decided, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/referrals/{referral}/decision"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                if let Some(name) = &step.assessment_ref {
-                    records.insert(name.clone(), related(&decided, "assessment")?);
-                }
-                format!("{who} decides the referral: {}", step.decision.as_str())
-            }
-            Action::StrategyDiscussion(body) => {
-                let (reference, mut body) = without_ref(body);
-                let enquiry = take(&mut body, "enquiry_ref");
-                if let Some(r) = take(&mut body, "referral") {
-                    body.insert("referral_id".into(), json!(named(records, &r)?));
-                }
-                body.insert("occurred_at".into(), json!(at));
-                let (held, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/strategy-discussions"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                if let Some(r) = reference {
-                    records.insert(r, id_of(&held, "strategy discussion")?);
-                }
-                if let Some(r) = enquiry {
-                    records.insert(r, related(&held, "section_47_enquiry")?);
-                }
-                format!(
-                    "{who} holds a strategy discussion: {}",
-                    held["outcome"].as_str().unwrap_or("")
+                .await?;
+            format!(
+                "{who} records a background check: {}",
+                check.outcome.as_str()
+            )
+        }
+        Action::LogContact(body) => {
+            let (reference, mut body) = without_ref(body);
+            body.insert("occurred_at".into(), json!(at));
+            let (contact, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/contacts"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
                 )
+                .await?;
+            if let Some(r) = reference {
+                contacts.insert(r, id_of(&contact, "contact")?);
             }
-            Action::ConcludeEnquiry(step) => {
-                let enquiry = named(records, &step.enquiry)?;
-                let body = json!({"occurred_at": at, "conclusion": step.conclusion, "reason": step.reason});
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/section-47-enquiries/{enquiry}/conclusion"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                format!(
-                    "{who} concludes the section 47 enquiry: {}",
-                    step.conclusion.as_str()
+            format!(
+                "{who}: {}: {}",
+                contact["kind"].as_str().unwrap_or(""),
+                contact["summary"].as_str().unwrap_or("")
+            )
+        }
+        Action::AmendContact(amend) => {
+            let contact = named(contacts, &amend.contact)?;
+            let body = json!({"reason": amend.reason, "changes": amend.changes, "occurred_at": at});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/contacts/{contact}/amendments"),
+                    token,
+                    Some(&body),
+                    None,
                 )
-            }
-            Action::CompleteAssessment(step) => {
-                let assessment = named(records, &step.assessment)?;
-                let body =
-                    json!({"occurred_at": at, "outcome": step.outcome, "summary": step.summary});
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/assessments/{assessment}/completion"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                format!("{who} completes the assessment: {}", step.outcome.as_str())
-            }
-            Action::Conference(body) => {
-                let (plan_name, action_names, mut body) = conference_parts(body);
-                body.insert("occurred_at".into(), json!(at));
-                let given = body.get("actions").cloned().unwrap_or(json!([]));
-                let (held, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/conferences"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                if held["decision"] == "plan" {
-                    let plan = related(&held, "plan")?;
-                    let (listed, _) = transport
-                        .call(
-                            Method::GET,
-                            &format!("{base}/plans/{plan}/actions?limit=500"),
-                            token,
-                            None,
-                            None,
-                        )
-                        .await?;
-                    // Each named action is the stored one that says the same.
-                    for (name, action) in action_names
-                        .iter()
-                        .zip(given.as_array().into_iter().flatten())
-                    {
-                        let Some(name) = name else { continue };
-                        let same = listed["items"].as_array().into_iter().flatten().find(|a| {
-                            ["description", "owner", "due_date"]
-                                .iter()
-                                .all(|k| a[k] == action[k])
-                                && !plan_actions
-                                    .values()
-                                    .any(|(_, id)| a["id"].as_str() == Some(id))
-                        });
-                        let id = same
-                            .map(|a| id_of(a, "plan action"))
-                            .transpose()?
-                            .ok_or_else(|| {
-                                ReplayError(format!("the plan holds no action like `{name}`"))
-                            })?;
-                        plan_actions.insert(name.clone(), (plan.clone(), id));
-                    }
-                    if let Some(name) = plan_name {
-                        records.insert(name, plan);
-                    }
-                }
-                format!(
-                    "{who}: {} child protection conference decides {}",
-                    held["conference_type"].as_str().unwrap_or(""),
-                    held["decision"].as_str().unwrap_or("")
+                .await?;
+            format!("{who} amends a contact: {}", amend.reason)
+        }
+        Action::ChangeStatus(change) => {
+            let (_, etag) = transport
+                .call(Method::GET, &base, token, None, None)
+                .await?;
+            let body = json!({"status": change.status, "effective_at": at});
+            transport
+                .call(Method::PATCH, &base, token, Some(&body), etag.as_deref())
+                .await?;
+            format!("{who} sets the status to {}", change.status.as_str())
+        }
+        Action::SetSharingMode(change) => {
+            transport
+                .call(
+                    Method::PUT,
+                    &format!("{base}/sharing-mode"),
+                    None,
+                    Some(&json!({"mode": change.mode})),
+                    None,
                 )
-            }
-            Action::CoreGroup(body) => {
-                let mut body = body.clone();
-                body.insert("occurred_at".into(), json!(at));
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/core-groups"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                format!("{who} holds a core group meeting")
-            }
-            Action::AddPlanAction(body) => {
-                let (reference, mut body) = without_ref(body);
-                let plan = named(records, &take(&mut body, "plan").unwrap_or_default())?;
-                body.insert("occurred_at".into(), json!(at));
-                let (added, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/plans/{plan}/actions"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                if let Some(r) = reference {
-                    plan_actions.insert(r, (plan, id_of(&added, "plan action")?));
-                }
-                format!(
-                    "{who} adds a plan action for {}: {}",
-                    added["owner"].as_str().unwrap_or(""),
-                    added["description"].as_str().unwrap_or("")
+                .await?;
+            format!(
+                "Facilitator switches the record to {}",
+                change.mode.as_str()
+            )
+        }
+        Action::MakeReferral(body) => {
+            let (reference, mut body) = without_ref(body);
+            body.insert("occurred_at".into(), json!(at));
+            let (made, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/referrals"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
                 )
+                .await?;
+            if let Some(r) = reference {
+                records.insert(r, id_of(&made, "referral")?);
             }
-            Action::MarkPlanAction(step) => {
-                let (plan, action) = plan_actions.get(&step.action).cloned().ok_or_else(|| {
-                    ReplayError(format!("no earlier plan action named `{}`", step.action))
-                })?;
-                let body = json!({"occurred_at": at, "status": step.status, "note": step.note});
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/plans/{plan}/actions/{action}/marks"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                format!(
-                    "{who} marks a plan action {}: {}",
-                    step.status.as_str(),
-                    step.note
+            format!(
+                "{who} refers to {}: {}",
+                made["to_agency"].as_str().unwrap_or(""),
+                made["summary"].as_str().unwrap_or("")
+            )
+        }
+        Action::AcknowledgeReferral(step) => {
+            let referral = named(records, &step.referral)?;
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/referrals/{referral}/acknowledgement"),
+                    token,
+                    Some(&json!({"occurred_at": at})),
+                    None,
                 )
-            }
-            Action::Challenge(step) => {
-                let entry = contacts
-                    .get(&step.entry)
-                    .or_else(|| records.get(&step.entry))
-                    .cloned()
-                    .ok_or_else(|| {
-                        ReplayError(format!(
-                            "no earlier contact or referral named `{}`",
-                            step.entry
-                        ))
-                    })?;
-                let body = json!({"occurred_at": at, "entry_id": entry, "concern": step.concern,
-                    "level": step.level});
-                let (raised, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/challenges"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                if let Some(r) = &step.reference {
-                    records.insert(r.clone(), id_of(&raised, "challenge")?);
-                }
-                format!(
-                    "{who} challenges {}'s {} at level {}: {}",
-                    raised["challenged_agency"]
-                        .as_str()
-                        .unwrap_or("")
-                        .replace('_', " "),
-                    raised["entry_kind"]
-                        .as_str()
-                        .unwrap_or("")
-                        .replace('_', " "),
-                    step.level,
-                    step.concern
+                .await?;
+            format!("{who} acknowledges the referral")
+        }
+        Action::DecideReferral(step) => {
+            let referral = named(records, &step.referral)?;
+            let body = json!({"occurred_at": at, "decision": step.decision, "reason": step.reason});
+            let (decided, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/referrals/{referral}/decision"),
+                    token,
+                    Some(&body),
+                    None,
                 )
+                .await?;
+            if let Some(name) = &step.assessment_ref {
+                records.insert(name.clone(), related(&decided, "assessment")?);
             }
-            Action::RespondToChallenge(step) => {
-                let challenge = named(records, &step.challenge)?;
-                let body =
-                    json!({"occurred_at": at, "response": step.response, "reason": step.reason});
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/challenges/{challenge}/response"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                format!(
-                    "{who} answers the challenge: {}: {}",
-                    step.response.as_str().replace('_', " "),
-                    step.reason
+            format!("{who} decides the referral: {}", step.decision.as_str())
+        }
+        Action::StrategyDiscussion(body) => {
+            let (reference, mut body) = without_ref(body);
+            let enquiry = take(&mut body, "enquiry_ref");
+            if let Some(r) = take(&mut body, "referral") {
+                body.insert("referral_id".into(), json!(named(records, &r)?));
+            }
+            body.insert("occurred_at".into(), json!(at));
+            let (held, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/strategy-discussions"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
                 )
+                .await?;
+            if let Some(r) = reference {
+                records.insert(r, id_of(&held, "strategy discussion")?);
             }
-            Action::BreakGlass(step) => {
-                let body = json!({"lawful_basis": step.lawful_basis, "reason": step.reason});
-                transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/break-glass"),
-                        token,
-                        Some(&body),
-                        None,
-                    )
-                    .await?;
-                format!(
-                    "{who} breaks glass ({}): {}",
-                    step.lawful_basis.as_str().replace('_', " "),
-                    step.reason
+            if let Some(r) = enquiry {
+                records.insert(r, related(&held, "section_47_enquiry")?);
+            }
+            format!(
+                "{who} holds a strategy discussion: {}",
+                held["outcome"].as_str().unwrap_or("")
+            )
+        }
+        Action::ConcludeEnquiry(step) => {
+            let enquiry = named(records, &step.enquiry)?;
+            let body =
+                json!({"occurred_at": at, "conclusion": step.conclusion, "reason": step.reason});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/section-47-enquiries/{enquiry}/conclusion"),
+                    token,
+                    Some(&body),
+                    None,
                 )
-            }
-            Action::LegalPlanningMeeting(body) => {
-                let mut body = body.clone();
-                body.insert("occurred_at".into(), json!(at));
-                let (held, _) = transport
-                    .call(
-                        Method::POST,
-                        &format!("{base}/legal-planning-meetings"),
-                        token,
-                        Some(&Value::Object(body)),
-                        None,
-                    )
-                    .await?;
-                format!(
-                    "{who} holds a legal planning meeting: {}",
-                    held["advice"].as_str().unwrap_or("")
+                .await?;
+            format!(
+                "{who} concludes the section 47 enquiry: {}",
+                step.conclusion.as_str()
+            )
+        }
+        Action::CompleteAssessment(step) => {
+            let assessment = named(records, &step.assessment)?;
+            let body = json!({"occurred_at": at, "outcome": step.outcome, "summary": step.summary});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/assessments/{assessment}/completion"),
+                    token,
+                    Some(&body),
+                    None,
                 )
-            }
-            Action::Checkpoint(checkpoint) => {
-                let as_of = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                let (gap, _) = transport
+                .await?;
+            format!("{who} completes the assessment: {}", step.outcome.as_str())
+        }
+        Action::Conference(body) => {
+            let (plan_name, action_names, mut body) = conference_parts(body);
+            body.insert("occurred_at".into(), json!(at));
+            let given = body.get("actions").cloned().unwrap_or(json!([]));
+            let (held, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/conferences"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
+                )
+                .await?;
+            if held["decision"] == "plan" {
+                let plan = related(&held, "plan")?;
+                let (listed, _) = transport
                     .call(
                         Method::GET,
-                        &format!("{base}/gap-report?as_of={as_of}"),
-                        None,
-                        None,
-                        None,
-                    )
-                    .await?;
-                let held: BTreeSet<String> = gap["indicators"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| i["code"].as_str().map(str::to_string))
-                    .collect();
-                let new: Vec<String> = held.difference(held_before).cloned().collect();
-                let expected: Option<BTreeSet<String>> = checkpoint
-                    .expect
-                    .as_ref()
-                    .map(|e| e.iter().cloned().collect());
-                let as_expected = expected.as_ref().is_none_or(|e| *e == held);
-                let headline = gap["summary"]["headline"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                let (timescales, _) = transport
-                    .call(
-                        Method::GET,
-                        &format!("{base}/timescales?as_of={as_of}"),
-                        None,
+                        &format!("{base}/plans/{plan}/actions?limit=500"),
+                        token,
                         None,
                         None,
                     )
                     .await?;
-                let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-                let missed: Vec<MissedClock> = timescales["clocks"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|c| c["state"] == "overdue" || c["state"] == "met_late")
-                    .map(|c| MissedClock {
-                        clock: text(&c["clock"]),
-                        started_by: text(&c["started_by"]["kind"]),
-                        started_at: text(&c["started_at"]),
-                        due_at: text(&c["due_at"]),
-                        state: text(&c["state"]),
-                    })
-                    .collect();
-                say(Said::Line(format!(
-                    "\n== Checkpoint {}: {}",
-                    when, checkpoint.title
-                )));
-                if let Some(q) = &checkpoint.question {
-                    say(Said::Line(format!("   Ask the room: {q}")));
-                }
-                say(Said::Line(format!("   The combined record: {headline}")));
-                say(Said::Line(if new.is_empty() {
-                    "   Nothing new since the last checkpoint.".to_string()
-                } else {
-                    format!("   New since the last checkpoint: {}", new.join(", "))
-                }));
-                // Why each new one holds, and what to do, as the gap report words it.
-                for indicator in gap["indicators"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|i| new.iter().any(|code| i["code"] == code.as_str()))
+                // Each named action is the stored one that says the same.
+                for (name, action) in action_names
+                    .iter()
+                    .zip(given.as_array().into_iter().flatten())
                 {
-                    say(Said::Line(format!(
-                        "     {}: {}",
-                        text(&indicator["code"]),
-                        text(&indicator["explanation"])
-                    )));
-                    say(Said::Line(format!(
-                        "       What to do: {}",
-                        text(&indicator["recommended_action"])
-                    )));
+                    let Some(name) = name else { continue };
+                    let same = listed["items"].as_array().into_iter().flatten().find(|a| {
+                        ["description", "owner", "due_date"]
+                            .iter()
+                            .all(|k| a[k] == action[k])
+                            && !plan_actions
+                                .values()
+                                .any(|(_, id)| a["id"].as_str() == Some(id))
+                    });
+                    let id = same
+                        .map(|a| id_of(a, "plan action"))
+                        .transpose()?
+                        .ok_or_else(|| {
+                            ReplayError(format!("the plan holds no action like `{name}`"))
+                        })?;
+                    plan_actions.insert(name.clone(), (plan.clone(), id));
                 }
-                if let Some(expected) = &expected {
-                    if as_expected {
-                        say(Said::Line("   As the scenario expects.".to_string()));
-                    } else {
-                        let list = |set: Vec<&String>| {
-                            if set.is_empty() {
-                                "nothing".to_string()
-                            } else {
-                                set.into_iter().cloned().collect::<Vec<_>>().join(", ")
-                            }
-                        };
-                        say(Said::Line(format!(
-                            "   NOT as the scenario expects: missing {}; not expected {}.",
-                            list(expected.difference(&held).collect()),
-                            list(held.difference(expected).collect())
-                        )));
-                    }
+                if let Some(name) = plan_name {
+                    records.insert(name, plan);
                 }
-                if missed.is_empty() {
-                    say(Said::Line(
-                        "   No statutory clock missed so far.".to_string(),
-                    ));
-                } else {
-                    say(Said::Line("   Statutory clocks missed so far:".to_string()));
-                    for m in &missed {
-                        say(Said::Line(format!(
-                            "     {}: started {} ({}), due {}, {}",
-                            m.clock,
-                            m.started_at.get(..10).unwrap_or_default(),
-                            m.started_by.replace('_', " "),
-                            m.due_at.get(..10).unwrap_or_default(),
-                            m.state.replace('_', " ")
-                        )));
-                    }
-                }
-                say(Said::Line(String::new()));
-                reached.push(CheckpointReport {
-                    title: checkpoint.title.clone(),
-                    at,
-                    headline,
-                    new_indicators: new,
-                    missed_clocks: missed,
-                    indicators: held.iter().cloned().collect(),
-                    expected: expected.map(|e| e.into_iter().collect()),
-                    as_expected,
-                });
-                *held_before = held;
-                *passed += 1;
-                *next_step += 1;
-                say(Said::Checkpoint);
-                continue;
             }
-        };
-        *next_step += 1;
-        say(Said::Step(n + 1, total, format!("{when}  {line}")));
-    }
-    Ok(reached)
+            format!(
+                "{who}: {} child protection conference decides {}",
+                held["conference_type"].as_str().unwrap_or(""),
+                held["decision"].as_str().unwrap_or("")
+            )
+        }
+        Action::CoreGroup(body) => {
+            let mut body = body.clone();
+            body.insert("occurred_at".into(), json!(at));
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/core-groups"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
+                )
+                .await?;
+            format!("{who} holds a core group meeting")
+        }
+        Action::AddPlanAction(body) => {
+            let (reference, mut body) = without_ref(body);
+            let plan = named(records, &take(&mut body, "plan").unwrap_or_default())?;
+            body.insert("occurred_at".into(), json!(at));
+            let (added, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/plans/{plan}/actions"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
+                )
+                .await?;
+            if let Some(r) = reference {
+                plan_actions.insert(r, (plan, id_of(&added, "plan action")?));
+            }
+            format!(
+                "{who} adds a plan action for {}: {}",
+                added["owner"].as_str().unwrap_or(""),
+                added["description"].as_str().unwrap_or("")
+            )
+        }
+        Action::MarkPlanAction(step) => {
+            let (plan, action) = plan_actions.get(&step.action).cloned().ok_or_else(|| {
+                ReplayError(format!("no earlier plan action named `{}`", step.action))
+            })?;
+            let body = json!({"occurred_at": at, "status": step.status, "note": step.note});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/plans/{plan}/actions/{action}/marks"),
+                    token,
+                    Some(&body),
+                    None,
+                )
+                .await?;
+            format!(
+                "{who} marks a plan action {}: {}",
+                step.status.as_str(),
+                step.note
+            )
+        }
+        Action::Challenge(step) => {
+            let entry = contacts
+                .get(&step.entry)
+                .or_else(|| records.get(&step.entry))
+                .cloned()
+                .ok_or_else(|| {
+                    ReplayError(format!(
+                        "no earlier contact or referral named `{}`",
+                        step.entry
+                    ))
+                })?;
+            let body = json!({"occurred_at": at, "entry_id": entry, "concern": step.concern,
+                "level": step.level});
+            let (raised, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/challenges"),
+                    token,
+                    Some(&body),
+                    None,
+                )
+                .await?;
+            if let Some(r) = &step.reference {
+                records.insert(r.clone(), id_of(&raised, "challenge")?);
+            }
+            format!(
+                "{who} challenges {}'s {} at level {}: {}",
+                raised["challenged_agency"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace('_', " "),
+                raised["entry_kind"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace('_', " "),
+                step.level,
+                step.concern
+            )
+        }
+        Action::RespondToChallenge(step) => {
+            let challenge = named(records, &step.challenge)?;
+            let body = json!({"occurred_at": at, "response": step.response, "reason": step.reason});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/challenges/{challenge}/response"),
+                    token,
+                    Some(&body),
+                    None,
+                )
+                .await?;
+            format!(
+                "{who} answers the challenge: {}: {}",
+                step.response.as_str().replace('_', " "),
+                step.reason
+            )
+        }
+        Action::BreakGlass(step) => {
+            let body = json!({"lawful_basis": step.lawful_basis, "reason": step.reason});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/break-glass"),
+                    token,
+                    Some(&body),
+                    None,
+                )
+                .await?;
+            format!(
+                "{who} breaks glass ({}): {}",
+                step.lawful_basis.as_str().replace('_', " "),
+                step.reason
+            )
+        }
+        Action::LegalPlanningMeeting(body) => {
+            let mut body = body.clone();
+            body.insert("occurred_at".into(), json!(at));
+            let (held, _) = transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/legal-planning-meetings"),
+                    token,
+                    Some(&Value::Object(body)),
+                    None,
+                )
+                .await?;
+            format!(
+                "{who} holds a legal planning meeting: {}",
+                held["advice"].as_str().unwrap_or("")
+            )
+        }
+        Action::Checkpoint(checkpoint) => {
+            let as_of = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let (gap, _) = transport
+                .call(
+                    Method::GET,
+                    &format!("{base}/gap-report?as_of={as_of}"),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
+            let held: BTreeSet<String> = gap["indicators"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i["code"].as_str().map(str::to_string))
+                .collect();
+            let new: Vec<String> = held.difference(held_before).cloned().collect();
+            let expected: Option<BTreeSet<String>> = checkpoint
+                .expect
+                .as_ref()
+                .map(|e| e.iter().cloned().collect());
+            let as_expected = expected.as_ref().is_none_or(|e| *e == held);
+            let headline = gap["summary"]["headline"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let (timescales, _) = transport
+                .call(
+                    Method::GET,
+                    &format!("{base}/timescales?as_of={as_of}"),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            let missed: Vec<MissedClock> = timescales["clocks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["state"] == "overdue" || c["state"] == "met_late")
+                .map(|c| MissedClock {
+                    clock: text(&c["clock"]),
+                    started_by: text(&c["started_by"]["kind"]),
+                    started_at: text(&c["started_at"]),
+                    due_at: text(&c["due_at"]),
+                    state: text(&c["state"]),
+                })
+                .collect();
+            say(Said::Line(format!(
+                "\n== Checkpoint {}: {}",
+                when, checkpoint.title
+            )));
+            if let Some(q) = &checkpoint.question {
+                say(Said::Line(format!("   Ask the room: {q}")));
+            }
+            say(Said::Line(format!("   The combined record: {headline}")));
+            say(Said::Line(if new.is_empty() {
+                "   Nothing new since the last checkpoint.".to_string()
+            } else {
+                format!("   New since the last checkpoint: {}", new.join(", "))
+            }));
+            // Why each new one holds, and what to do, as the gap report words it.
+            for indicator in gap["indicators"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|i| new.iter().any(|code| i["code"] == code.as_str()))
+            {
+                say(Said::Line(format!(
+                    "     {}: {}",
+                    text(&indicator["code"]),
+                    text(&indicator["explanation"])
+                )));
+                say(Said::Line(format!(
+                    "       What to do: {}",
+                    text(&indicator["recommended_action"])
+                )));
+            }
+            if let Some(expected) = &expected {
+                if as_expected {
+                    say(Said::Line("   As the scenario expects.".to_string()));
+                } else {
+                    let list = |set: Vec<&String>| {
+                        if set.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            set.into_iter().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    };
+                    say(Said::Line(format!(
+                        "   NOT as the scenario expects: missing {}; not expected {}.",
+                        list(expected.difference(&held).collect()),
+                        list(held.difference(expected).collect())
+                    )));
+                }
+            }
+            if missed.is_empty() {
+                say(Said::Line(
+                    "   No statutory clock missed so far.".to_string(),
+                ));
+            } else {
+                say(Said::Line("   Statutory clocks missed so far:".to_string()));
+                for m in &missed {
+                    say(Said::Line(format!(
+                        "     {}: started {} ({}), due {}, {}",
+                        m.clock,
+                        m.started_at.get(..10).unwrap_or_default(),
+                        m.started_by.replace('_', " "),
+                        m.due_at.get(..10).unwrap_or_default(),
+                        m.state.replace('_', " ")
+                    )));
+                }
+            }
+            say(Said::Line(String::new()));
+            let report = CheckpointReport {
+                title: checkpoint.title.clone(),
+                at,
+                headline,
+                new_indicators: new,
+                missed_clocks: missed,
+                indicators: held.iter().cloned().collect(),
+                expected: expected.map(|e| e.into_iter().collect()),
+                as_expected,
+            };
+            *held_before = held;
+            say(Said::Checkpoint);
+            return Ok(Some(report));
+        }
+    };
+    say(Said::Step(n + 1, total, format!("{when}  {line}")));
+    Ok(None)
 }

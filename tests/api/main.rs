@@ -40,6 +40,7 @@ mod combined;
 mod conformance;
 mod contract;
 mod errors;
+mod exercises;
 mod faults;
 mod helpers;
 mod idempotency;

@@ -1,0 +1,285 @@
+//! The service plays an exercise's scenario into each team's record itself: the same engine as
+//! `mash scenario replay`, its requests sent to the service's own app in memory (no network), as
+//! each team's actors and the facilitator, so every step passes the same checks and leaves the same
+//! audit events as if a person had sent it.
+
+use std::collections::BTreeMap;
+
+use actix_service::IntoServiceFactory;
+use actix_web::dev::{AppConfig, Service, ServiceFactory};
+use actix_web::http::header;
+use actix_web::web;
+use reqwest::Method;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::repo::{self, Team};
+use crate::error::{ApiError, ApiResult};
+use crate::openapi::{ContractYaml, RouteTable};
+use crate::scenario::format::{Action, Scenario};
+use crate::scenario::replay::{self, CheckpointReport, Progress, ReplayError, Said, Transport};
+use crate::state::AppState;
+use crate::vocabulary::SharingMode;
+
+/// The step indices of the scenario's checkpoints, in order.
+pub fn checkpoint_steps(scenario: &Scenario) -> Vec<usize> {
+    scenario
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.action, Action::Checkpoint(_)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The step after the `number`-th checkpoint (0: the step after the record is opened).
+pub fn end_of_stage(scenario: &Scenario, number: usize) -> usize {
+    match number {
+        0 => opening(scenario),
+        n => checkpoint_steps(scenario)
+            .get(n - 1)
+            .map_or(scenario.steps.len(), |i| i + 1),
+    }
+}
+
+/// The steps up to and including the one that opens the record.
+pub fn opening(scenario: &Scenario) -> usize {
+    scenario
+        .steps
+        .iter()
+        .position(|s| matches!(s.action, Action::CreateChild(_)))
+        .map_or(0, |i| i + 1)
+}
+
+/// The service's own app, ready to take requests in memory.
+pub struct InMemory<S> {
+    service: S,
+    /// The facilitator's bearer token (the one that asked for the stage).
+    facilitator: String,
+    /// Each actor's token, by the scenario's key.
+    actors: BTreeMap<String, String>,
+}
+
+impl<S, B> Transport for InMemory<S>
+where
+    S: Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        as_actor: Option<&str>,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<(Value, Option<String>), ReplayError> {
+        let token = as_actor
+            .and_then(|k| self.actors.get(k))
+            .unwrap_or(&self.facilitator);
+        let method = actix_web::http::Method::from_bytes(method.as_str().as_bytes())
+            .map_err(|e| ReplayError(e.to_string()))?;
+        let mut request = actix_web::test::TestRequest::default()
+            .method(method.clone())
+            .uri(path)
+            .insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        if let Some(body) = body {
+            request = request.set_json(body);
+        }
+        if let Some(tag) = if_match {
+            request = request.insert_header((header::IF_MATCH, tag));
+        }
+        let (status, etag, bytes) = match self.service.call(request.to_request()).await {
+            Ok(response) => {
+                let status = response.status();
+                let etag = response
+                    .headers()
+                    .get(header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let bytes = actix_web::body::to_bytes(response.into_body())
+                    .await
+                    .map_err(|_| {
+                        ReplayError(format!("{method} {path}: the answer could not be read"))
+                    })?;
+                (status, etag, bytes)
+            }
+            Err(error) => {
+                let response = error.error_response();
+                let status = response.status();
+                let bytes = actix_web::body::to_bytes(response.into_body())
+                    .await
+                    .unwrap_or_default();
+                (status, None, bytes)
+            }
+        };
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok((value, etag));
+        }
+        Err(ReplayError(format!(
+            "{method} {path}: {} {}",
+            status.as_u16(),
+            value["detail"].as_str().unwrap_or_default()
+        )))
+    }
+}
+
+/// What the service needs to play into the teams' records.
+pub struct Player {
+    pub state: web::Data<AppState>,
+    pub contract: web::Data<ContractYaml>,
+    pub routes: web::Data<RouteTable>,
+    /// The facilitator's bearer token.
+    pub facilitator: String,
+}
+
+/// A team's record after a play, and what each checkpoint it passed showed.
+pub struct Played {
+    pub progress: Progress,
+    /// (checkpoint index from 0, what it showed)
+    pub reached: Vec<(usize, CheckpointReport)>,
+    /// Steps the service refused (a trainee's entry had done it already, say).
+    pub passed_over: Vec<String>,
+}
+
+impl Player {
+    /// The service's app, built to take requests in memory.
+    async fn app(
+        &self,
+    ) -> ApiResult<
+        impl Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+        >,
+    > {
+        crate::startup::app(
+            self.state.clone(),
+            self.contract.clone(),
+            self.routes.clone(),
+        )
+        .into_factory()
+        .new_service(AppConfig::default())
+        .await
+        .map_err(|()| ApiError::internal(anyhow::anyhow!("the app could not be built")))
+    }
+
+    /// Switches a team's record to `mode`, as the facilitator, through the same route as by hand.
+    pub async fn set_mode(&self, child: Uuid, mode: SharingMode) -> ApiResult<()> {
+        let transport = InMemory {
+            service: self.app().await?,
+            facilitator: self.facilitator.clone(),
+            actors: BTreeMap::new(),
+        };
+        transport
+            .call(
+                Method::PUT,
+                &format!("/api/v1/children/{child}/sharing-mode"),
+                None,
+                Some(&serde_json::json!({ "mode": mode })),
+                None,
+            )
+            .await
+            .map_err(|e| ApiError::Conflict(e.0))?;
+        Ok(())
+    }
+
+    /// Plays `scenario` into `team`'s record from `progress` up to step `until`, as the team's
+    /// actors; keeps where it got to and what its checkpoints showed. A new record (no
+    /// `progress.child_id` yet) is opened and switched to `mode` when given.
+    pub async fn play(
+        &self,
+        scenario: &Scenario,
+        team: &Team,
+        mut progress: Progress,
+        until: usize,
+        mode: Option<SharingMode>,
+    ) -> ApiResult<Played> {
+        let db = &self.state.db;
+        let service = self.app().await?;
+        // A session per actor for this play only, ended when it is done.
+        let mut actors = BTreeMap::new();
+        let mut sessions = Vec::new();
+        let mut conn = db.acquire().await?;
+        for (key, user_id) in repo::actors(&mut *conn, team.id).await? {
+            let Some(user) = crate::users::repo::find_by_id(&mut *conn, user_id).await? else {
+                continue;
+            };
+            let (session, _) = crate::auth::session::start(
+                &mut conn,
+                user.id,
+                std::time::Duration::from_secs(3600),
+            )
+            .await?;
+            sessions.push(session);
+            actors.insert(
+                key,
+                self.state
+                    .tokens
+                    .issue(&user, session)
+                    .map_err(ApiError::internal)?,
+            );
+        }
+        drop(conn);
+        let transport = InMemory {
+            service,
+            facilitator: self.facilitator.clone(),
+            actors,
+        };
+        let first = progress.checkpoints;
+        let mut passed_over = Vec::new();
+        let mut say = |said: Said| {
+            if let Said::Step(_, _, line) = said
+                && line.starts_with("step passed over: ")
+            {
+                passed_over.push(line);
+            }
+        };
+        let played = replay::play(
+            scenario,
+            until,
+            &transport,
+            &mut progress,
+            mode,
+            true,
+            &mut say,
+        )
+        .await;
+        for session in sessions {
+            crate::auth::session::end(db, session, crate::auth::session::EndReason::Logout).await?;
+        }
+        let reached = played
+            .map_err(|e| ApiError::Conflict(format!("the scenario could not be played: {e}")))?;
+        if let Some(child) = progress
+            .child_id
+            .as_deref()
+            .and_then(|c| c.parse::<Uuid>().ok())
+        {
+            for (i, report) in reached.iter().enumerate() {
+                repo::insert_checkpoint(
+                    db,
+                    team.id,
+                    child,
+                    first + i,
+                    &report.headline,
+                    &report.indicators,
+                )
+                .await?;
+            }
+            repo::insert_play(db, team.id, child, &progress).await?;
+        }
+        Ok(Played {
+            reached: reached
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (first + i, r))
+                .collect(),
+            progress,
+            passed_over,
+        })
+    }
+}
