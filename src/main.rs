@@ -80,6 +80,17 @@ enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+    /// Run a training exercise on a running service, as its facilitator.
+    Exercise {
+        /// The service, e.g. http://localhost:8080.
+        #[arg(long, default_value = "http://localhost:8080", global = true)]
+        base_url: String,
+        /// A facilitator's `USERNAME:PASSWORD`.
+        #[arg(long, env = "MASH_FACILITATOR", hide_env_values = true, global = true)]
+        facilitator: Option<String>,
+        #[command(subcommand)]
+        command: ExerciseCommand,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -102,6 +113,54 @@ enum AuditCommand {
         /// checkpoint is taken, and its key is printed for you to compare with the one you published.
         #[arg(long)]
         public_key: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExerciseCommand {
+    /// Create an exercise: a team's record and four trainees (one per agency) for each team. The
+    /// trainees' passwords are printed this once.
+    Create {
+        /// A bundled scenario's name (child-p-2006-2007, child-q-joined-up, child-s-2020) or a
+        /// scenario file.
+        #[arg(long)]
+        scenario: String,
+        #[arg(long)]
+        teams: u32,
+        #[arg(long, default_value = "Training day")]
+        name: String,
+        /// The records' sharing mode from the start.
+        #[arg(long, value_parser = ["shared", "siloed"])]
+        mode: Option<String>,
+        /// Also write the trainees' sign-ins to this CSV file, to print.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Release the next stage: the service plays the scenario up to its next checkpoint (or to
+    /// --until) into every team's record.
+    Advance {
+        exercise: String,
+        #[arg(long, value_parser = parse_scenario_time)]
+        until: Option<DateTime<Utc>>,
+        /// Switch every team's record to this sharing mode once the stage is played.
+        #[arg(long, value_parser = ["shared", "siloed"])]
+        mode: Option<String>,
+    },
+    /// Put the exercise, or one team, back to a checkpoint (0: the start).
+    Reset {
+        exercise: String,
+        #[arg(long)]
+        checkpoint: usize,
+        #[arg(long)]
+        team: Option<u32>,
+    },
+    /// End the exercise: trainees' accounts are disabled; the records stay for the debrief.
+    End { exercise: String },
+    /// Print the expectations table and save the room's debrief (HTML).
+    Debrief {
+        exercise: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -198,6 +257,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         step.at.0.format("%Y-%m-%d"),
                         c.title
                     );
+                }
+            }
+        }
+        Command::Exercise {
+            base_url,
+            facilitator,
+            command,
+        } => {
+            use mash::exercises::cli;
+            let facilitator = facilitator.context(
+                "name the facilitator: --facilitator USERNAME:PASSWORD or MASH_FACILITATOR",
+            )?;
+            let client = cli::Client::sign_in(&base_url, &facilitator).await?;
+            match command {
+                ExerciseCommand::Create {
+                    scenario,
+                    teams,
+                    name,
+                    mode,
+                    csv,
+                } => {
+                    cli::create(
+                        &client,
+                        &name,
+                        &scenario,
+                        teams,
+                        mode.as_deref(),
+                        csv.as_deref(),
+                    )
+                    .await?
+                }
+                ExerciseCommand::Advance {
+                    exercise,
+                    until,
+                    mode,
+                } => cli::advance(&client, &exercise, until, mode.as_deref()).await?,
+                ExerciseCommand::Reset {
+                    exercise,
+                    checkpoint,
+                    team,
+                } => cli::reset(&client, &exercise, checkpoint, team).await?,
+                ExerciseCommand::End { exercise } => cli::end(&client, &exercise).await?,
+                ExerciseCommand::Debrief { exercise, out } => {
+                    cli::debrief(&client, &exercise, out).await?
                 }
             }
         }

@@ -640,11 +640,30 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
         doc.to_yaml().context("writing the contract as YAML")?,
     ));
     let route_table = web::Data::new(RouteTable::from_doc(&doc));
-    let server = HttpServer::new(move || app(state.clone(), contract.clone(), route_table.clone()))
-        .listen(listener)?
-        // Signals are this service's own (`run_until_stopped`): it waits for requests in flight.
-        .disable_signals()
-        .shutdown_timeout(1)
-        .run();
+    // An exercise plays its scenario through the same app, in memory (`exercises::play`).
+    let loopback = {
+        let (state, contract, route_table) = (state.clone(), contract.clone(), route_table.clone());
+        web::Data::new(crate::exercises::play::Loopback(Box::new(move || {
+            let app = app(state.clone(), contract.clone(), route_table.clone());
+            Box::pin(async move {
+                use actix_service::{IntoServiceFactory, ServiceExt, ServiceFactory};
+                let service = app
+                    .into_factory()
+                    .new_service(actix_web::dev::AppConfig::default())
+                    .await?;
+                Ok(actix_service::boxed::service(
+                    service.map(|response| response.map_into_boxed_body()),
+                ))
+            })
+        })))
+    };
+    let server = HttpServer::new(move || {
+        app(state.clone(), contract.clone(), route_table.clone()).app_data(loopback.clone())
+    })
+    .listen(listener)?
+    // Signals are this service's own (`run_until_stopped`): it waits for requests in flight.
+    .disable_signals()
+    .shutdown_timeout(1)
+    .run();
     Ok(server)
 }

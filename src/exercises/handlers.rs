@@ -11,7 +11,6 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, acting_agency, authorize};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ValidJson;
-use crate::openapi::{ContractYaml, RouteTable};
 use crate::scenario::format::{Action as Step, Scenario};
 use crate::scenario::replay::{Progress, steps_until};
 use crate::state::AppState;
@@ -269,17 +268,12 @@ fn bearer(req: &HttpRequest) -> ApiResult<String> {
 }
 
 fn player(req: &HttpRequest, state: &web::Data<AppState>) -> ApiResult<Player> {
-    let missing = || ApiError::internal(anyhow::anyhow!("application data missing"));
     Ok(Player {
         state: state.clone(),
-        contract: req
-            .app_data::<web::Data<ContractYaml>>()
+        loopback: req
+            .app_data::<web::Data<super::play::Loopback>>()
             .cloned()
-            .ok_or_else(missing)?,
-        routes: req
-            .app_data::<web::Data<RouteTable>>()
-            .cloned()
-            .ok_or_else(missing)?,
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the loopback app is missing")))?,
         facilitator: bearer(req)?,
     })
 }

@@ -5,6 +5,7 @@
 //! they decide at each checkpoint; each team is scored against the scenario's expectations
 //! (`score`); and the room's debrief compares the teams (`debrief`).
 
+pub mod cli;
 pub mod debrief;
 pub mod handlers;
 pub mod play;

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use actix_service::IntoServiceFactory;
-use actix_web::dev::{AppConfig, Service, ServiceFactory};
+use actix_service::boxed::{BoxFuture, BoxService};
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::web;
 use reqwest::Method;
@@ -15,7 +16,6 @@ use uuid::Uuid;
 
 use super::repo::{self, Team};
 use crate::error::{ApiError, ApiResult};
-use crate::openapi::{ContractYaml, RouteTable};
 use crate::scenario::format::{Action, Scenario};
 use crate::scenario::replay::{self, CheckpointReport, Progress, ReplayError, Said, Transport};
 use crate::state::AppState;
@@ -128,11 +128,17 @@ where
     }
 }
 
+/// The service's app, taking requests in memory.
+pub type App = BoxService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+/// Builds the service's own app (every route behind the same middleware) to send requests to in
+/// memory. Given by `startup`, which alone knows how the app is put together.
+pub struct Loopback(pub Box<dyn Fn() -> BoxFuture<Result<App, ()>> + Send + Sync>);
+
 /// What the service needs to play into the teams' records.
 pub struct Player {
     pub state: web::Data<AppState>,
-    pub contract: web::Data<ContractYaml>,
-    pub routes: web::Data<RouteTable>,
+    pub loopback: web::Data<Loopback>,
     /// The facilitator's bearer token.
     pub facilitator: String,
 }
@@ -148,24 +154,10 @@ pub struct Played {
 
 impl Player {
     /// The service's app, built to take requests in memory.
-    async fn app(
-        &self,
-    ) -> ApiResult<
-        impl Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-            Error = actix_web::Error,
-        >,
-    > {
-        crate::startup::app(
-            self.state.clone(),
-            self.contract.clone(),
-            self.routes.clone(),
-        )
-        .into_factory()
-        .new_service(AppConfig::default())
-        .await
-        .map_err(|()| ApiError::internal(anyhow::anyhow!("the app could not be built")))
+    async fn app(&self) -> ApiResult<App> {
+        (self.loopback.0)()
+            .await
+            .map_err(|()| ApiError::internal(anyhow::anyhow!("the app could not be built")))
     }
 
     /// Switches a team's record to `mode`, as the facilitator, through the same route as by hand.

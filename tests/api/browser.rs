@@ -109,6 +109,21 @@ async fn until(client: &Client, js: &str) {
     panic!("the page never showed: {js}");
 }
 
+/// Opens `url` and signs in on its form as the facilitator.
+async fn sign_in(client: &Client, url: &str) {
+    client.goto(url).await.unwrap();
+    for (field, value) in [("username", FACILITATOR.0), ("password", FACILITATOR.1)] {
+        client
+            .find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    click(client, "sign-in-button").await;
+}
+
 async fn count(client: &Client, selector: &str) -> usize {
     client.find_all(Locator::Css(selector)).await.unwrap().len()
 }
@@ -132,32 +147,8 @@ async fn a_trainer_shows_the_case_as_of_any_date_shared_and_siloed(db: PgPool) {
     let facilitator = app.facilitator().await;
     let (_driver, client, _profile) = browser().await;
 
-    client
-        .goto(&format!("{}/children/{child}/timeline", app.base))
-        .await
-        .unwrap();
     // Signing in: the form, then the picture.
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(FACILITATOR.0)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(FACILITATOR.1)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("sign-in-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in(&client, &format!("{}/children/{child}/timeline", app.base)).await;
     until(&client, "document.querySelector('#picture svg')").await;
     until(
         &client,
@@ -341,4 +332,213 @@ async fn a_trainer_shows_the_case_as_of_any_date_shared_and_siloed(db: PgPool) {
     assert_eq!(exported, 2);
 
     client.close().await.unwrap();
+}
+
+async fn click(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn cell(client: &Client, team: u32, class: &str) -> String {
+    script(
+        client,
+        &format!(
+            "return document.querySelector('#teams tr[data-team=\"{team}\"] .{class}').textContent;"
+        ),
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_string()
+}
+
+/// The facilitator's page of an exercise: the teams with their progress and scores, advance, reset
+/// and end, in a real browser.
+#[sqlx::test]
+async fn a_facilitator_runs_the_day_from_the_exercise_page(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let created = app
+        .post(
+            "/api/v1/exercises",
+            &facilitator,
+            json!({"name": "Browser day", "scenario": "child-p-2006-2007", "teams": 2}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json["id"].as_str().unwrap().to_string();
+    let (_driver, client, _profile) = browser().await;
+    sign_in(&client, &format!("{}/exercises/{id}", app.base)).await;
+    until(
+        &client,
+        "document.querySelectorAll('#teams tbody tr').length === 2",
+    )
+    .await;
+    assert_eq!(
+        script(
+            &client,
+            "return document.getElementById('title').textContent;"
+        )
+        .await,
+        json!("Browser day")
+    );
+    until(
+        &client,
+        "document.getElementById('status').dataset.state === 'ready'",
+    )
+    .await;
+    assert_eq!(
+        cell(&client, 1, "progress").await,
+        "0 of 8 checkpoints (1 of 41 steps)"
+    );
+
+    // Advance: the first stage is released to both teams, with its question.
+    click(&client, "advance").await;
+    until(
+        &client,
+        "document.getElementById('status').dataset.released === '1'",
+    )
+    .await;
+    assert!(
+        script(
+            &client,
+            "return document.getElementById('question').textContent;"
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .contains("Who is he")
+    );
+    for team in [1, 2] {
+        assert!(
+            cell(&client, team, "progress")
+                .await
+                .starts_with("1 of 8 checkpoints")
+        );
+        assert_eq!(cell(&client, team, "score").await, "0 / 6");
+    }
+
+    // Team 1's police check the partner in time; the next stage shows it in the score.
+    let account = created.json["teams"][0]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agency"] == "police")
+        .unwrap()
+        .clone();
+    let police = app
+        .login(
+            account["username"].as_str().unwrap(),
+            account["password"].as_str().unwrap(),
+        )
+        .await;
+    let view = app
+        .get(&format!("/api/v1/exercises/{id}"), &police)
+        .await
+        .json;
+    let child = view["teams"][0]["child_id"].as_str().unwrap().to_string();
+    app.partner_checked(
+        &child,
+        &police,
+        true,
+        "2006-12-22T16:00:00Z",
+        ("2006-12-23T09:00:00Z", "relevant_history"),
+    )
+    .await;
+    click(&client, "advance").await;
+    until(
+        &client,
+        "document.getElementById('status').dataset.released === '2'",
+    )
+    .await;
+    assert_eq!(cell(&client, 1, "score").await, "3 / 8");
+    assert_eq!(cell(&client, 2, "score").await, "0 / 8");
+    // Each team's record has its timeline link.
+    let links = script(
+        &client,
+        "return [...document.querySelectorAll('#teams a.timeline')].map(a => a.getAttribute('href'));",
+    )
+    .await;
+    assert_eq!(links[0], json!(format!("/children/{child}/timeline")));
+    assert_eq!(links.as_array().unwrap().len(), 2);
+
+    // Reset team 2 to the first checkpoint.
+    script(
+        &client,
+        "document.getElementById('reset-checkpoint').value = '1'; document.getElementById('reset-team').value = '2'; return null;",
+    )
+    .await;
+    click(&client, "reset").await;
+    until(
+        &client,
+        "document.querySelector('#teams tr[data-team=\"2\"] .progress').textContent.startsWith('1 of 8')",
+    )
+    .await;
+    assert!(cell(&client, 1, "progress").await.starts_with("2 of 8"));
+
+    let png = client.screenshot().await.unwrap();
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("exercise.png"), &png).unwrap();
+
+    // The room's debrief downloads; then the day ends and the buttons stop.
+    click(&client, "room-debrief").await;
+    click(&client, "end").await;
+    until(
+        &client,
+        "document.getElementById('status').dataset.state === 'ended'",
+    )
+    .await;
+    assert_eq!(
+        script(
+            &client,
+            "return ['advance', 'reset', 'end'].map(b => document.getElementById(b).disabled);"
+        )
+        .await,
+        json!([true, true, true])
+    );
+    assert_eq!(
+        script(
+            &client,
+            "return document.getElementById('error').textContent;"
+        )
+        .await,
+        json!("")
+    );
+    app.get(&format!("/api/v1/exercises/{id}"), &police)
+        .await
+        .assert_problem(401);
+    app.until_sealed().await;
+    let debriefs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'exercise.debrief_read' AND outcome = 'allowed'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(debriefs, 1);
+    // Nothing the page loaded came from outside the service.
+    let loaded = script(
+        &client,
+        "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);",
+    )
+    .await;
+    for url in loaded.as_array().unwrap() {
+        assert!(
+            url.as_str().unwrap().starts_with(&app.base),
+            "loaded from outside: {url}"
+        );
+    }
+    assert_eq!(
+        script(
+            &client,
+            "return document.cookie + localStorage.length + sessionStorage.length;"
+        )
+        .await,
+        json!("00")
+    );
 }

@@ -290,28 +290,14 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
     // Team 2 acts differently: the check comes a week late, nothing else.
     let t2 = &tokens[&2];
     let c2 = &children[1];
-    let person2 = app
-        .post(
-            &format!("/api/v1/children/{c2}/people"),
-            &t2["police"],
-            json!({"name": "The mother's partner", "relationship": "mothers_partner",
-                   "lives_in_household": false, "identity_verified": false,
-                   "occurred_at": "2006-12-29T10:00:00Z"}),
-        )
-        .await;
-    assert_eq!(person2.status, 201, "{}", person2.text);
-    let check2 = app
-        .post(
-            &format!(
-                "/api/v1/children/{c2}/people/{}/checks",
-                person2.json["id"].as_str().unwrap()
-            ),
-            &t2["police"],
-            json!({"outcome": "pending", "summary": "Check requested",
-                   "occurred_at": "2006-12-29T11:00:00Z"}),
-        )
-        .await;
-    assert_eq!(check2.status, 201, "{}", check2.text);
+    app.partner_checked(
+        c2,
+        &t2["police"],
+        false,
+        "2006-12-29T10:00:00Z",
+        ("2006-12-29T11:00:00Z", "pending"),
+    )
+    .await;
 
     // Through the second admission: team 1's health refers it at once.
     for _ in 0..3 {

@@ -244,6 +244,39 @@ impl TestApp {
         assert_eq!(r.status, 201, "breaking glass: {}", r.text);
     }
 
+    /// Records the mother's partner on `child`'s record at `seen`, and a police check on him at
+    /// `checked`, as the user of `token`; answers the person's id.
+    pub async fn partner_checked(
+        &self,
+        child: &str,
+        token: &str,
+        lives_there: bool,
+        seen: &str,
+        checked: (&str, &str),
+    ) -> String {
+        let person = self
+            .post(
+                &format!("/api/v1/children/{child}/people"),
+                token,
+                json!({"name": "The mother's partner", "relationship": "mothers_partner",
+                       "lives_in_household": lives_there, "identity_verified": false,
+                       "occurred_at": seen}),
+            )
+            .await;
+        assert_eq!(person.status, 201, "{}", person.text);
+        let id = person.json["id"].as_str().unwrap().to_string();
+        let check = self
+            .post(
+                &format!("/api/v1/children/{child}/people/{id}/checks"),
+                token,
+                json!({"outcome": checked.1, "summary": "Police national computer",
+                       "occurred_at": checked.0}),
+            )
+            .await;
+        assert_eq!(check.status, 201, "{}", check.text);
+        id
+    }
+
     /// Waits until the sealer has chained every event committed so far.
     pub async fn until_sealed(&self) {
         until_sealed(&self.db).await

@@ -132,6 +132,16 @@
     show(await response.json());
   }
 
+  // A fresh key per click: a retried request creates nothing twice. (crypto.randomUUID needs a
+  // secure context; a training room may reach the service over plain HTTP.)
+  function key() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
   async function act(path, body) {
     if (busy) return;
     busy = true;
@@ -140,7 +150,7 @@
     try {
       const response = await api(base + path, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID() },
+        headers: { "Content-Type": "application/json", "Idempotency-Key": key() },
         body: JSON.stringify(body),
       });
       if (!response.ok) $("error").textContent = await problem(response);
