@@ -38,8 +38,9 @@ async fn visible(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<(Exerci
             return Err(not_found());
         }
     }
-    let scenario = parse(&exercise.scenario_source)
-        .map_err(|detail| ApiError::internal(anyhow::anyhow!("stored scenario: {detail}")))?;
+    // Checked in full when the exercise was created: read, not checked again.
+    let scenario: Scenario = yaml_serde::from_str(&exercise.scenario_source)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored scenario: {e}")))?;
     Ok((exercise, scenario))
 }
 
@@ -170,6 +171,17 @@ async fn view(
     exercise: &Exercise,
     scenario: &Scenario,
 ) -> ApiResult<ExerciseView> {
+    view_of(db, actor, exercise, scenario, true).await
+}
+
+/// [`view`], with the teams' scores (facilitators) only when `scored`.
+async fn view_of(
+    db: &sqlx::PgPool,
+    actor: &Actor,
+    exercise: &Exercise,
+    scenario: &Scenario,
+    scored: bool,
+) -> ApiResult<ExerciseView> {
     let standing = standing(db, exercise.id).await?;
     let checkpoints = checkpoint_steps(scenario);
     let checkpoint = standing
@@ -186,7 +198,7 @@ async fn view(
             _ => None,
         });
     let facilitator = actor.role() == Role::Facilitator;
-    let scores = if facilitator {
+    let scores = if facilitator && scored {
         Some(scores_of(db, exercise, scenario, &standing).await?)
     } else {
         None
@@ -492,7 +504,8 @@ pub async fn create_exercise(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// Exercises: a facilitator sees every one; a trainee their own.
+/// Exercises, without scores (`GET /exercises/{id}` has them): a facilitator sees every one; a
+/// trainee their own.
 #[utoipa::path(
     tag = "exercises",
     operation_id = "listExercises",
@@ -507,7 +520,7 @@ pub async fn list_exercises(
     let mut items = Vec::new();
     for exercise in repo::all(&state.db).await? {
         if let Ok((exercise, scenario)) = visible(&state, &actor, exercise.id).await {
-            items.push(view(&state.db, &actor, &exercise, &scenario).await?);
+            items.push(view_of(&state.db, &actor, &exercise, &scenario, false).await?);
         }
     }
     Ok(web::Json(ExerciseList { items }))

@@ -106,7 +106,7 @@ pub struct TeamView {
     /// Scenario steps played into it, of `steps`.
     pub steps_played: usize,
     pub steps: usize,
-    /// Facilitators only.
+    /// For facilitators, on one exercise (not in the list of exercises).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<Score>,
     /// The record's page.

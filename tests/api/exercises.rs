@@ -702,3 +702,135 @@ fn fill_ids(path: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Runs `mash exercise …` against the test server, as a facilitator at a terminal would.
+async fn mash_exercise(app: &TestApp, args: &[&str]) -> String {
+    let mut all = vec![
+        "exercise".to_string(),
+        "--base-url".into(),
+        app.base.clone(),
+    ];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mash"))
+            .args(&all)
+            .env(
+                "MASH_FACILITATOR",
+                format!(
+                    "{}:{}",
+                    crate::helpers::FACILITATOR.0,
+                    crate::helpers::FACILITATOR.1
+                ),
+            )
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    said
+}
+
+/// The facilitator's commands: create (sign-ins printed and saved), advance with a sharing mode
+/// for the stage, reset every team to the start, end, and the debrief saved; trainees' alerts
+/// never reach across teams.
+#[sqlx::test]
+async fn a_facilitator_runs_the_day_from_a_terminal(db: PgPool) {
+    let app = spawn(db).await;
+    let facilitator = app.facilitator().await;
+    let dir = std::env::temp_dir().join(format!("mash-exercise-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("sign-ins.csv");
+    let said = mash_exercise(
+        &app,
+        &[
+            "create",
+            "--scenario",
+            "child-q-joined-up",
+            "--teams",
+            "2",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let id = said
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("Exercise "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_string();
+    assert!(said.contains(&format!("/exercises/{id}")), "{said}");
+    let sheet = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(sheet.lines().count(), 9, "{sheet}");
+    for line in sheet.lines().skip(1) {
+        let username = line.split(',').nth(2).unwrap();
+        assert!(said.contains(username), "{said}");
+    }
+
+    let said = mash_exercise(&app, &["advance", &id, "--mode", "siloed"]).await;
+    assert!(said.contains("Checkpoint 1: The first day"), "{said}");
+    assert!(said.contains("1 of 3 checkpoints released"), "{said}");
+    let view = app
+        .get(&format!("/api/v1/exercises/{id}"), &facilitator)
+        .await
+        .json;
+    let first: Vec<String> = (1..=2).map(|n| team_child(&view, n)).collect();
+    for child in &first {
+        let record = app
+            .get(&format!("/api/v1/children/{child}"), &facilitator)
+            .await;
+        assert_eq!(record.json["sharing_mode"], "siloed");
+    }
+
+    // No trainee is alerted to anything on another team's record.
+    let mut tokens = Vec::new();
+    for line in sheet.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        tokens.push((cells[0].to_string(), app.login(cells[2], cells[3]).await));
+    }
+    let mut alerted = 0;
+    for (team, token) in &tokens {
+        let alerts = app.get("/api/v1/me/alerts", token).await;
+        assert_eq!(alerts.status, 200, "{}", alerts.text);
+        let own = &first[team.parse::<usize>().unwrap() - 1];
+        for alert in alerts.json["items"].as_array().unwrap() {
+            assert_eq!(alert["child_id"].as_str(), Some(own.as_str()), "{alert}");
+            alerted += 1;
+        }
+    }
+    assert!(alerted >= 2, "the first stage alerts the teams ({alerted})");
+
+    // Every team back to the start: new records, in the stage's mode.
+    let said = mash_exercise(&app, &["reset", &id, "--checkpoint", "0"]).await;
+    assert!(said.contains("0 of 3 checkpoints released"), "{said}");
+    let view = app
+        .get(&format!("/api/v1/exercises/{id}"), &facilitator)
+        .await
+        .json;
+    for n in 1..=2 {
+        let child = team_child(&view, n);
+        assert!(!first.contains(&child));
+        let record = app
+            .get(&format!("/api/v1/children/{child}"), &facilitator)
+            .await;
+        assert_eq!(record.json["sharing_mode"], "siloed");
+    }
+    assert_eq!(view["teams"][0]["checkpoints_reached"], 0);
+
+    let said = mash_exercise(&app, &["end", &id]).await;
+    assert!(said.contains(": ended,"), "{said}");
+    let out = dir.join("day.html");
+    let said = mash_exercise(&app, &["debrief", &id, "--out", out.to_str().unwrap()]).await;
+    assert!(said.starts_with("cp   expectation"), "{said}");
+    assert!(said.contains("team 1") && said.contains("team 2"), "{said}");
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("The combined record at each checkpoint"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
