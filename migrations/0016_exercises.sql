@@ -25,8 +25,10 @@ CREATE TABLE exercise_teams (
 -- users outside any exercise have none. Isolation is decided on this.
 ALTER TABLE users ADD COLUMN team_id uuid REFERENCES exercise_teams (id);
 CREATE INDEX users_team_idx ON users (team_id) WHERE team_id IS NOT NULL;
--- A child record opened by a team member belongs to the team.
+-- A child record opened by a team member belongs to the team. A reset gives the team a new record
+-- and retires the old one: kept, for facilitators, but no longer the team's to see.
 ALTER TABLE children ADD COLUMN team_id uuid REFERENCES exercise_teams (id);
+ALTER TABLE children ADD COLUMN retired boolean NOT NULL DEFAULT false;
 CREATE INDEX children_team_idx ON children (team_id) WHERE team_id IS NOT NULL;
 
 -- The scenario's actors of each team, by the key the scenario file gives them. They have no

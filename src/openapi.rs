@@ -566,6 +566,16 @@ impl Modify for IdempotencyKeys {
                             .build(),
                     )
                 });
+                // A key that is not 1 to 255 visible characters, or reused for another request,
+                // even on an operation that takes no body.
+                operation.responses.responses.entry("422".into()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description("The Idempotency-Key is malformed, or was used for a different request")
+                            .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+                            .build(),
+                    )
+                });
             }
         }
     }

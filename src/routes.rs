@@ -678,7 +678,13 @@ pub static ROUTES: &[Route] = &[
     // As the timeline page: the exercise page reads everything with the facilitator's token.
     unaudited("GET", "/exercises/{exercise_id}", "getExercisePage"),
     unaudited("GET", "/assets/exercise.js", "getExerciseScript"),
-    create("/api/v1/exercises", "createExercise", A::ExerciseCreate),
+    // Not keyed for replay: its answer holds every trainee's password, which is kept nowhere.
+    write(
+        "POST",
+        "/api/v1/exercises",
+        "createExercise",
+        A::ExerciseCreate,
+    ),
     read("/api/v1/exercises", "listExercises", A::ExerciseList),
     about(
         read(

@@ -55,7 +55,7 @@ async fn alerts(state: &AppState, actor: &Actor, at: DateTime<Utc>) -> ApiResult
     let mut out = Vec::new();
     let mut involved = HashSet::new();
     for child in crate::children::repo::all(&state.db).await? {
-        if !crate::auth::policy::in_workspace(actor, child.team_id) {
+        if !crate::auth::policy::in_workspace(actor, child.team_id, child.retired) {
             continue;
         }
         let kept = state.records.record(&state.db, &child).await?;

@@ -241,9 +241,11 @@ pub fn involved(i: &Involvement) -> BTreeSet<Agency> {
 /// Is the child record in `actor`'s workspace at all? A training exercise's team works in a closed
 /// workspace: its records exist for its own members and for facilitators only, and its members see
 /// nothing outside it; users outside every exercise see only records outside every exercise. A
-/// record outside the caller's workspace is answered as if there were none.
-pub fn in_workspace(actor: &Actor, child_team: Option<uuid::Uuid>) -> bool {
+/// record outside the caller's workspace is answered as if there were none. A team's record
+/// retired by a reset has left its workspace (facilitators still see it).
+pub fn in_workspace(actor: &Actor, child_team: Option<uuid::Uuid>, retired: bool) -> bool {
     workspace_holds(actor.role(), actor.user.team_id, child_team)
+        && (!retired || actor.role() == Role::Facilitator)
 }
 
 /// Which workspace `actor` searches: every one for a facilitator, else their own (`Some(None)`

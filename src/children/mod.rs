@@ -19,7 +19,7 @@ pub async fn reachable(
     child_id: Uuid,
 ) -> ApiResult<Child> {
     let child = repo::load(db, child_id).await?;
-    if policy::in_workspace(actor, child.team_id) {
+    if policy::in_workspace(actor, child.team_id, child.retired) {
         Ok(child)
     } else {
         Err(ApiError::NotFound("no child record with this id".into()))

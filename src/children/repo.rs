@@ -11,7 +11,7 @@ use crate::vocabulary::{ChildStatus, SharingMode};
 
 // Every query below is a constant string with this constant column list spliced in.
 const COLUMNS: &str = "id, given_name, family_name, date_of_birth, identifier, address, status, sharing_mode, \
-                       version, created_by, created_at, updated_at, team_id";
+                       version, created_by, created_at, updated_at, team_id, retired";
 
 pub struct ChildRecord<'a> {
     pub given_name: &'a str,
@@ -80,7 +80,7 @@ pub async fn search(
            AND ($2::date IS NULL OR date_of_birth = $2)
            AND ($3::text IS NULL OR identifier = $3)
            AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5))
-           AND ($7 OR team_id IS NOT DISTINCT FROM $8)
+           AND ($7 OR (team_id IS NOT DISTINCT FROM $8 AND NOT retired))
          ORDER BY created_at, id LIMIT $6"
     )))
     .bind(filters.name.map(like_pattern))
@@ -197,6 +197,15 @@ pub async fn exists(db: impl PgExecutor<'_>, child_id: Uuid) -> sqlx::Result<boo
         .bind(child_id)
         .fetch_one(db)
         .await
+}
+
+/// Retires a team's record replaced by a reset (see `policy::in_workspace`).
+pub async fn retire(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE children SET retired = true WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub struct Child {
     /// The training exercise's team whose workspace holds the record; absent outside exercises.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_id: Option<Uuid>,
+    /// Replaced by a new record when its team was reset: facilitators still see it.
+    #[serde(skip)]
+    pub retired: bool,
 }
 
 impl Child {

@@ -47,7 +47,8 @@ impl Client {
             .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(&self.token);
         if let Some(body) = body {
-            // A retry of the same command creates nothing twice.
+            // A stage change retried by the client library is made once (creating an exercise
+            // takes no key: its answer holds passwords, which the service keeps nowhere).
             request = request
                 .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
                 .json(&body);
@@ -166,13 +167,16 @@ fn show(view: &ExerciseView) {
 
 /// Asks the exercise to change (`advance`, `reset`, `end`) and shows where it stands after.
 async fn change(client: &Client, exercise: &str, what: &str, body: Value) -> anyhow::Result<()> {
+    client
+        .json(
+            Method::POST,
+            &format!("/api/v1/exercises/{exercise}/{what}"),
+            Some(body),
+        )
+        .await?;
     let view: ExerciseView = serde_json::from_value(
         client
-            .json(
-                Method::POST,
-                &format!("/api/v1/exercises/{exercise}/{what}"),
-                Some(body),
-            )
+            .json(Method::GET, &format!("/api/v1/exercises/{exercise}"), None)
             .await?,
     )?;
     show(&view);

@@ -105,27 +105,65 @@ fn child_of(progress: &Progress) -> Option<Uuid> {
     progress.child_id.as_deref().and_then(|c| c.parse().ok())
 }
 
+/// The checkpoint released last, as the room sees it (`number` 0: none yet).
+fn checkpoint_view(scenario: &Scenario, number: usize) -> Option<CheckpointView> {
+    let step = *checkpoint_steps(scenario).get(number.checked_sub(1)?)?;
+    match &scenario.steps[step].action {
+        Step::Checkpoint(c) => Some(CheckpointView {
+            number,
+            title: c.title.clone(),
+            question: c.question.clone(),
+            at: scenario.steps[step].at.0,
+        }),
+        _ => None,
+    }
+}
+
+/// Where one team stands: a team reset to an earlier checkpoint is there, with that
+/// checkpoint's time for its clock, until the next stage catches it up.
+fn team_stage(scenario: &Scenario, standing: &Standing, reached: usize) -> Stage {
+    if reached < standing.released {
+        Stage {
+            released: reached,
+            clock: checkpoint_view(scenario, reached).map(|c| c.at),
+            ended: standing.state == ExerciseState::Ended,
+        }
+    } else {
+        Stage {
+            released: standing.released,
+            clock: standing.clock,
+            ended: standing.state == ExerciseState::Ended,
+        }
+    }
+}
+
 async fn team_score(
     db: &sqlx::PgPool,
+    scenario: &Scenario,
     team: &Team,
     expected: &[Expected<'_>],
-    stage: &Stage,
+    standing: &Standing,
 ) -> ApiResult<TeamScore> {
     let progress = repo::progress(db, team.id).await?.unwrap_or_default();
-    let entries = match child_of(&progress) {
+    let child = child_of(&progress);
+    let entries = match child {
         Some(child) => repo::trainee_entries(db, team.id, child).await?,
         None => Vec::new(),
     };
+    let history = repo::clocks(db, team.exercise_id, team.id).await?;
+    // Decisions about a record a reset replaced do not count for the new one.
     let decisions: Vec<DecisionFact> = repo::decisions(db, team.exercise_id, Some(team.id))
         .await?
         .into_iter()
+        .filter(|d| Some(d.child_id) == child)
         .map(|d| DecisionFact {
             checkpoint: usize::try_from(d.checkpoint).unwrap_or(0),
             agency: d.agency,
             recorded_at: d.recorded_at,
         })
         .collect();
-    let (score, results) = score(expected, stage, &entries, &decisions);
+    let stage = team_stage(scenario, standing, progress.checkpoints);
+    let (score, results) = score(expected, &stage, &entries, &history, &decisions);
     Ok(TeamScore {
         team: u32::try_from(team.number).unwrap_or(0),
         team_id: team.id,
@@ -141,14 +179,9 @@ async fn scores_of(
     standing: &Standing,
 ) -> ApiResult<Scores> {
     let expected = expectations(scenario);
-    let stage = Stage {
-        released: standing.released,
-        clock: standing.clock,
-        ended: standing.state == ExerciseState::Ended,
-    };
     let mut teams = Vec::new();
     for team in repo::teams(db, exercise.id).await? {
-        teams.push(team_score(db, &team, &expected, &stage).await?);
+        teams.push(team_score(db, scenario, &team, &expected, standing).await?);
     }
     Ok(Scores {
         expectations: expected
@@ -184,20 +217,14 @@ async fn view_of(
 ) -> ApiResult<ExerciseView> {
     let standing = standing(db, exercise.id).await?;
     let checkpoints = checkpoint_steps(scenario);
-    let checkpoint = standing
-        .released
-        .checked_sub(1)
-        .and_then(|i| checkpoints.get(i).map(|s| (i, *s)))
-        .and_then(|(i, s)| match &scenario.steps[s].action {
-            Step::Checkpoint(c) => Some(CheckpointView {
-                number: i + 1,
-                title: c.title.clone(),
-                question: c.question.clone(),
-                at: scenario.steps[s].at.0,
-            }),
-            _ => None,
-        });
     let facilitator = actor.role() == Role::Facilitator;
+    // A trainee sees their team's checkpoint (behind the room's after a reset of the team).
+    let mut shown = standing.released;
+    if let (false, Some(team)) = (facilitator, actor.user.team_id) {
+        let reached = repo::progress(db, team).await?.map_or(0, |p| p.checkpoints);
+        shown = shown.min(reached);
+    }
+    let checkpoint = checkpoint_view(scenario, shown);
     let scores = if facilitator && scored {
         Some(scores_of(db, exercise, scenario, &standing).await?)
     } else {
@@ -232,7 +259,7 @@ async fn view_of(
         scenario: exercise.scenario_name.clone(),
         state: standing.state,
         clock: standing.clock,
-        checkpoints_released: standing.released,
+        checkpoints_released: shown,
         checkpoint_count: checkpoints.len(),
         checkpoint,
         teams,
@@ -273,20 +300,14 @@ fn credentials_csv(teams: &[CreatedTeam]) -> ApiResult<String> {
     String::from_utf8(bytes).map_err(ApiError::internal)
 }
 
-fn bearer(req: &HttpRequest) -> ApiResult<String> {
-    crate::auth::actor::bearer(req.headers())
-        .map(str::to_string)
-        .ok_or(ApiError::Unauthorized("a valid bearer token is required"))
-}
-
-fn player(req: &HttpRequest, state: &web::Data<AppState>) -> ApiResult<Player> {
+fn player(req: &HttpRequest, state: &web::Data<AppState>, actor: &Actor) -> ApiResult<Player> {
     Ok(Player {
         state: state.clone(),
         loopback: req
             .app_data::<web::Data<super::play::Loopback>>()
             .cloned()
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the loopback app is missing")))?,
-        facilitator: bearer(req)?,
+        facilitator: actor.user.clone(),
     })
 }
 
@@ -382,6 +403,22 @@ pub async fn create_exercise(
         "scenario_yaml"
     };
     let scenario = parse(&source).map_err(|detail| ApiError::validation(field, detail))?;
+    if let Some((key, _)) = scenario.actors.iter().find(|(_, a)| {
+        !(1..=200).contains(&a.display_name.chars().count())
+            || a.display_name.trim().is_empty()
+            || a.display_name.contains('\0')
+    }) {
+        return Err(ApiError::validation(
+            field,
+            format!("actor `{key}`: `display_name` must be 1 to 200 characters, without NUL"),
+        ));
+    }
+    if scenario.name.contains('\0') || scenario.name.chars().count() > 200 {
+        return Err(ApiError::validation(
+            field,
+            "`name` must be at most 200 characters, without NUL",
+        ));
+    }
     if checkpoint_steps(&scenario).is_empty() {
         return Err(ApiError::validation(
             field,
@@ -460,7 +497,18 @@ pub async fn create_exercise(
                     repo::join_team(tx, user.id, team.id, None).await?;
                 }
                 for (key, actor) in &scenario.actors {
-                    let mut username = format!("{code}-t{}-a-{key}", team.number);
+                    // A username takes letters, digits, `.`, `_` and `-` only.
+                    let key_part: String = key
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                                c
+                            } else {
+                                '-'
+                            }
+                        })
+                        .collect();
+                    let mut username = format!("{code}-t{}-a-{key_part}", team.number);
                     username.truncate(64);
                     // No password: only the service acts as the scenario's actors.
                     let user = crate::users::repo::insert(
@@ -490,8 +538,10 @@ pub async fn create_exercise(
             Ok((answer, id))
         })
         .await?;
-    // Each team's record is opened now, by the scenario's own first steps.
-    let player = player(&req, &state)?;
+    // Each team's record is opened now, by the scenario's own first steps (under the exercise's
+    // lock, as any stage: a first advance waits for it).
+    let _lock = exclusive(&state.db, id).await?;
+    let player = player(&req, &state, &actor)?;
     for team in repo::teams(&state.db, id).await? {
         let until = opening(&scenario);
         if let Err(error) = player
@@ -519,8 +569,12 @@ pub async fn list_exercises(
 ) -> ApiResult<web::Json<ExerciseList>> {
     let mut items = Vec::new();
     for exercise in repo::all(&state.db).await? {
-        if let Ok((exercise, scenario)) = visible(&state, &actor, exercise.id).await {
-            items.push(view_of(&state.db, &actor, &exercise, &scenario, false).await?);
+        match visible(&state, &actor, exercise.id).await {
+            Ok((exercise, scenario)) => {
+                items.push(view_of(&state.db, &actor, &exercise, &scenario, false).await?)
+            }
+            Err(ApiError::NotFound(_)) => {}
+            Err(other) => return Err(other),
         }
     }
     Ok(web::Json(ExerciseList { items }))
@@ -550,18 +604,26 @@ pub async fn get_exercise(
     ))
 }
 
+/// The exercise, for a stage change by a facilitator: its lock held (see `exclusive`), then where
+/// it stands read, so that two changes never act on the same state.
 async fn facilitated(
     state: &AppState,
     actor: &Actor,
     id: Uuid,
-) -> ApiResult<(Exercise, Scenario, Standing)> {
+) -> ApiResult<(
+    Exercise,
+    Scenario,
+    Standing,
+    sqlx::Transaction<'static, sqlx::Postgres>,
+)> {
     authorize(actor, Action::RunExercise)?;
     let (exercise, scenario) = visible(state, actor, id).await?;
+    let lock = exclusive(&state.db, id).await?;
     let standing = standing(&state.db, id).await?;
     if standing.state == ExerciseState::Ended {
         return Err(ApiError::Conflict("the exercise has ended".into()));
     }
-    Ok((exercise, scenario, standing))
+    Ok((exercise, scenario, standing, lock))
 }
 
 /// Release the next stage (facilitators): the service plays the scenario's steps up to the next
@@ -574,7 +636,7 @@ async fn facilitated(
     params(("exercise_id" = Uuid, Path, description = "The exercise's id")),
     request_body = Advance,
     responses(
-        (status = 201, description = "The exercise after the stage", body = ExerciseView),
+        (status = 201, description = "The stage released (`GET` the exercise for where it stands)", body = StageChange),
         (status = 409, description = "Ended, every checkpoint released already, or another change under way", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -588,7 +650,8 @@ pub async fn advance_exercise(
     path: web::Path<Uuid>,
     body: ValidJson<Advance>,
 ) -> ApiResult<HttpResponse> {
-    let (exercise, scenario, standing) = facilitated(&state, &actor, path.into_inner()).await?;
+    let (exercise, scenario, standing, _lock) =
+        facilitated(&state, &actor, path.into_inner()).await?;
     let checkpoints = checkpoint_steps(&scenario);
     let until = match body.0.until {
         Some(at) => {
@@ -612,8 +675,7 @@ pub async fn advance_exercise(
         Some(at) => Some(at),
         None => until.checked_sub(1).map(|i| scenario.steps[i].at.0),
     };
-    let _lock = exclusive(&state.db, exercise.id).await?;
-    let player = player(&req, &state)?;
+    let player = player(&req, &state, &actor)?;
     let mode = match body.0.mode {
         Some(m) => Some(m),
         None => repo::last_mode(&state.db, exercise.id)
@@ -636,8 +698,8 @@ pub async fn advance_exercise(
             player.set_mode(child, m).await?;
         }
     }
-    let answer = recorder
-        .write(async |tx| {
+    let change = recorder
+        .create(async |tx| {
             let event = NewEvent {
                 exercise: exercise.id,
                 kind: "advanced",
@@ -647,13 +709,10 @@ pub async fn advance_exercise(
                 mode: body.0.mode,
                 by: actor.id(),
             };
-            repo::insert_event(tx, &event).await?;
-            Ok(((), exercise.id))
+            repo::insert_event(tx, &event).await
         })
-        .await;
-    answer?;
-    let view = view(&state.db, &actor, &exercise, &scenario).await?;
-    Ok(HttpResponse::Created().json(view))
+        .await?;
+    Ok(HttpResponse::Created().json(change))
 }
 
 /// Put the exercise, or one team (`team`), back to a checkpoint (0: the start). Each team reset
@@ -665,7 +724,7 @@ pub async fn advance_exercise(
     params(("exercise_id" = Uuid, Path, description = "The exercise's id")),
     request_body = Reset,
     responses(
-        (status = 201, description = "The exercise after the reset", body = ExerciseView),
+        (status = 201, description = "The reset (`GET` the exercise for where it stands)", body = StageChange),
         (status = 409, description = "Ended, or another change under way", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -679,7 +738,8 @@ pub async fn reset_exercise(
     path: web::Path<Uuid>,
     body: ValidJson<Reset>,
 ) -> ApiResult<HttpResponse> {
-    let (exercise, scenario, standing) = facilitated(&state, &actor, path.into_inner()).await?;
+    let (exercise, scenario, standing, _lock) =
+        facilitated(&state, &actor, path.into_inner()).await?;
     let to = body.0.checkpoint;
     if to > standing.released {
         return Err(ApiError::validation(
@@ -707,27 +767,37 @@ pub async fn reset_exercise(
             one
         }
     };
-    let _lock = exclusive(&state.db, exercise.id).await?;
-    let player = player(&req, &state)?;
+    let player = player(&req, &state, &actor)?;
     let mode = repo::last_mode(&state.db, exercise.id)
         .await?
         .or(exercise.mode);
     let until = end_of_stage(&scenario, to);
+    let mut replaced = Vec::new();
     for team in &chosen {
-        player
+        let old = repo::progress(&state.db, team.id)
+            .await?
+            .as_ref()
+            .and_then(child_of);
+        let played = player
             .play(&scenario, team, Progress::default(), until, mode)
             .await?;
+        if child_of(&played.progress).is_none() {
+            return Err(ApiError::Conflict(format!(
+                "team {}'s new record could not be opened",
+                team.number
+            )));
+        }
+        replaced.extend(old);
     }
-    let (team, checkpoints, clock) = match body.0.team {
-        Some(_) => (
-            chosen.first().map(|t| t.id),
-            standing.released,
-            standing.clock,
-        ),
-        None => (None, to, (to > 0).then(|| scenario.steps[until - 1].at.0)),
-    };
-    recorder
-        .write(async |tx| {
+    // A team reset puts that team alone back; the room's clock and checkpoint stay.
+    let team = body.0.team.and(chosen.first().map(|t| t.id));
+    let (checkpoints, clock) = (to, checkpoint_view(&scenario, to).map(|c| c.at));
+    let change = recorder
+        .create(async |tx| {
+            // The replaced records leave the teams' workspaces; facilitators keep them.
+            for child in &replaced {
+                crate::children::repo::retire(&mut *tx, *child).await?;
+            }
             let event = NewEvent {
                 exercise: exercise.id,
                 kind: "reset",
@@ -737,12 +807,10 @@ pub async fn reset_exercise(
                 mode: None,
                 by: actor.id(),
             };
-            repo::insert_event(tx, &event).await?;
-            Ok(((), exercise.id))
+            repo::insert_event(tx, &event).await
         })
         .await?;
-    let view = view(&state.db, &actor, &exercise, &scenario).await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(change))
 }
 
 /// End the exercise: every trainee's account is disabled and signed out; the records stay, readable
@@ -752,7 +820,7 @@ pub async fn reset_exercise(
     operation_id = "endExercise",
     params(("exercise_id" = Uuid, Path, description = "The exercise's id")),
     responses(
-        (status = 201, description = "The ended exercise", body = ExerciseView),
+        (status = 201, description = "The end", body = StageChange),
         (status = 409, description = "Ended already", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -764,10 +832,9 @@ pub async fn end_exercise(
     recorder: Recorder,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let (exercise, scenario, standing) = facilitated(&state, &actor, path.into_inner()).await?;
-    let _lock = exclusive(&state.db, exercise.id).await?;
-    recorder
-        .write(async |tx| {
+    let (exercise, _, standing, _lock) = facilitated(&state, &actor, path.into_inner()).await?;
+    let change = recorder
+        .create(async |tx| {
             repo::disable_members(tx, exercise.id).await?;
             let event = NewEvent {
                 exercise: exercise.id,
@@ -778,12 +845,10 @@ pub async fn end_exercise(
                 mode: None,
                 by: actor.id(),
             };
-            repo::insert_event(tx, &event).await?;
-            Ok(((), exercise.id))
+            repo::insert_event(tx, &event).await
         })
         .await?;
-    let view = view(&state.db, &actor, &exercise, &scenario).await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(change))
 }
 
 /// Record the team's decision at the checkpoint released last (trainees): what is to be done, by
@@ -828,6 +893,13 @@ pub async fn create_decision(
     let progress = repo::progress(&state.db, team).await?.unwrap_or_default();
     let child = child_of(&progress)
         .ok_or_else(|| ApiError::Conflict("the team's record is not open yet".into()))?;
+    // A team reset to an earlier checkpoint decides at its own checkpoint.
+    let checkpoint = standing.released.min(progress.checkpoints);
+    if checkpoint == 0 {
+        return Err(ApiError::Conflict(
+            "no checkpoint has been released to the team yet".into(),
+        ));
+    }
     let foreign = repo::foreign_entries(&state.db, child, &body.relied_on).await?;
     if let Some(id) = foreign.first() {
         return Err(ApiError::validation(
@@ -838,7 +910,7 @@ pub async fn create_decision(
     let row = NewDecisionRow {
         team,
         child,
-        checkpoint: standing.released,
+        checkpoint,
         agency: body.agency.unwrap_or(own),
         what: &what,
         why: &why,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::repo::{self, Team};
 use crate::error::{ApiError, ApiResult};
 use crate::scenario::format::{Action, Scenario};
-use crate::scenario::replay::{self, CheckpointReport, Progress, ReplayError, Said, Transport};
+use crate::scenario::replay::{self, Progress, ReplayError, Said, Transport};
 use crate::state::AppState;
 use crate::vocabulary::SharingMode;
 
@@ -81,7 +81,7 @@ where
             .and_then(|k| self.actors.get(k))
             .unwrap_or(&self.facilitator);
         let method = actix_web::http::Method::from_bytes(method.as_str().as_bytes())
-            .map_err(|e| ReplayError(e.to_string()))?;
+            .map_err(|e| ReplayError::new(e.to_string()))?;
         let mut request = actix_web::test::TestRequest::default()
             .method(method.clone())
             .uri(path)
@@ -103,7 +103,7 @@ where
                 let bytes = actix_web::body::to_bytes(response.into_body())
                     .await
                     .map_err(|_| {
-                        ReplayError(format!("{method} {path}: the answer could not be read"))
+                        ReplayError::new(format!("{method} {path}: the answer could not be read"))
                     })?;
                 (status, etag, bytes)
             }
@@ -120,11 +120,14 @@ where
         if status.is_success() {
             return Ok((value, etag));
         }
-        Err(ReplayError(format!(
-            "{method} {path}: {} {}",
+        Err(ReplayError::answered(
             status.as_u16(),
-            value["detail"].as_str().unwrap_or_default()
-        )))
+            format!(
+                "{method} {path}: {} {}",
+                status.as_u16(),
+                value["detail"].as_str().unwrap_or_default()
+            ),
+        ))
     }
 }
 
@@ -139,17 +142,25 @@ pub struct Loopback(pub Box<dyn Fn() -> BoxFuture<Result<App, ()>> + Send + Sync
 pub struct Player {
     pub state: web::Data<AppState>,
     pub loopback: web::Data<Loopback>,
-    /// The facilitator's bearer token.
-    pub facilitator: String,
+    /// The facilitator who asked for the stage: the scenario's facilitator steps are theirs.
+    pub facilitator: crate::users::User,
 }
 
 /// A team's record after a play, and what each checkpoint it passed showed.
 pub struct Played {
     pub progress: Progress,
-    /// (checkpoint index from 0, what it showed)
-    pub reached: Vec<(usize, CheckpointReport)>,
     /// Steps the service refused (a trainee's entry had done it already, say).
     pub passed_over: Vec<String>,
+}
+
+/// How long the sessions the service opens for a play last at most.
+const PLAY_SESSION: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The sessions a play acts through, ended when it is done.
+struct Sessions {
+    facilitator: String,
+    actors: BTreeMap<String, String>,
+    opened: Vec<Uuid>,
 }
 
 impl Player {
@@ -160,14 +171,66 @@ impl Player {
             .map_err(|()| ApiError::internal(anyhow::anyhow!("the app could not be built")))
     }
 
+    /// A session of the play's own for the facilitator and each of `team`'s actors (none when no
+    /// team is given): the play never depends on how long the facilitator's own token has left.
+    async fn open_sessions(&self, team: Option<&Team>) -> ApiResult<Sessions> {
+        let db = &self.state.db;
+        let mut conn = db.acquire().await?;
+        let mut opened = Vec::new();
+        let (session, _) =
+            crate::auth::session::start(&mut conn, self.facilitator.id, PLAY_SESSION).await?;
+        opened.push(session);
+        let facilitator = self
+            .state
+            .tokens
+            .issue(&self.facilitator, session)
+            .map_err(ApiError::internal)?;
+        let mut actors = BTreeMap::new();
+        if let Some(team) = team {
+            for (key, user_id) in repo::actors(&mut *conn, team.id).await? {
+                let Some(user) = crate::users::repo::find_by_id(&mut *conn, user_id).await? else {
+                    continue;
+                };
+                let (session, _) =
+                    crate::auth::session::start(&mut conn, user.id, PLAY_SESSION).await?;
+                opened.push(session);
+                actors.insert(
+                    key,
+                    self.state
+                        .tokens
+                        .issue(&user, session)
+                        .map_err(ApiError::internal)?,
+                );
+            }
+        }
+        Ok(Sessions {
+            facilitator,
+            actors,
+            opened,
+        })
+    }
+
+    async fn close_sessions(&self, sessions: &Sessions) -> ApiResult<()> {
+        for session in &sessions.opened {
+            crate::auth::session::end(
+                &self.state.db,
+                *session,
+                crate::auth::session::EndReason::Logout,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Switches a team's record to `mode`, as the facilitator, through the same route as by hand.
     pub async fn set_mode(&self, child: Uuid, mode: SharingMode) -> ApiResult<()> {
+        let sessions = self.open_sessions(None).await?;
         let transport = InMemory {
             service: self.app().await?,
-            facilitator: self.facilitator.clone(),
+            facilitator: sessions.facilitator.clone(),
             actors: BTreeMap::new(),
         };
-        transport
+        let switched = transport
             .call(
                 Method::PUT,
                 &format!("/api/v1/children/{child}/sharing-mode"),
@@ -175,14 +238,17 @@ impl Player {
                 Some(&serde_json::json!({ "mode": mode })),
                 None,
             )
-            .await
-            .map_err(|e| ApiError::Conflict(e.0))?;
+            .await;
+        self.close_sessions(&sessions).await?;
+        switched.map_err(|e| ApiError::Conflict(format!("switching the mode: {e}")))?;
         Ok(())
     }
 
     /// Plays `scenario` into `team`'s record from `progress` up to step `until`, as the team's
-    /// actors; keeps where it got to and what its checkpoints showed. A new record (no
-    /// `progress.child_id` yet) is opened and switched to `mode` when given.
+    /// actors. Where it got to is kept after every step, so a play cut off (the request's time
+    /// limit, a lost database) is taken up where it stopped, never played twice; what each
+    /// checkpoint showed is kept as it is passed. A new record (no `progress.child_id` yet) is
+    /// opened and switched to `mode` when given.
     pub async fn play(
         &self,
         scenario: &Scenario,
@@ -192,37 +258,12 @@ impl Player {
         mode: Option<SharingMode>,
     ) -> ApiResult<Played> {
         let db = &self.state.db;
-        let service = self.app().await?;
-        // A session per actor for this play only, ended when it is done.
-        let mut actors = BTreeMap::new();
-        let mut sessions = Vec::new();
-        let mut conn = db.acquire().await?;
-        for (key, user_id) in repo::actors(&mut *conn, team.id).await? {
-            let Some(user) = crate::users::repo::find_by_id(&mut *conn, user_id).await? else {
-                continue;
-            };
-            let (session, _) = crate::auth::session::start(
-                &mut conn,
-                user.id,
-                std::time::Duration::from_secs(3600),
-            )
-            .await?;
-            sessions.push(session);
-            actors.insert(
-                key,
-                self.state
-                    .tokens
-                    .issue(&user, session)
-                    .map_err(ApiError::internal)?,
-            );
-        }
-        drop(conn);
+        let sessions = self.open_sessions(Some(team)).await?;
         let transport = InMemory {
-            service,
-            facilitator: self.facilitator.clone(),
-            actors,
+            service: self.app().await?,
+            facilitator: sessions.facilitator.clone(),
+            actors: sessions.actors.clone(),
         };
-        let first = progress.checkpoints;
         let mut passed_over = Vec::new();
         let mut say = |said: Said| {
             if let Said::Step(_, _, line) = said
@@ -231,45 +272,60 @@ impl Player {
                 passed_over.push(line);
             }
         };
-        let played = replay::play(
-            scenario,
-            until,
-            &transport,
-            &mut progress,
-            mode,
-            true,
-            &mut say,
-        )
-        .await;
-        for session in sessions {
-            crate::auth::session::end(db, session, crate::auth::session::EndReason::Logout).await?;
-        }
-        let reached = played
-            .map_err(|e| ApiError::Conflict(format!("the scenario could not be played: {e}")))?;
-        if let Some(child) = progress
-            .child_id
-            .as_deref()
-            .and_then(|c| c.parse::<Uuid>().ok())
-        {
-            for (i, report) in reached.iter().enumerate() {
-                repo::insert_checkpoint(
-                    db,
-                    team.id,
-                    child,
-                    first + i,
-                    &report.headline,
-                    &report.indicators,
-                )
-                .await?;
+        let mut failed = None;
+        while progress.next_step < until.min(scenario.steps.len()) {
+            let one = progress.next_step + 1;
+            let played = replay::play(
+                scenario,
+                one,
+                &transport,
+                &mut progress,
+                mode,
+                true,
+                &mut say,
+            )
+            .await;
+            let child = progress
+                .child_id
+                .as_deref()
+                .and_then(|c| c.parse::<Uuid>().ok());
+            match (played, child) {
+                (Ok(reached), Some(child)) => {
+                    for (index, report) in &reached {
+                        repo::insert_checkpoint(
+                            db,
+                            team.id,
+                            child,
+                            *index,
+                            &report.headline,
+                            &report.indicators,
+                        )
+                        .await?;
+                    }
+                    repo::insert_play(db, team.id, child, &progress).await?;
+                }
+                // Nothing to keep before the record is opened.
+                (Ok(_), None) => {}
+                (Err(e), _) => {
+                    failed = Some(e.message);
+                    break;
+                }
             }
-            repo::insert_play(db, team.id, child, &progress).await?;
+        }
+        self.close_sessions(&sessions).await?;
+        if let Some(why) = failed {
+            return Err(ApiError::Unavailable {
+                detail: format!(
+                    "team {}'s record could not be played to the stage ({why}); what was played is kept: try again",
+                    team.number
+                ),
+                retry_after_secs: 2,
+            });
+        }
+        if !passed_over.is_empty() {
+            tracing::info!(team = team.number, steps = ?passed_over, "scenario steps passed over");
         }
         Ok(Played {
-            reached: reached
-                .into_iter()
-                .enumerate()
-                .map(|(i, r)| (first + i, r))
-                .collect(),
             progress,
             passed_over,
         })

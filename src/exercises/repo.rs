@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::types::{Decision, TeamEntry};
+use super::types::{Decision, StageChange, TeamEntry};
 use crate::scenario::replay::Progress;
 use crate::vocabulary::{Agency, SharingMode};
 
@@ -105,10 +105,11 @@ pub struct NewEvent {
     pub by: Uuid,
 }
 
-pub async fn insert_event(tx: &mut PgConnection, e: &NewEvent) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn insert_event(tx: &mut PgConnection, e: &NewEvent) -> sqlx::Result<StageChange> {
+    sqlx::query_as(
         "INSERT INTO exercise_events (id, exercise_id, kind, team_id, checkpoints, clock, mode, user_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, exercise_id, kind, team_id, checkpoints, clock, mode, at",
     )
     .bind(Uuid::new_v4())
     .bind(e.exercise)
@@ -118,9 +119,25 @@ pub async fn insert_event(tx: &mut PgConnection, e: &NewEvent) -> sqlx::Result<(
     .bind(e.clock)
     .bind(e.mode)
     .bind(e.by)
-    .execute(tx)
-    .await?;
-    Ok(())
+    .fetch_one(tx)
+    .await
+}
+
+/// The scenario clock `team` was at from each moment (the service's clock) on: the room's stages
+/// and the team's own resets, oldest first.
+pub async fn clocks(
+    db: impl PgExecutor<'_>,
+    exercise: Uuid,
+    team: Uuid,
+) -> sqlx::Result<Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
+    sqlx::query_as(
+        "SELECT at, clock FROM exercise_events
+         WHERE exercise_id = $1 AND (team_id IS NULL OR team_id = $2) ORDER BY at, id",
+    )
+    .bind(exercise)
+    .bind(team)
+    .fetch_all(db)
+    .await
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Exercise>> {
@@ -348,16 +365,16 @@ pub async fn trainee_entries(
         "WITH trainees AS (
             SELECT id FROM users WHERE team_id = $1
             EXCEPT SELECT user_id FROM exercise_actors WHERE team_id = $1)
-         SELECT 'contact' AS record, kind, agency, NULL::text AS to_agency, occurred_at
+         SELECT 'contact' AS record, kind, agency, NULL::text AS to_agency, occurred_at, recorded_at
            FROM contacts WHERE child_id = $2 AND author_id IN (SELECT id FROM trainees)
          UNION ALL
-         SELECT 'person', NULL, agency, NULL, occurred_at
+         SELECT 'person', NULL, agency, NULL, occurred_at, recorded_at
            FROM people WHERE child_id = $2 AND recorded_by IN (SELECT id FROM trainees)
          UNION ALL
-         SELECT 'check', NULL, agency, NULL, occurred_at
+         SELECT 'check', NULL, agency, NULL, occurred_at, recorded_at
            FROM person_checks WHERE child_id = $2 AND recorded_by IN (SELECT id FROM trainees)
          UNION ALL
-         SELECT record_type, NULL, agency, details ->> 'to_agency', occurred_at
+         SELECT record_type, NULL, agency, details ->> 'to_agency', occurred_at, recorded_at
            FROM process_records WHERE child_id = $2 AND author_id IN (SELECT id FROM trainees)",
     )
     .bind(team)

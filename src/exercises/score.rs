@@ -44,6 +44,21 @@ pub struct Stage {
     pub ended: bool,
 }
 
+/// When an entry counts as made, in scenario time: when the trainee says, but never before the
+/// stage the team was at when they recorded it (`history`: from each moment of the service's
+/// clock, the team's scenario clock) — an entry backdated after the time has passed is late.
+pub fn counted_at(
+    entry: &TeamEntry,
+    history: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+) -> DateTime<Utc> {
+    let clock = history
+        .iter()
+        .take_while(|(at, _)| *at <= entry.recorded_at)
+        .last()
+        .and_then(|(_, clock)| *clock);
+    clock.map_or(entry.occurred_at, |c| entry.occurred_at.max(c))
+}
+
 fn fits(e: &Expectation, entry: &TeamEntry) -> bool {
     entry.is(e.record)
         && e.agency.is_none_or(|a| a == entry.agency)
@@ -57,6 +72,7 @@ pub fn judge(
     expected: &Expected<'_>,
     stage: &Stage,
     entries: &[TeamEntry],
+    history: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
     decisions: &[DecisionFact],
 ) -> ExpectationResult {
     let e = expected.expectation;
@@ -101,7 +117,7 @@ pub fn judge(
     let first = entries
         .iter()
         .filter(|entry| fits(e, entry) && entry.occurred_at >= expected.counts_from())
-        .map(|entry| entry.occurred_at)
+        .map(|entry| counted_at(entry, history))
         .min();
     match first {
         Some(at) if at <= due => result(ExpectationOutcome::Met, Some(at)),
@@ -115,12 +131,13 @@ pub fn score(
     expected: &[Expected<'_>],
     stage: &Stage,
     entries: &[TeamEntry],
+    history: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
     decisions: &[DecisionFact],
 ) -> (Score, Vec<ExpectationResult>) {
     let mut score = Score::default();
     let mut results = Vec::new();
     for x in expected {
-        let r = judge(x, stage, entries, decisions);
+        let r = judge(x, stage, entries, history, decisions);
         if r.outcome != ExpectationOutcome::NotReleased {
             score.possible += x.expectation.points;
         }
@@ -166,6 +183,7 @@ mod tests {
             agency,
             to_agency: None,
             occurred_at: at(when),
+            recorded_at: at(when),
         }
     }
 
@@ -190,10 +208,10 @@ mod tests {
         let s = stage(1, CHECKPOINT);
         // Exactly at the due time is still in time.
         let on_time = [entry("check", Agency::Police, "2006-12-24T12:00:00Z")];
-        let r = judge(&x, &s, &on_time, &[]);
+        let r = judge(&x, &s, &on_time, &[], &[]);
         assert_eq!((r.outcome, r.points), (ExpectationOutcome::Met, 3));
         let late = [entry("check", Agency::Police, "2006-12-24T12:00:01Z")];
-        let r = judge(&x, &s, &late, &[]);
+        let r = judge(&x, &s, &late, &[], &[]);
         assert_eq!((r.outcome, r.points), (ExpectationOutcome::MetLate, 1));
     }
 
@@ -213,7 +231,7 @@ mod tests {
             entry("check", Agency::Police, "2006-12-21T23:59:59Z"),
         ];
         assert_eq!(
-            judge(&x, &s, &others, &[]).outcome,
+            judge(&x, &s, &others, &[], &[]).outcome,
             ExpectationOutcome::Open
         );
         let mut kinded = check_on_partner();
@@ -227,13 +245,46 @@ mod tests {
         };
         let mut visit = entry("contact", Agency::SocialCare, "2006-12-23T10:00:00Z");
         assert_eq!(
-            judge(&x, &s, &[visit.clone()], &[]).outcome,
+            judge(&x, &s, &[visit.clone()], &[], &[]).outcome,
             ExpectationOutcome::Open
         );
         visit.kind = Some("home_visit".into());
         assert_eq!(
-            judge(&x, &s, &[visit], &[]).outcome,
+            judge(&x, &s, &[visit], &[], &[]).outcome,
             ExpectationOutcome::Met
+        );
+    }
+
+    #[test]
+    fn an_entry_backdated_after_its_time_has_passed_counts_as_late() {
+        let e = check_on_partner();
+        let x = Expected {
+            checkpoint: 1,
+            at: at(CHECKPOINT),
+            expectation: &e,
+        };
+        let s = stage(2, "2007-01-26T12:00:00Z");
+        // The room was released checkpoint 1 at 09:00 and checkpoint 2 at 10:00 (real time).
+        let history = [
+            (at("2026-11-28T09:00:00Z"), Some(at(CHECKPOINT))),
+            (at("2026-11-28T10:00:00Z"), Some(at("2007-01-26T12:00:00Z"))),
+        ];
+        let mut check = entry("check", Agency::Police, "2006-12-23T10:00:00Z");
+        check.recorded_at = at("2026-11-28T09:30:00Z");
+        let r = judge(&x, &s, &[check.clone()], &history, &[]);
+        assert_eq!(
+            (r.outcome, r.at),
+            (ExpectationOutcome::Met, Some(at("2006-12-23T10:00:00Z")))
+        );
+        // Recorded once the room had moved on, dated back into the window: late.
+        check.recorded_at = at("2026-11-28T10:00:00Z");
+        let r = judge(&x, &s, &[check], &history, &[]);
+        assert_eq!(
+            (r.outcome, r.at),
+            (
+                ExpectationOutcome::MetLate,
+                Some(at("2007-01-26T12:00:00Z"))
+            )
         );
     }
 
@@ -245,14 +296,14 @@ mod tests {
             at: at(CHECKPOINT),
             expectation: &e,
         };
-        let r = judge(&x, &stage(1, "2006-12-01T00:00:00Z"), &[], &[]);
+        let r = judge(&x, &stage(1, "2006-12-01T00:00:00Z"), &[], &[], &[]);
         assert_eq!(r.outcome, ExpectationOutcome::NotReleased);
         assert_eq!(
-            judge(&x, &stage(2, "2006-12-24T12:00:00Z"), &[], &[]).outcome,
+            judge(&x, &stage(2, "2006-12-24T12:00:00Z"), &[], &[], &[]).outcome,
             ExpectationOutcome::Open
         );
         assert_eq!(
-            judge(&x, &stage(2, "2006-12-24T12:00:01Z"), &[], &[]).outcome,
+            judge(&x, &stage(2, "2006-12-24T12:00:01Z"), &[], &[], &[]).outcome,
             ExpectationOutcome::Missed
         );
         let ended = Stage {
@@ -261,10 +312,10 @@ mod tests {
             ended: true,
         };
         assert_eq!(
-            judge(&x, &ended, &[], &[]).outcome,
+            judge(&x, &ended, &[], &[], &[]).outcome,
             ExpectationOutcome::Missed
         );
-        let (score, _) = score(&[x], &stage(1, CHECKPOINT), &[], &[]);
+        let (score, _) = score(&[x], &stage(1, CHECKPOINT), &[], &[], &[]);
         assert_eq!((score.possible, score.points), (0, 0));
     }
 
@@ -285,22 +336,22 @@ mod tests {
         };
         let s = stage(2, "2007-01-26T12:00:00Z");
         assert_eq!(
-            judge(&x, &s, &[], &[d(1, Agency::Police)]).outcome,
+            judge(&x, &s, &[], &[], &[d(1, Agency::Police)]).outcome,
             ExpectationOutcome::Met
         );
         assert_eq!(
-            judge(&x, &s, &[], &[d(2, Agency::Police)]).outcome,
+            judge(&x, &s, &[], &[], &[d(2, Agency::Police)]).outcome,
             ExpectationOutcome::MetLate
         );
         assert_eq!(
-            judge(&x, &s, &[], &[d(1, Agency::Health)]).outcome,
+            judge(&x, &s, &[], &[], &[d(1, Agency::Health)]).outcome,
             ExpectationOutcome::Missed
         );
         assert_eq!(
-            judge(&x, &stage(1, CHECKPOINT), &[], &[]).outcome,
+            judge(&x, &stage(1, CHECKPOINT), &[], &[], &[]).outcome,
             ExpectationOutcome::Open
         );
-        let (score, results) = score(&[x], &s, &[], &[d(1, Agency::Police)]);
+        let (score, results) = score(&[x], &s, &[], &[], &[d(1, Agency::Police)]);
         assert_eq!((score.points, score.possible, score.met), (3, 3, 1));
         assert_eq!(results[0].points, 3);
     }

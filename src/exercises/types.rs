@@ -131,6 +131,30 @@ pub struct ExerciseView {
     pub created_at: DateTime<Utc>,
 }
 
+/// A change of the exercise's stage: a stage released, a reset, the end. `GET` the exercise for
+/// where it stands now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct StageChange {
+    pub id: Uuid,
+    pub exercise_id: Uuid,
+    /// `advanced`, `reset` or `ended`.
+    pub kind: String,
+    /// The team a reset was of; every team when absent.
+    pub team_id: Option<Uuid>,
+    /// Checkpoints released to the room after it (a team reset: the team's checkpoint).
+    pub checkpoints: i32,
+    /// The scenario clock after it (a team reset: the team's).
+    pub clock: Option<DateTime<Utc>>,
+    pub mode: Option<SharingMode>,
+    pub at: DateTime<Utc>,
+}
+
+impl crate::audit::recorder::Identified for StageChange {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
 /// Release the next stage: up to the next checkpoint, or every step up to `until`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -278,7 +302,10 @@ pub struct TeamEntry {
     pub kind: Option<String>,
     pub agency: Agency,
     pub to_agency: Option<Agency>,
+    /// When the trainee says it happened (scenario time).
     pub occurred_at: DateTime<Utc>,
+    /// When they recorded it (the service's clock).
+    pub recorded_at: DateTime<Utc>,
 }
 
 impl TeamEntry {

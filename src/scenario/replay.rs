@@ -70,8 +70,31 @@ impl Report {
 
 /// A step the server refused, or a server that could not be reached.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ReplayError(pub String);
+#[error("{message}")]
+pub struct ReplayError {
+    pub message: String,
+    /// The service answered and refused the step itself (a 4xx other than 401 and 429): what
+    /// the record holds already does not allow it. Anything else (no answer, a lapsed token, a
+    /// 5xx) says nothing about the step.
+    pub refused: bool,
+}
+
+impl ReplayError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ReplayError {
+            message: message.into(),
+            refused: false,
+        }
+    }
+
+    /// The service's answer `status` to a step, as an error.
+    pub fn answered(status: u16, message: impl Into<String>) -> Self {
+        ReplayError {
+            message: message.into(),
+            refused: (400..500).contains(&status) && status != 401 && status != 429,
+        }
+    }
+}
 
 /// How steps reach the service: `as_actor` names the scenario's actor making the request, `None`
 /// the facilitator.
@@ -177,12 +200,12 @@ impl Client {
             .json(&json!({"username": username, "password": password}))
             .send()
             .await
-            .map_err(|e| ReplayError(format!("POST {path}: {e}")))?;
+            .map_err(|e| ReplayError::new(format!("POST {path}: {e}")))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if !status.is_success() {
-            return Err(ReplayError(problem_text(
+            return Err(ReplayError::new(problem_text(
                 &Method::POST,
                 path,
                 status,
@@ -193,7 +216,7 @@ impl Client {
         body["access_token"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| ReplayError("login answered no token".into()))
+            .ok_or_else(|| ReplayError::new("login answered no token"))
     }
 
     /// Sends one request; a non-2xx answer becomes an error carrying the server's problem detail.
@@ -222,7 +245,7 @@ impl Client {
             let response = request
                 .send()
                 .await
-                .map_err(|e| ReplayError(format!("{method} {path}: {e}")))?;
+                .map_err(|e| ReplayError::new(format!("{method} {path}: {e}")))?;
             match session {
                 Some(s) if response.status() == StatusCode::UNAUTHORIZED && !renewed => {
                     let token = self.log_in(&s.username, &s.password).await?;
@@ -243,9 +266,10 @@ impl Client {
         if status.is_success() {
             return Ok((value, etag));
         }
-        Err(ReplayError(problem_text(
-            &method, path, status, &value, &text,
-        )))
+        Err(ReplayError::answered(
+            status.as_u16(),
+            problem_text(&method, path, status, &value, &text),
+        ))
     }
 }
 
@@ -290,10 +314,10 @@ async fn account(
         .await
     {
         Ok(_) => {}
-        Err(e) if e.0.contains(" 409 ") => {
+        Err(e) if e.message.contains(" 409 ") => {
             let existing = find_user(client, admin, &username).await?;
             if existing["agency"] != json!(actor.agency) || existing["role"] != json!(actor.role) {
-                return Err(ReplayError(format!(
+                return Err(ReplayError::new(format!(
                     "user `{username}` exists with another agency or role"
                 )));
             }
@@ -326,7 +350,7 @@ async fn find_user(client: &Client, admin: &Session, username: &str) -> Result<V
         match page["next_cursor"].as_str() {
             Some(c) => path = format!("/api/v1/users?limit=500&cursor={c}"),
             None => {
-                return Err(ReplayError(format!(
+                return Err(ReplayError::new(format!(
                     "user `{username}` exists but could not be found"
                 )));
             }
@@ -348,7 +372,7 @@ fn id_of(answer: &Value, what: &str) -> Result<String, ReplayError> {
     answer["id"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| ReplayError(format!("the server answered a {what} without an id")))
+        .ok_or_else(|| ReplayError::new(format!("the server answered a {what} without an id")))
 }
 
 /// The id of the record of `record_type` that `answer` started (an assessment, an enquiry, a plan).
@@ -360,14 +384,14 @@ fn related(answer: &Value, record_type: &str) -> Result<String, ReplayError> {
         .find(|r| r["record_type"] == record_type)
         .and_then(|r| r["id"].as_str())
         .map(str::to_string)
-        .ok_or_else(|| ReplayError(format!("the server answered no {record_type} started")))
+        .ok_or_else(|| ReplayError::new(format!("the server answered no {record_type} started")))
 }
 
 /// What a step refers to by a name an earlier step gave it (the checker makes sure there is one).
 fn named(refs: &BTreeMap<String, String>, name: &str) -> Result<String, ReplayError> {
     refs.get(name)
         .cloned()
-        .ok_or_else(|| ReplayError(format!("no earlier step named `{name}`")))
+        .ok_or_else(|| ReplayError::new(format!("no earlier step named `{name}`")))
 }
 
 fn date(at: DateTime<Utc>, approximate: bool) -> String {
@@ -455,7 +479,7 @@ pub async fn replay(
     let report = Report {
         child_id: progress.child_id.clone(),
         steps_played: progress.next_step,
-        checkpoints,
+        checkpoints: checkpoints.into_iter().map(|(_, c)| c).collect(),
     };
     say(Said::Line(format!(
         "Replayed {} steps; child record {}",
@@ -482,9 +506,10 @@ pub fn steps_until(scenario: &Scenario, from: usize, until: Option<DateTime<Utc>
 
 /// Plays the steps of `scenario` from `progress.next_step` up to (not including) `until` through
 /// `transport`, carrying `progress` on; a new record is switched to `mode` when one is given.
-/// Answers what each checkpoint passed showed. A step the service refuses stops the play, unless
-/// `skip_refused` (an exercise, where trainees' own entries may have done what a step would): then
-/// it is said and passed over.
+/// Answers what each checkpoint passed showed, with its index (from 0). A step the service
+/// refuses stops the play, unless `skip_refused` (an exercise, where trainees' own entries may
+/// have done what a step would): then it is said and passed over. Any other failure stops the play
+/// with `progress` at the step that failed.
 pub async fn play<T: Transport>(
     scenario: &Scenario,
     until: usize,
@@ -493,23 +518,25 @@ pub async fn play<T: Transport>(
     mode: Option<SharingMode>,
     skip_refused: bool,
     say: &mut dyn FnMut(Said),
-) -> Result<Vec<CheckpointReport>, ReplayError> {
+) -> Result<Vec<(usize, CheckpointReport)>, ReplayError> {
     let total = until.min(scenario.steps.len());
     let mut reached = Vec::new();
     while progress.next_step < total {
         let n = progress.next_step;
+        let checkpoint = matches!(scenario.steps[n].action, Action::Checkpoint(_));
         match play_step(scenario, n, total, transport, progress, mode, say).await {
-            Ok(Some(report)) => {
-                progress.checkpoints += 1;
-                reached.push(report);
-            }
+            Ok(Some(report)) => reached.push((progress.checkpoints, report)),
             Ok(None) => {}
-            Err(refused) if skip_refused => say(Said::Step(
+            Err(refused) if skip_refused && refused.refused => say(Said::Step(
                 n + 1,
                 total,
                 format!("step passed over: {refused}"),
             )),
-            Err(refused) => return Err(refused),
+            Err(failed) => return Err(failed),
+        }
+        // A checkpoint is passed even when what the record showed could not be read.
+        if checkpoint {
+            progress.checkpoints += 1;
         }
         progress.next_step += 1;
     }
@@ -824,7 +851,7 @@ async fn play_step<T: Transport>(
                         .map(|a| id_of(a, "plan action"))
                         .transpose()?
                         .ok_or_else(|| {
-                            ReplayError(format!("the plan holds no action like `{name}`"))
+                            ReplayError::new(format!("the plan holds no action like `{name}`"))
                         })?;
                     plan_actions.insert(name.clone(), (plan.clone(), id));
                 }
@@ -876,7 +903,7 @@ async fn play_step<T: Transport>(
         }
         Action::MarkPlanAction(step) => {
             let (plan, action) = plan_actions.get(&step.action).cloned().ok_or_else(|| {
-                ReplayError(format!("no earlier plan action named `{}`", step.action))
+                ReplayError::new(format!("no earlier plan action named `{}`", step.action))
             })?;
             let body = json!({"occurred_at": at, "status": step.status, "note": step.note});
             transport
@@ -900,7 +927,7 @@ async fn play_step<T: Transport>(
                 .or_else(|| records.get(&step.entry))
                 .cloned()
                 .ok_or_else(|| {
-                    ReplayError(format!(
+                    ReplayError::new(format!(
                         "no earlier contact or referral named `{}`",
                         step.entry
                     ))

@@ -43,6 +43,7 @@ async fn trainees(app: &TestApp, created: &Value) -> BTreeMap<u64, BTreeMap<Stri
     tokens
 }
 
+/// Releases the next stage; answers the exercise as it then stands.
 async fn advance(app: &TestApp, facilitator: &str, id: &str) -> Value {
     let r = app
         .post(
@@ -52,7 +53,10 @@ async fn advance(app: &TestApp, facilitator: &str, id: &str) -> Value {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    r.json
+    assert_eq!(r.json["kind"], "advanced");
+    app.get(&format!("/api/v1/exercises/{id}"), facilitator)
+        .await
+        .json
 }
 
 fn team_child(view: &Value, number: u64) -> String {
@@ -325,9 +329,12 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let new3 = team_child(&r.json, 3);
+    assert_eq!(r.json["kind"], "reset");
+    assert_eq!(r.json["checkpoints"], 2);
+    let after = app.get(&base, &facilitator).await.json;
+    let new3 = team_child(&after, 3);
     assert_ne!(new3, old3);
-    let team3 = r.json["teams"]
+    let team3 = after["teams"]
         .as_array()
         .unwrap()
         .iter()
@@ -335,7 +342,11 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
         .unwrap()
         .clone();
     assert_eq!(team3["checkpoints_reached"], 2);
-    assert_eq!(r.json["checkpoints_released"], 4);
+    assert_eq!(after["checkpoints_released"], 4);
+    // Team 3's trainees are back at the second checkpoint, with its question.
+    let theirs = app.get(&base, &tokens[&3]["social_care"]).await.json;
+    assert_eq!(theirs["checkpoint"]["number"], 2);
+    assert_eq!(theirs["checkpoint"]["title"], "Returned home");
     let r = app
         .post(
             &format!("{base}/reset"),
@@ -351,6 +362,19 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
             .status,
         200
     );
+    for token in tokens[&3].values() {
+        app.get(&format!("/api/v1/children/{old3}"), token)
+            .await
+            .assert_problem(404);
+        let found = app.get("/api/v1/children?limit=100", token).await.json;
+        let ids: Vec<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![new3.as_str()]);
+    }
 
     // The rest of the case; team 3 catches up from where its reset left it.
     for _ in 4..8 {
@@ -398,7 +422,8 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
         .post(&format!("{base}/end"), &facilitator, json!({}))
         .await;
     assert_eq!(ended.status, 201, "{}", ended.text);
-    assert_eq!(ended.json["state"], "ended");
+    assert_eq!(ended.json["kind"], "ended");
+    assert_eq!(app.get(&base, &facilitator).await.json["state"], "ended");
     app.get(&base, &t1["police"]).await.assert_problem(401);
     let account = &created["teams"][0]["accounts"][0];
     let r = app

@@ -6,13 +6,33 @@
   const exerciseId = decodeURIComponent(location.pathname.split("/")[2] || "");
   const base = "/api/v1/exercises/" + encodeURIComponent(exerciseId);
   let token = null;
+  let refreshToken = null;
   let busy = false;
 
-  async function api(path, options = {}) {
+  // A training day outlasts an access token: a refused one is renewed once with the refresh token
+  // (kept in this closure too) and the request sent again.
+  async function renew() {
+    if (!refreshToken) return false;
+    const response = await fetch("/api/v1/auth/refresh", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+    if (!response.ok) return false;
+    const tokens = await response.json();
+    token = tokens.access_token;
+    refreshToken = tokens.refresh_token;
+    return true;
+  }
+
+  async function api(path, options = {}, again = true) {
     const headers = Object.assign({}, options.headers || {});
     if (token) headers.Authorization = "Bearer " + token;
     const response = await fetch(path, Object.assign({}, options, { headers }));
-    if (response.status === 401 && token) signedOut("Your session has ended: sign in again.");
+    if (response.status === 401 && token) {
+      if (again && (await renew())) return api(path, options, false);
+      signedOut("Your session has ended: sign in again.");
+    }
     return response;
   }
 
@@ -27,6 +47,7 @@
 
   function signedOut(message) {
     token = null;
+    refreshToken = null;
     $("exercise").hidden = true;
     $("sign-in").hidden = false;
     $("who").textContent = "";
@@ -114,6 +135,9 @@
         a.href = t.timeline;
         a.textContent = "Timeline";
         a.className = "timeline";
+        // Its own tab: leaving this page would sign it out.
+        a.target = "_blank";
+        a.rel = "noopener";
         links.appendChild(a);
         links.appendChild(document.createTextNode(" "));
         links.appendChild(button("Debrief", () =>
@@ -154,15 +178,18 @@
         body: JSON.stringify(body),
       });
       if (!response.ok) $("error").textContent = await problem(response);
+    } catch (error) {
+      $("error").textContent = "The service could not be reached: " + error.message;
     } finally {
       busy = false;
-      await refresh();
+      if (token) await refresh().catch(() => {});
     }
   }
 
   $("sign-in").addEventListener("submit", async (event) => {
     event.preventDefault();
     $("sign-in-error").textContent = "";
+    $("error").textContent = "";
     const response = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -173,7 +200,9 @@
       $("sign-in-error").textContent = await problem(response);
       return;
     }
-    token = (await response.json()).access_token;
+    const tokens = await response.json();
+    token = tokens.access_token;
+    refreshToken = tokens.refresh_token;
     const me = await (await api("/api/v1/me")).json();
     $("who").textContent = "Signed in as " + me.display_name;
     $("sign-in").hidden = true;
