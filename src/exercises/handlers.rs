@@ -21,6 +21,9 @@ use crate::vocabulary::{Agency, Role};
 /// Most teams an exercise may have.
 pub const MAX_TEAMS: u32 = 12;
 
+/// Longest scenario a request may carry (the bundled ones are under 40,000).
+pub const MAX_SCENARIO_CHARS: usize = 200_000;
+
 fn not_found() -> ApiError {
     ApiError::NotFound("no exercise with this id".into())
 }
@@ -988,7 +991,7 @@ pub async fn get_exercise_debrief(
     let (exercise, scenario) = visible(&state, &actor, path.into_inner()).await?;
     let standing = standing(&state.db, exercise.id).await?;
     let scores = scores_of(&state.db, &exercise, &scenario, &standing).await?;
-    let headlines = repo::headlines(&state.db, exercise.id).await?;
+    let all_headlines = repo::headlines(&state.db, exercise.id).await?;
     let decisions = repo::decisions(&state.db, exercise.id, None).await?;
     let mut teams = Vec::new();
     for team in repo::teams(&state.db, exercise.id).await? {
@@ -1010,6 +1013,16 @@ pub async fn get_exercise_debrief(
         };
         teams.push((team, child_of(&progress), drawn));
     }
+    // Each team's current record's: a record a reset replaced is not the team's any more.
+    let headlines: Vec<(i32, i32, String)> = all_headlines
+        .into_iter()
+        .filter(|(number, _, _, child)| {
+            teams
+                .iter()
+                .any(|(t, current, _)| t.number == *number && *current == Some(*child))
+        })
+        .map(|(number, checkpoint, headline, _)| (number, checkpoint, headline))
+        .collect();
     let checkpoints: Vec<(usize, String)> = checkpoint_steps(&scenario)
         .iter()
         .enumerate()

@@ -260,17 +260,17 @@ pub async fn insert_checkpoint(
     Ok(())
 }
 
-/// What each team's record showed at each checkpoint the service reached last (after a reset, the
-/// newer record's): (team number, checkpoint number, headline).
+/// What each team's record showed at each checkpoint the service reached: (team number, checkpoint
+/// index from 0, headline, the record).
 pub async fn headlines(
     db: impl PgExecutor<'_>,
     exercise: Uuid,
-) -> sqlx::Result<Vec<(i32, i32, String)>> {
+) -> sqlx::Result<Vec<(i32, i32, String, Uuid)>> {
     sqlx::query_as(
-        "SELECT DISTINCT ON (t.number, c.checkpoint) t.number, c.checkpoint, c.headline
+        "SELECT DISTINCT ON (t.number, c.checkpoint, c.child_id) t.number, c.checkpoint, c.headline, c.child_id
          FROM exercise_checkpoints c JOIN exercise_teams t ON t.id = c.team_id
          WHERE t.exercise_id = $1
-         ORDER BY t.number, c.checkpoint, c.at DESC",
+         ORDER BY t.number, c.checkpoint, c.child_id, c.at DESC",
     )
     .bind(exercise)
     .fetch_all(db)

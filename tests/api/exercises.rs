@@ -122,6 +122,14 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
         )
         .await;
     assert_eq!(r.assert_problem(422)["field"], "scenario_yaml");
+    let r = app
+        .post(
+            "/api/v1/exercises",
+            &facilitator,
+            json!({"name": "x", "scenario_yaml": "#".repeat(200_001), "teams": 1}),
+        )
+        .await;
+    assert_eq!(r.assert_problem(422)["field"], "scenario_yaml");
     let (_, outsider) = app
         .user("outside_police", Some("police"), "practitioner")
         .await;
