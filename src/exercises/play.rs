@@ -176,6 +176,23 @@ impl Player {
     async fn open_sessions(&self, team: Option<&Team>) -> ApiResult<Sessions> {
         let db = &self.state.db;
         let mut conn = db.acquire().await?;
+        let mut users = Vec::new();
+        if let Some(team) = team {
+            for (key, user_id) in repo::actors(&mut *conn, team.id).await? {
+                let Some(user) = crate::users::repo::find_by_id(&mut *conn, user_id).await? else {
+                    continue;
+                };
+                // The scenario acts through these accounts; one switched off stops the play
+                // before it starts, not half-way.
+                if user.disabled {
+                    return Err(ApiError::Conflict(format!(
+                        "the scenario's actor `{key}` acts as user {} ({}), which is disabled: enable it (PATCH /api/v1/users/{})",
+                        user.username, user.id, user.id
+                    )));
+                }
+                users.push((key, user));
+            }
+        }
         let mut opened = Vec::new();
         let (session, _) =
             crate::auth::session::start(&mut conn, self.facilitator.id, PLAY_SESSION).await?;
@@ -186,22 +203,17 @@ impl Player {
             .issue(&self.facilitator, session)
             .map_err(ApiError::internal)?;
         let mut actors = BTreeMap::new();
-        if let Some(team) = team {
-            for (key, user_id) in repo::actors(&mut *conn, team.id).await? {
-                let Some(user) = crate::users::repo::find_by_id(&mut *conn, user_id).await? else {
-                    continue;
-                };
-                let (session, _) =
-                    crate::auth::session::start(&mut conn, user.id, PLAY_SESSION).await?;
-                opened.push(session);
-                actors.insert(
-                    key,
-                    self.state
-                        .tokens
-                        .issue(&user, session)
-                        .map_err(ApiError::internal)?,
-                );
-            }
+        for (key, user) in users {
+            let (session, _) =
+                crate::auth::session::start(&mut conn, user.id, PLAY_SESSION).await?;
+            opened.push(session);
+            actors.insert(
+                key,
+                self.state
+                    .tokens
+                    .issue(&user, session)
+                    .map_err(ApiError::internal)?,
+            );
         }
         Ok(Sessions {
             facilitator,

@@ -17,7 +17,7 @@ pub struct NewExercise {
     /// this or `scenario_yaml`.
     pub scenario: Option<String>,
     /// A scenario file's text (YAML), checked as `mash scenario check` checks a file.
-    #[schema(max_length = 200000)]
+    #[schema(max_length = 50000)]
     pub scenario_yaml: Option<String>,
     /// How many teams, each with its own record and four trainees (one per agency).
     #[schema(minimum = 1, maximum = 12)]

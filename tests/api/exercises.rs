@@ -126,7 +126,7 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
         .post(
             "/api/v1/exercises",
             &facilitator,
-            json!({"name": "x", "scenario_yaml": "#".repeat(200_001), "teams": 1}),
+            json!({"name": "x", "scenario_yaml": "#".repeat(50_001), "teams": 1}),
         )
         .await;
     assert_eq!(r.assert_problem(422)["field"], "scenario_yaml");
@@ -856,6 +856,40 @@ async fn a_facilitator_runs_the_day_from_a_terminal(db: PgPool) {
         assert_eq!(record.json["sharing_mode"], "siloed");
     }
     assert_eq!(view["teams"][0]["checkpoints_reached"], 0);
+
+    // An actor's account switched off stops a stage before it plays anything, saying which.
+    let actor: uuid::Uuid =
+        sqlx::query_scalar("SELECT user_id FROM exercise_actors ORDER BY key LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let user = format!("/api/v1/users/{actor}");
+    let patch = |disabled: bool| {
+        app.request(
+            reqwest::Method::PATCH,
+            &user,
+            Some(&facilitator),
+            Some(json!({ "disabled": disabled })),
+        )
+    };
+    assert_eq!(patch(true).await.status, 200);
+    let refused = app
+        .post(
+            &format!("/api/v1/exercises/{id}/advance"),
+            &facilitator,
+            json!({}),
+        )
+        .await;
+    assert!(
+        refused.assert_problem(409)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("disabled"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(patch(false).await.status, 200);
+    advance(&app, &facilitator, &id).await;
 
     let said = mash_exercise(&app, &["end", &id]).await;
     assert!(said.contains(": ended,"), "{said}");
