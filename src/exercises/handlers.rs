@@ -315,6 +315,25 @@ fn player(req: &HttpRequest, state: &web::Data<AppState>, actor: &Actor) -> ApiR
     })
 }
 
+/// How many teams' records are played at once: the teams' records are independent, and each play
+/// is a run of requests to the service's own app that waits mostly on the database.
+const TEAMS_AT_ONCE: usize = 4;
+
+/// Runs `each` for every team, a few at a time; the first failure is the answer.
+async fn for_each_team<'a, T>(
+    teams: impl IntoIterator<Item = &'a Team>,
+    each: impl AsyncFn(&'a Team) -> ApiResult<T>,
+) -> ApiResult<Vec<T>> {
+    use futures_util::StreamExt;
+    let each = &each;
+    let done: Vec<ApiResult<T>> = futures_util::stream::iter(teams)
+        .map(|team| each(team))
+        .buffer_unordered(TEAMS_AT_ONCE)
+        .collect()
+        .await;
+    done.into_iter().collect()
+}
+
 /// One stage change at a time per exercise: held for the length of a transaction that is never
 /// committed, so a request cut off releases it.
 async fn exclusive(
@@ -546,15 +565,18 @@ pub async fn create_exercise(
     // lock, as any stage: a first advance waits for it).
     let _lock = exclusive(&state.db, id).await?;
     let player = player(&req, &state, &actor)?;
-    for team in repo::teams(&state.db, id).await? {
-        let until = opening(&scenario);
+    let teams = repo::teams(&state.db, id).await?;
+    let until = opening(&scenario);
+    for_each_team(&teams, async |team| {
         if let Err(error) = player
-            .play(&scenario, &team, Progress::default(), until, body.mode)
+            .play(&scenario, team, Progress::default(), until, body.mode)
             .await
         {
             tracing::warn!(%error, team = team.number, "opening a team's record failed; the first stage will");
         }
-    }
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -686,13 +708,14 @@ pub async fn advance_exercise(
             .await?
             .or(exercise.mode),
     };
-    for team in repo::teams(&state.db, exercise.id).await? {
+    let teams = repo::teams(&state.db, exercise.id).await?;
+    for_each_team(&teams, async |team| {
         let progress = repo::progress(&state.db, team.id)
             .await?
             .unwrap_or_default();
         let progress = if progress.next_step < until {
             player
-                .play(&scenario, &team, progress, until, mode)
+                .play(&scenario, team, progress, until, mode)
                 .await?
                 .progress
         } else {
@@ -701,7 +724,9 @@ pub async fn advance_exercise(
         if let (Some(m), Some(child)) = (body.0.mode, child_of(&progress)) {
             player.set_mode(child, m).await?;
         }
-    }
+        Ok(())
+    })
+    .await?;
     let change = recorder
         .create(async |tx| {
             let event = NewEvent {
@@ -776,8 +801,7 @@ pub async fn reset_exercise(
         .await?
         .or(exercise.mode);
     let until = end_of_stage(&scenario, to);
-    let mut replaced = Vec::new();
-    for team in &chosen {
+    let replaced: Vec<Uuid> = for_each_team(chosen.iter().copied(), async |team| {
         let old = repo::progress(&state.db, team.id)
             .await?
             .as_ref()
@@ -791,8 +815,12 @@ pub async fn reset_exercise(
                 team.number
             )));
         }
-        replaced.extend(old);
-    }
+        Ok(old)
+    })
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
     // A team reset puts that team alone back; the room's clock and checkpoint stay.
     let team = body.0.team.and(chosen.first().map(|t| t.id));
     let (checkpoints, clock) = (to, checkpoint_view(&scenario, to).map(|c| c.at));
