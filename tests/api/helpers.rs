@@ -112,7 +112,12 @@ pub async fn spawn_with(db: PgPool, settings: ServeSettings) -> TestApp {
         base: format!("http://127.0.0.1:{port}"),
         metrics_port,
         db,
-        client: reqwest::Client::new(),
+        // An idle connection is let go well before the server's keep-alive (5 s) closes it: on a
+        // loaded machine a request sent on a connection the server is closing fails half-way.
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(1))
+            .build()
+            .expect("the client builds"),
         server,
         thread: Some(thread),
     }
