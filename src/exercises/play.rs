@@ -116,18 +116,13 @@ where
                 (status, None, bytes)
             }
         };
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok((value, etag));
-        }
-        Err(ReplayError::answered(
+        replay::settle(
+            method.as_str(),
+            path,
             status.as_u16(),
-            format!(
-                "{method} {path}: {} {}",
-                status.as_u16(),
-                value["detail"].as_str().unwrap_or_default()
-            ),
-        ))
+            etag,
+            &String::from_utf8_lossy(&bytes),
+        )
     }
 }
 

@@ -206,9 +206,9 @@ impl Client {
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if !status.is_success() {
             return Err(ReplayError::new(problem_text(
-                &Method::POST,
+                "POST",
                 path,
-                status,
+                status.as_u16(),
                 &body,
                 &text,
             )));
@@ -262,27 +262,33 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let text = response.text().await.unwrap_or_default();
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok((value, etag));
-        }
-        Err(ReplayError::answered(
-            status.as_u16(),
-            problem_text(&method, path, status, &value, &text),
-        ))
+        settle(method.as_str(), path, status.as_u16(), etag, &text)
     }
 }
 
-fn problem_text(
-    method: &Method,
+/// What a transport makes of the service's answer to a step: its JSON and `ETag` when it
+/// succeeded, else an error carrying the problem's title and detail.
+pub fn settle(
+    method: &str,
     path: &str,
-    status: StatusCode,
-    problem: &Value,
-    raw: &str,
-) -> String {
+    status: u16,
+    etag: Option<String>,
+    text: &str,
+) -> Result<(Value, Option<String>), ReplayError> {
+    let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    if (200..300).contains(&status) {
+        return Ok((value, etag));
+    }
+    Err(ReplayError::answered(
+        status,
+        problem_text(method, path, status, &value, text),
+    ))
+}
+
+fn problem_text(method: &str, path: &str, status: u16, problem: &Value, raw: &str) -> String {
     match (problem["title"].as_str(), problem["detail"].as_str()) {
         (Some(title), Some(detail)) => {
-            format!("{method} {path}: {} {title}: {detail}", status.as_u16())
+            format!("{method} {path}: {status} {title}: {detail}")
         }
         _ => format!(
             "{method} {path}: {status}: {}",
