@@ -135,11 +135,7 @@ fn show(view: &ExerciseView) {
     println!(
         "{}: {}, {} of {} checkpoints released{}",
         view.name,
-        match view.state {
-            super::types::ExerciseState::Ready => "ready",
-            super::types::ExerciseState::Running => "running",
-            super::types::ExerciseState::Ended => "ended",
-        },
+        view.state.as_str(),
         view.checkpoints_released,
         view.checkpoint_count,
         view.clock

@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, html};
 use uuid::Uuid;
 
 use super::repo::{Exercise, Team};
-use super::types::{Decision, ExerciseState, ExpectationOutcome, Scores};
+use super::types::{Decision, ExerciseState, Scores};
 use crate::picture::handlers::Drawn;
 
 pub struct Room<'a> {
@@ -33,24 +33,6 @@ fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
 
-fn state(s: ExerciseState) -> &'static str {
-    match s {
-        ExerciseState::Ready => "ready",
-        ExerciseState::Running => "running",
-        ExerciseState::Ended => "ended",
-    }
-}
-
-fn outcome_class(o: ExpectationOutcome) -> &'static str {
-    match o {
-        ExpectationOutcome::Met => "met",
-        ExpectationOutcome::MetLate => "met_late",
-        ExpectationOutcome::Missed => "missed",
-        ExpectationOutcome::Open => "open",
-        ExpectationOutcome::NotReleased => "not_released",
-    }
-}
-
 pub fn render(room: &Room<'_>) -> String {
     let e = room.exercise;
     let page: Markup = html! {
@@ -63,7 +45,7 @@ pub fn render(room: &Room<'_>) -> String {
             }
             body {
                 h1 { "Debrief: " (e.name) }
-                p { "Scenario: " strong { (e.scenario_name) } ". The exercise is " (state(room.state))
+                p { "Scenario: " strong { (e.scenario_name) } ". The exercise is " (room.state.as_str())
                     "; " (room.released) " of " (room.checkpoints.len()) " checkpoints released"
                     @if let Some(c) = room.clock { "; scenario clock " (when(c)) " (UTC)" } ". "
                     "Made " (when(Utc::now())) "." }
@@ -86,7 +68,7 @@ pub fn render(room: &Room<'_>) -> String {
                                     td { (when(x.due_at)) }
                                     @for t in &room.scores.teams {
                                         @if let Some(r) = t.results.get(i) {
-                                            td class=(outcome_class(r.outcome)) data-team=(t.team) {
+                                            td class=(r.outcome.as_str()) data-team=(t.team) {
                                                 (r.outcome.label())
                                                 @if r.points > 0 { " (" (r.points) ")" }
                                             }

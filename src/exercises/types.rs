@@ -70,6 +70,16 @@ pub enum ExerciseState {
     Ended,
 }
 
+impl ExerciseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExerciseState::Ready => "ready",
+            ExerciseState::Running => "running",
+            ExerciseState::Ended => "ended",
+        }
+    }
+}
+
 /// A checkpoint of the scenario, as the room sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CheckpointView {
@@ -247,6 +257,18 @@ pub enum ExpectationOutcome {
 }
 
 impl ExpectationOutcome {
+    /// As the API says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectationOutcome::Met => "met",
+            ExpectationOutcome::MetLate => "met_late",
+            ExpectationOutcome::Missed => "missed",
+            ExpectationOutcome::Open => "open",
+            ExpectationOutcome::NotReleased => "not_released",
+        }
+    }
+
+    /// As a person says it.
     pub fn label(self) -> &'static str {
         match self {
             ExpectationOutcome::Met => "met",
