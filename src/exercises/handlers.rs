@@ -141,15 +141,16 @@ fn team_stage(scenario: &Scenario, standing: &Standing, reached: usize) -> Stage
     }
 }
 
+/// How `team`, whose record stands at `progress`, has done against the expectations.
 async fn team_score(
     db: &sqlx::PgPool,
     scenario: &Scenario,
     team: &Team,
+    progress: &Progress,
     expected: &[Expected<'_>],
     standing: &Standing,
 ) -> ApiResult<TeamScore> {
-    let progress = repo::progress(db, team.id).await?.unwrap_or_default();
-    let child = child_of(&progress);
+    let child = child_of(progress);
     let entries = match child {
         Some(child) => repo::trainee_entries(db, team.id, child).await?,
         None => Vec::new(),
@@ -185,7 +186,8 @@ async fn scores_of(
     let expected = expectations(scenario);
     let mut teams = Vec::new();
     for team in repo::teams(db, exercise.id).await? {
-        teams.push(team_score(db, scenario, &team, &expected, standing).await?);
+        let progress = repo::progress(db, team.id).await?.unwrap_or_default();
+        teams.push(team_score(db, scenario, &team, &progress, &expected, standing).await?);
     }
     Ok(Scores {
         expectations: expected
@@ -229,11 +231,7 @@ async fn view_of(
         shown = shown.min(reached);
     }
     let checkpoint = checkpoint_view(scenario, shown);
-    let scores = if facilitator && scored {
-        Some(scores_of(db, exercise, scenario, &standing).await?)
-    } else {
-        None
-    };
+    let expected = expectations(scenario);
     let mut teams = Vec::new();
     for team in repo::teams(db, exercise.id).await? {
         if !facilitator && actor.user.team_id != Some(team.id) {
@@ -241,6 +239,12 @@ async fn view_of(
         }
         let progress = repo::progress(db, team.id).await?.unwrap_or_default();
         let child_id = child_of(&progress);
+        let score = if facilitator && scored {
+            let scored = team_score(db, scenario, &team, &progress, &expected, &standing).await?;
+            Some(scored.score)
+        } else {
+            None
+        };
         teams.push(TeamView {
             id: team.id,
             number: u32::try_from(team.number).unwrap_or(0),
@@ -248,12 +252,7 @@ async fn view_of(
             checkpoints_reached: progress.checkpoints,
             steps_played: progress.next_step,
             steps: scenario.steps.len(),
-            score: scores.as_ref().and_then(|s| {
-                s.teams
-                    .iter()
-                    .find(|t| t.team_id == team.id)
-                    .map(|t| t.score.clone())
-            }),
+            score,
             timeline: child_id.map(|c| format!("/children/{c}/timeline")),
         });
     }
@@ -714,10 +713,7 @@ pub async fn advance_exercise(
             .await?
             .unwrap_or_default();
         let progress = if progress.next_step < until {
-            player
-                .play(&scenario, team, progress, until, mode)
-                .await?
-                .progress
+            player.play(&scenario, team, progress, until, mode).await?
         } else {
             progress
         };
@@ -809,7 +805,7 @@ pub async fn reset_exercise(
         let played = player
             .play(&scenario, team, Progress::default(), until, mode)
             .await?;
-        if child_of(&played.progress).is_none() {
+        if child_of(&played).is_none() {
             return Err(ApiError::Conflict(format!(
                 "team {}'s new record could not be opened",
                 team.number

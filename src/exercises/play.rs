@@ -141,13 +141,6 @@ pub struct Player {
     pub facilitator: crate::users::User,
 }
 
-/// A team's record after a play, and what each checkpoint it passed showed.
-pub struct Played {
-    pub progress: Progress,
-    /// Steps the service refused (a trainee's entry had done it already, say).
-    pub passed_over: Vec<String>,
-}
-
 /// How long the sessions the service opens for a play last at most.
 const PLAY_SESSION: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
@@ -263,7 +256,7 @@ impl Player {
         mut progress: Progress,
         until: usize,
         mode: Option<SharingMode>,
-    ) -> ApiResult<Played> {
+    ) -> ApiResult<Progress> {
         let db = &self.state.db;
         let sessions = self.open_sessions(Some(team)).await?;
         let transport = InMemory {
@@ -329,12 +322,10 @@ impl Player {
                 retry_after_secs: 2,
             });
         }
+        // Steps the service refused (a trainee's entry had done it already, say).
         if !passed_over.is_empty() {
             tracing::info!(team = team.number, steps = ?passed_over, "scenario steps passed over");
         }
-        Ok(Played {
-            progress,
-            passed_over,
-        })
+        Ok(progress)
     }
 }
