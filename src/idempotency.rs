@@ -57,6 +57,9 @@ struct StoredAnswer {
     body: Option<Vec<u8>>,
 }
 
+/// The header on an answer given again: the audit trail records a replay as its own event.
+pub const REPLAYED: &str = "Idempotent-Replayed";
+
 fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
     req.into_response(error.error_response())
 }
@@ -70,10 +73,11 @@ pub async fn keyed(
         .get(HEADER)
         .map(|v| v.to_str().map(str::to_string));
     // The operations that create something, as the route table says.
-    let applies = req
+    let route = req
         .match_pattern()
         .and_then(|p| routes::find(req.method(), &p))
-        .is_some_and(|r| r.creates);
+        .filter(|r| r.creates);
+    let applies = route.is_some();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let (Some(key), true, Some(state)) = (key, applies, state) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -92,7 +96,7 @@ pub async fn keyed(
     };
     let user_id = actor.id();
     // The handler's `Actor` takes this caller rather than reading the session again.
-    req.extensions_mut().insert(actor);
+    req.extensions_mut().insert(actor.clone());
     let body = match req.extract::<web::Bytes>().await {
         Ok(body) => body,
         Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
@@ -153,12 +157,32 @@ pub async fn keyed(
                     body,
                     ..
                 })) => {
+                    // The answer is given again only as the policy would answer the request now.
+                    let child = req
+                        .match_pattern()
+                        .and_then(|p| {
+                            routes::param_of(&p, req.path(), routes::CHILD_PARAM)
+                                .map(str::to_string)
+                        })
+                        .and_then(|v| v.parse::<uuid::Uuid>().ok());
+                    if let (Some(child), Some(action)) = (child, route.and_then(|r| r.action()))
+                        && let Err(error) = crate::sharing::may_replay(
+                            &state,
+                            &actor,
+                            action,
+                            child,
+                            body.as_deref().unwrap_or_default(),
+                        )
+                        .await
+                    {
+                        return Ok(refuse(req, error));
+                    }
                     let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
                     let mut replay = HttpResponse::build(status);
                     if let Some(ct) = content_type {
                         replay.insert_header((header::CONTENT_TYPE, ct));
                     }
-                    replay.insert_header(("Idempotent-Replayed", "true"));
+                    replay.insert_header((REPLAYED, "true"));
                     req.into_response(replay.body(body.unwrap_or_default()))
                 }
             });

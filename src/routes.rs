@@ -62,6 +62,8 @@ pub enum AuditAction {
     ChallengeCreate,
     ChallengeList,
     ChallengeRespond,
+    InvolvementCreate,
+    InvolvementList,
     BreakGlassCreate,
     BreakGlassList,
     BreakGlassReview,
@@ -145,6 +147,8 @@ impl AuditAction {
             ChallengeCreate => "challenge.create",
             ChallengeList => "challenge.list",
             ChallengeRespond => "challenge.respond",
+            InvolvementCreate => "involvement.create",
+            InvolvementList => "involvement.list",
             BreakGlassCreate => "break_glass.create",
             BreakGlassList => "break_glass.list",
             BreakGlassReview => "break_glass.review",
@@ -200,6 +204,7 @@ impl AuditAction {
             PlanActionCreate | PlanActionList | PlanActionMark => "plan_action",
             LegalPlanningMeetingCreate | LegalPlanningMeetingList => "legal_planning_meeting",
             ChallengeCreate | ChallengeList | ChallengeRespond => "challenge",
+            InvolvementCreate | InvolvementList => "involvement",
             BreakGlassCreate | BreakGlassList | BreakGlassReview => "break_glass",
             AlertList | AlertRead | AlertStream => "alert",
             DisclosureCreate => "disclosure",
@@ -254,6 +259,14 @@ impl Route {
 
 /// The path parameter that names the child, wherever a route has one.
 pub const CHILD_PARAM: &str = "child_id";
+
+/// The value of `{name}` in `path`, matched against its route's `pattern` segment by segment: for
+/// middleware that runs before the router has filled in the request's match info.
+pub fn param_of<'a>(pattern: &str, path: &'a str, name: &str) -> Option<&'a str> {
+    let wanted = format!("{{{name}}}");
+    let at = pattern.split('/').position(|segment| segment == wanted)?;
+    path.split('/').nth(at)
+}
 
 const fn read(path: &'static str, operation_id: &'static str, action: AuditAction) -> Route {
     Route {
@@ -590,6 +603,16 @@ pub static ROUTES: &[Route] = &[
         "listChallenges",
         A::ChallengeList,
     ),
+    create(
+        "/api/v1/children/{child_id}/involvements",
+        "createInvolvement",
+        A::InvolvementCreate,
+    ),
+    read(
+        "/api/v1/children/{child_id}/involvements",
+        "listInvolvements",
+        A::InvolvementList,
+    ),
     about(
         create(
             "/api/v1/children/{child_id}/challenges/{challenge_id}/response",
@@ -778,6 +801,16 @@ pub fn by_operation_id(id: &str) -> Option<&'static Route> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_path_parameter_is_read_off_its_pattern() {
+        let pattern = "/api/v1/children/{child_id}/disclosures";
+        assert_eq!(
+            super::param_of(pattern, "/api/v1/children/abc/disclosures", "child_id"),
+            Some("abc")
+        );
+        assert_eq!(super::param_of(pattern, "/api/v1/children/abc", "x"), None);
+    }
+
     use super::*;
 
     #[test]

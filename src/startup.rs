@@ -93,6 +93,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(safeguarding::handlers::create_challenge)
                 .service(safeguarding::handlers::list_challenges)
                 .service(safeguarding::handlers::respond_to_challenge)
+                .service(safeguarding::handlers::create_involvement)
+                .service(safeguarding::handlers::list_involvements)
                 .service(safeguarding::timescales::get_timescales)
                 .service(crate::alerts::handlers::stream_alerts)
                 .service(crate::alerts::handlers::list_alerts)
@@ -410,6 +412,8 @@ impl Application {
             session_ttl: settings.session_ttl,
             break_glass_ttl: settings.break_glass_ttl,
             in_flight: Default::default(),
+            alert_streams: Default::default(),
+            refused_reads: Default::default(),
             client_failures: crate::throttle::ClientFailures::new(
                 settings.client_failure_burst,
                 crate::throttle::REFILL,
@@ -500,6 +504,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
      style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
+/// What an SVG opened on its own may do: draw itself with its inline presentation, and nothing
+/// else — no script, no load from anywhere, no framing.
+pub const SVG_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
 /// Headers on every response: nothing is cached (a login answer holds a token, a child's views
 /// hold personal data), nothing is sniffed into another type, and pages carry their policy.
 fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
@@ -519,6 +528,16 @@ fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         );
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    let svg = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("image/svg+xml"));
+    if svg {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(SVG_CONTENT_SECURITY_POLICY),
+        );
     }
 }
 
@@ -624,7 +643,9 @@ pub fn app(
         .split_for_parts();
     app.service(
         // The contract for a person, with Swagger UI's scripts served from this binary.
-        SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/openapi.yaml"])),
+        // No online validator: nothing on the page loads from outside the service.
+        SwaggerUi::new("/docs/{_:.*}")
+            .config(utoipa_swagger_ui::Config::new(["/openapi.yaml"]).validator_url("none")),
     )
     .service(web::resource("/docs").route(web::get().to(|| async {
         actix_web::HttpResponse::Found()

@@ -32,6 +32,10 @@ pub struct AppState {
     pub client_failures: crate::throttle::ClientFailures,
     /// Requests being answered now: a stop waits for them.
     pub in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Alert streams open now, per user (`alerts::handlers::STREAMS_PER_USER` at most).
+    pub alert_streams: crate::alerts::handlers::OpenStreams,
+    /// Refused reads per user and record, so that refusals cannot fill a child's access log.
+    pub refused_reads: crate::audit::middleware::RefusedReads,
 }
 
 impl AppState {

@@ -429,6 +429,7 @@ vocabulary! {
         PlanAction = "plan_action",
         LegalPlanningMeeting = "legal_planning_meeting",
         Challenge = "challenge",
+        Involvement = "involvement",
     }
 }
 

@@ -9,15 +9,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Alert, AlertKind, on_record};
+use super::{Alert, AlertKind, EntryMark, new_agency_entries, on_record};
 use crate::audit::Recorder;
 use crate::auth::Actor;
-use crate::auth::policy::sight;
+use crate::auth::policy::{Sight, sight, team_member};
+use crate::children::Child;
 use crate::combined::record::narrow;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidQuery;
 use crate::state::AppState;
-use crate::vocabulary::{Agency, LawfulBasis};
+use crate::vocabulary::{Agency, LawfulBasis, Visibility};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -49,43 +50,124 @@ fn agency_of(actor: &Actor) -> ApiResult<Agency> {
         .ok_or_else(|| ApiError::Forbidden("alerts are an agency's: a facilitator has none".into()))
 }
 
-/// Every alert of the caller's agency, as the caller may see the records, at `at`; newest first.
-async fn alerts(state: &AppState, actor: &Actor, at: DateTime<Utc>) -> ApiResult<Vec<Alert>> {
-    let agency = agency_of(actor)?;
+/// The records the caller's agency is involved with (or its team works), as the caller may know
+/// of them: found through indexes, then each decided by the policy over the kept record.
+async fn involved_records(
+    state: &AppState,
+    actor: &Actor,
+    agency: Agency,
+) -> ApiResult<Vec<(Child, std::sync::Arc<crate::combined::record::KeptRecord>)>> {
     let mut out = Vec::new();
-    let mut involved = HashSet::new();
-    for child in crate::children::repo::all(&state.db).await? {
+    for child in crate::children::repo::involving(&state.db, agency, actor.user.team_id).await? {
         if !crate::auth::policy::in_workspace(actor, child.team_id, child.retired) {
             continue;
         }
         let kept = state.records.record(&state.db, &child).await?;
-        if !kept.involved.contains(&agency) {
-            continue;
+        if team_member(actor, child.team_id) || kept.involved.contains(&agency) {
+            out.push((child, kept));
         }
-        involved.insert(child.id);
+    }
+    Ok(out)
+}
+
+/// Whose entries a record holds, for telling the involved agencies that a new one shared
+/// something: contacts, people and process records, by agency, id and time.
+fn marks(stored: &crate::combined::repo::StoredRecord) -> impl Iterator<Item = EntryMark> + '_ {
+    stored
+        .contacts
+        .iter()
+        .map(|c| EntryMark {
+            agency: c.row.agency,
+            id: c.row.id,
+            at: c.row.fields.occurred_at,
+            what: c.row.fields.kind.as_str().to_string(),
+        })
+        .chain(stored.people.iter().map(|p| EntryMark {
+            agency: p.agency,
+            id: p.id,
+            at: p.occurred_at,
+            what: "person".into(),
+        }))
+        .chain(stored.process.iter().map(|p| EntryMark {
+            agency: p.row.agency,
+            id: p.row.id,
+            at: p.row.occurred_at,
+            what: p.row.details.0.record_type().as_str().to_string(),
+        }))
+}
+
+/// Every alert of the caller's agency on `records`, as the caller may see them, at `at`; newest
+/// first.
+async fn alerts_on(
+    state: &AppState,
+    actor: &Actor,
+    records: &[(Child, std::sync::Arc<crate::combined::record::KeptRecord>)],
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<Alert>> {
+    let agency = agency_of(actor)?;
+    let mut out = Vec::new();
+    for (child, kept) in records {
         let mode = child.sharing_mode;
         let (snapshot, _) = narrow(&kept.stored, at, |a, v| sight(actor, mode, a, v));
         out.extend(on_record(agency, child.id, &snapshot, &state.rules, at));
+        // In a team's workspace every member is involved already.
+        if !team_member(actor, child.team_id) {
+            let seen = |a| sight(actor, mode, a, Visibility::Restricted) != Sight::Hidden;
+            out.extend(new_agency_entries(
+                agency,
+                child.id,
+                &kept.involved,
+                marks(&kept.stored).filter(|m| seen(m.agency)),
+                at,
+            ));
+        }
     }
-    let glasses: Vec<(Uuid, Uuid, Agency, LawfulBasis, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, child_id, agency, lawful_basis, opened_at FROM break_glass WHERE agency <> $1",
+    let ids: Vec<Uuid> = records.iter().map(|(c, _)| c.id).collect();
+    type Glass = (
+        Uuid,
+        Uuid,
+        Agency,
+        LawfulBasis,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let glasses: Vec<Glass> = sqlx::query_as(
+        "SELECT b.id, b.child_id, b.agency, b.lawful_basis, b.opened_at, r.reviewed_at
+           FROM break_glass b
+           LEFT JOIN break_glass_reviews r
+             ON r.break_glass_id = b.id AND r.outcome = 'not_justified'
+          WHERE b.agency <> $1 AND b.child_id = ANY($2)",
     )
     .bind(agency)
+    .bind(&ids)
     .fetch_all(&state.db)
     .await?;
-    for (id, child_id, by, basis, opened_at) in glasses {
-        if involved.contains(&child_id) {
+    for (id, child_id, by, basis, opened_at, not_justified) in glasses {
+        out.push(Alert {
+            id: format!("break_glass.{id}"),
+            kind: AlertKind::BreakGlass,
+            child_id,
+            entry_id: None,
+            from_agency: Some(by),
+            at: opened_at,
+            summary: format!(
+                "A {} user broke glass on the record ({})",
+                by.label(),
+                basis.as_str().replace('_', " ")
+            ),
+            read: false,
+        });
+        if let Some(reviewed_at) = not_justified {
             out.push(Alert {
-                id: format!("break_glass.{id}"),
-                kind: AlertKind::BreakGlass,
+                id: format!("break_glass_not_justified.{id}"),
+                kind: AlertKind::BreakGlassNotJustified,
                 child_id,
                 entry_id: None,
                 from_agency: Some(by),
-                at: opened_at,
+                at: reviewed_at,
                 summary: format!(
-                    "A {} user broke glass on the record ({})",
-                    by.label(),
-                    basis.as_str().replace('_', " ")
+                    "A {} user's break-glass on the record was reviewed not justified, and closed",
+                    by.label()
                 ),
                 read: false,
             });
@@ -103,6 +185,12 @@ async fn alerts(state: &AppState, actor: &Actor, at: DateTime<Utc>) -> ApiResult
     }
     out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.id.cmp(&b.id)));
     Ok(out)
+}
+
+/// Every alert of the caller's agency, as the caller may see the records, at `at`; newest first.
+async fn alerts(state: &AppState, actor: &Actor, at: DateTime<Utc>) -> ApiResult<Vec<Alert>> {
+    let records = involved_records(state, actor, agency_of(actor)?).await?;
+    alerts_on(state, actor, &records, at).await
 }
 
 /// The caller's agency's alerts on the records of the children it is involved with: a referral
@@ -172,47 +260,169 @@ pub async fn mark_alert_read(
 /// reconnects (as `EventSource` does by itself).
 const STREAM_EVERY: Duration = Duration::from_secs(2);
 const STREAM_FOR: Duration = Duration::from_secs(600);
+/// However little changed, the alerts are worked out again this often: a clock falls due with
+/// nothing written.
+const RECOMPUTE_AT_LEAST_EVERY: Duration = Duration::from_secs(60);
+/// Streams one user may hold open at once.
+pub const STREAMS_PER_USER: usize = 3;
+
+/// The alert streams open now, per user.
+#[derive(Debug, Default, Clone)]
+pub struct OpenStreams(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>);
+
+/// One user's place among the open streams, given back when the stream ends.
+struct StreamSlot {
+    open: OpenStreams,
+    user: Uuid,
+}
+
+impl OpenStreams {
+    fn take(&self, user: Uuid) -> Option<StreamSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let held = open.entry(user).or_default();
+        if *held >= STREAMS_PER_USER {
+            return None;
+        }
+        *held += 1;
+        Some(StreamSlot {
+            open: self.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(held) = open.get_mut(&self.user) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// Each involved record's version, then how many break-glasses and reviews and read marks.
+type Fingerprint = (Vec<(Uuid, i32)>, i64, i64);
+
+/// What the caller's alerts depend on besides the clock: each involved record's version, the
+/// break-glasses and their reviews, and the caller's read marks. Unchanged, nothing is worked out
+/// again.
+async fn fingerprint(
+    state: &AppState,
+    actor: &Actor,
+    records: &[(Child, std::sync::Arc<crate::combined::record::KeptRecord>)],
+) -> ApiResult<Fingerprint> {
+    let versions: Vec<(Uuid, i32)> = records.iter().map(|(c, _)| (c.id, c.version)).collect();
+    let ids: Vec<Uuid> = versions.iter().map(|v| v.0).collect();
+    let (glasses, reads): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM break_glass WHERE child_id = ANY($1))
+                + (SELECT count(*) FROM break_glass_reviews r JOIN break_glass b
+                    ON b.id = r.break_glass_id WHERE b.child_id = ANY($1)),
+                (SELECT count(*) FROM alert_reads WHERE user_id = $2)",
+    )
+    .bind(&ids)
+    .bind(actor.id())
+    .fetch_one(&state.db)
+    .await?;
+    Ok((versions, glasses, reads))
+}
 
 /// A server-sent event stream of the caller's unread alerts: each once, as `event: alert` with the
-/// alert as JSON, then each new one as it arises; a comment every few seconds keeps it open.
+/// alert as JSON, then each new one as it arises; a comment every few seconds keeps it open. The
+/// caller's session is checked before every send: once it has ended (logout, a new password, the
+/// user disabled, an exercise's end) the stream closes. A user holds at most
+/// `STREAMS_PER_USER` streams at once (429 past that).
 #[utoipa::path(
     tag = "alerts",
     operation_id = "streamAlerts",
-    responses((status = 200, description = "Server-sent events", content_type = "text/event-stream", body = String))
+    responses(
+        (status = 200, description = "Server-sent events", content_type = "text/event-stream", body = String),
+        (status = 429, description = "The caller holds as many streams as one user may", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/me/alerts/stream")]
 #[tracing::instrument(name = "stream_alerts", skip_all, fields(user_id = %actor.id()))]
 pub async fn stream_alerts(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     agency_of(&actor)?;
+    let slot = state
+        .alert_streams
+        .take(actor.id())
+        .ok_or(ApiError::TooManyRequests {
+            detail: format!(
+                "a user may hold {STREAMS_PER_USER} alert streams at once: close one first"
+            ),
+            retry_after_secs: STREAM_EVERY.as_secs(),
+        })?;
     let started = std::time::Instant::now();
+    struct Stream {
+        state: web::Data<AppState>,
+        actor: Actor,
+        sent: HashSet<String>,
+        first: bool,
+        last: Option<(Fingerprint, std::time::Instant)>,
+        _slot: StreamSlot,
+    }
     let events = futures_util::stream::unfold(
-        (state, actor, HashSet::<String>::new(), true),
-        move |(state, actor, mut sent, first)| async move {
-            if !first {
+        Stream {
+            state,
+            actor,
+            sent: HashSet::new(),
+            first: true,
+            last: None,
+            _slot: slot,
+        },
+        move |mut s| async move {
+            if !s.first {
                 tokio::time::sleep(STREAM_EVERY).await;
             }
+            s.first = false;
             if started.elapsed() > STREAM_FOR {
                 return None;
             }
+            // The session may have ended since the last send: nothing more goes out on it.
+            match crate::auth::session::live_user(&s.state.db, Some(s.actor.id()), s.actor.session)
+                .await
+            {
+                Ok(Some(user)) => s.actor.user = user,
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the stream's session could not be checked");
+                    return None;
+                }
+            }
             let mut chunk = String::new();
-            match alerts(&state, &actor, Utc::now()).await {
-                Ok(all) => {
+            let fresh = async {
+                let agency = agency_of(&s.actor)?;
+                let records = involved_records(&s.state, &s.actor, agency).await?;
+                let print = fingerprint(&s.state, &s.actor, &records).await?;
+                let due = s.last.as_ref().is_none_or(|(last, at)| {
+                    *last != print || at.elapsed() >= RECOMPUTE_AT_LEAST_EVERY
+                });
+                if !due {
+                    return Ok(None);
+                }
+                let all = alerts_on(&s.state, &s.actor, &records, Utc::now()).await?;
+                Ok::<_, ApiError>(Some((all, print)))
+            };
+            match fresh.await {
+                Ok(Some((all, print))) => {
+                    s.last = Some((print, std::time::Instant::now()));
                     for a in all.iter().rev().filter(|a| !a.read) {
-                        if sent.insert(a.id.clone()) {
+                        if s.sent.insert(a.id.clone()) {
                             let data = serde_json::to_string(a).unwrap_or_default();
                             chunk += &format!("event: alert\nid: {}\ndata: {data}\n\n", a.id);
                         }
                     }
                 }
+                Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "alerts for the stream failed"),
             }
             if chunk.is_empty() {
                 chunk = ": waiting\n\n".into();
             }
-            Some((
-                Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
-                (state, actor, sent, false),
-            ))
+            Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), s))
         },
     );
     Ok(HttpResponse::Ok()

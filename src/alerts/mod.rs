@@ -32,6 +32,12 @@ pub enum AlertKind {
     ClockOverdue,
     /// A user of an agency not involved broke glass on the record.
     BreakGlass,
+    /// A break-glass on the record was reviewed `not_justified`, and closed.
+    BreakGlassNotJustified,
+    /// An involved agency (or a facilitator) brought the agency in to the record.
+    BroughtIn,
+    /// An agency not involved with the record shared its first entry on it.
+    NewAgencyEntry,
 }
 
 /// One alert.
@@ -116,7 +122,23 @@ pub fn on_record(
             ),
         ));
     }
-    for p in s.process.iter().filter(|p| p.agency != agency) {
+    for p in s.process.iter() {
+        if let Details::Involvement { brought_in, reason } = &p.details {
+            if *brought_in == agency {
+                out.push(alert(
+                    AlertKind::BroughtIn,
+                    format!("brought_in.{}", p.id),
+                    Some(p.id),
+                    (p.agency != agency).then_some(p.agency),
+                    p.at,
+                    format!("Your agency was brought in to the record: {reason}"),
+                ));
+            }
+            continue;
+        }
+        if p.agency == agency {
+            continue;
+        }
         match &p.details {
             Details::Referral { to_agency, .. } if *to_agency == agency => out.push(alert(
                 AlertKind::ReferralReceived,
@@ -187,6 +209,56 @@ pub fn on_record(
     out
 }
 
+/// One entry as an alert about who shared it needs it: whose, which, when, and what it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryMark {
+    pub agency: Agency,
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+/// The first entry (by scenario time, up to `at`) of each agency that is not involved with the
+/// record, other than `agency` itself: writing does not involve an agency, so the involved ones
+/// are told that a new agency has shared something.
+pub fn new_agency_entries(
+    agency: Agency,
+    child_id: Uuid,
+    involved: &std::collections::BTreeSet<Agency>,
+    entries: impl IntoIterator<Item = EntryMark>,
+    at: DateTime<Utc>,
+) -> Vec<Alert> {
+    let mut first: std::collections::BTreeMap<Agency, EntryMark> = Default::default();
+    for e in entries {
+        if e.agency == agency || involved.contains(&e.agency) || e.at > at {
+            continue;
+        }
+        match first.get(&e.agency) {
+            Some(f) if (f.at, f.id) <= (e.at, e.id) => {}
+            _ => {
+                first.insert(e.agency, e);
+            }
+        }
+    }
+    first
+        .into_values()
+        .map(|e| Alert {
+            id: format!("new_agency_entry.{}", e.id),
+            kind: AlertKind::NewAgencyEntry,
+            child_id,
+            entry_id: Some(e.id),
+            from_agency: Some(e.agency),
+            at: e.at,
+            summary: format!(
+                "{}, not involved with the record, shared its first entry on it ({}): ask whether it should be brought in",
+                e.agency.label(),
+                e.what.replace('_', " ")
+            ),
+            read: false,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +301,37 @@ mod tests {
             day(2),
         );
         assert!(police.iter().all(|a| a.kind != AlertKind::ReferralReceived));
+    }
+
+    #[test]
+    fn an_uninvolved_agencys_first_entry_alerts_the_involved_ones_once() {
+        let mark = |agency, d: i64, n: u128| EntryMark {
+            agency,
+            id: Uuid::from_u128(n),
+            at: day(d),
+            what: "home_visit".into(),
+        };
+        let involved = std::collections::BTreeSet::from([Agency::Health]);
+        let entries = vec![
+            mark(Agency::Police, 5, 2),
+            mark(Agency::Police, 3, 1),
+            mark(Agency::Health, 1, 3),
+            mark(Agency::Legal, 9, 4),
+        ];
+        let alerts = new_agency_entries(
+            Agency::Health,
+            Uuid::nil(),
+            &involved,
+            entries.clone(),
+            day(6),
+        );
+        // Police's first (day 3) only; legal's is after `at`; health is involved.
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].entry_id, Some(Uuid::from_u128(1)));
+        assert_eq!(alerts[0].kind, AlertKind::NewAgencyEntry);
+        // Once police is involved, its entries raise nothing.
+        let both = std::collections::BTreeSet::from([Agency::Health, Agency::Police]);
+        assert!(new_agency_entries(Agency::Health, Uuid::nil(), &both, entries, day(6)).is_empty());
     }
 
     #[test]

@@ -16,6 +16,30 @@ use crate::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
 
+/// Refused requests one user may add to one child's access log in a burst, then one more every
+/// `REFUSED_REFILL`: past that a refusal is still kept in the trail, naming the user, but not in
+/// the child's access log, so that nobody can bury the record's real readers under refusals.
+pub const REFUSED_BURST: u32 = 10;
+pub const REFUSED_REFILL: std::time::Duration = std::time::Duration::from_secs(360);
+
+pub struct RefusedReads(governor::DefaultKeyedRateLimiter<(Uuid, Uuid)>);
+
+impl Default for RefusedReads {
+    fn default() -> Self {
+        let quota = governor::Quota::with_period(REFUSED_REFILL)
+            .expect("the refill period is not zero")
+            .allow_burst(std::num::NonZeroU32::new(REFUSED_BURST).expect("the burst is not zero"));
+        RefusedReads(governor::RateLimiter::keyed(quota))
+    }
+}
+
+impl RefusedReads {
+    /// Whether one more refusal of `user` on `child` goes in the child's access log.
+    fn logged(&self, user: Uuid, child: Uuid) -> bool {
+        self.0.check_key(&(user, child)).is_ok()
+    }
+}
+
 fn outcome_of(status: StatusCode) -> Outcome {
     match status {
         s if s.is_success() => Outcome::Allowed,
@@ -40,7 +64,10 @@ pub async fn trail(
         return Ok(res);
     };
     let status = res.status();
-    if route.writes && status.is_success() {
+    // A successful write records its own event, in its own transaction; an answer given again
+    // for an `Idempotency-Key` wrote nothing, so it is recorded here.
+    let replayed = res.headers().contains_key(crate::idempotency::REPLAYED);
+    if route.writes && status.is_success() && !replayed {
         return Ok(res);
     }
     let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
@@ -49,10 +76,18 @@ pub async fn trail(
     if !state.audit_enabled {
         return Ok(res);
     }
+    // An answer given again for an `Idempotency-Key` never reached the router: its parameters are
+    // read off the route's pattern.
+    let pattern = request.match_pattern();
     let param = |name: &str| {
         request
             .match_info()
             .get(name)
+            .or_else(|| {
+                pattern
+                    .as_deref()
+                    .and_then(|p| routes::param_of(p, request.path(), name))
+            })
             .and_then(|v| v.parse::<Uuid>().ok())
     };
     let outcome = outcome_of(status);
@@ -67,6 +102,13 @@ pub async fn trail(
             Err(error) => tracing::warn!(?error, "could not tell whether a child exists"),
         }
     }
+    // Past a burst, one user's refusals on a record are kept in the trail only.
+    if let (Outcome::Denied, Some(w), Some(id)) = (outcome, &who, child_id)
+        && let Some(user) = w.user_id
+        && !state.refused_reads.logged(user, id)
+    {
+        child_id = None;
+    }
     let event = NewEvent {
         who: who.unwrap_or_default(),
         action,
@@ -74,12 +116,16 @@ pub async fn trail(
         child_id,
         request_id: Some(crate::telemetry::request_id(&request)),
         outcome,
-        reason: (outcome != Outcome::Allowed).then(|| {
-            res.response()
-                .error()
-                .and_then(|e| e.as_error::<ApiError>())
-                .map_or_else(|| status.to_string(), |e| e.problem().detail)
-        }),
+        reason: if replayed {
+            Some("the first answer to this Idempotency-Key, given again".into())
+        } else {
+            (outcome != Outcome::Allowed).then(|| {
+                res.response()
+                    .error()
+                    .and_then(|e| e.as_error::<ApiError>())
+                    .map_or_else(|| status.to_string(), |e| e.problem().detail)
+            })
+        },
     };
     match state.audit_writer.record(event).await {
         Ok(()) => Ok(res),

@@ -305,12 +305,24 @@ pub async fn logout(actor: Actor, recorder: Recorder) -> ApiResult<HttpResponse>
 #[post("/me/password")]
 #[tracing::instrument(name = "change_password", skip_all, fields(user_id = %actor.id()))]
 pub async fn change_password(
+    state: web::Data<AppState>,
     actor: Actor,
     recorder: Recorder,
     body: ValidJson<PasswordChange>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     validation::password("new_password", &body.new_password, &actor.user.username)?;
+    // Wrong current passwords count as failed logins of the name (from this session), so a
+    // stolen token cannot guess at speed: the name's lockout applies, and after a few the session
+    // itself ends.
+    let key = lockout::canonical(&actor.user.username);
+    let client = format!("session:{}", actor.session);
+    if let Some(wait) = lockout::locked_for(&state.db, &key, &client).await? {
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: wait,
+            detail: "too many wrong passwords: try again later".into(),
+        });
+    }
     let current_ok = body.current_password.chars().count() <= 128
         && password::verify(
             Some(actor.user.password_hash.clone()),
@@ -318,6 +330,19 @@ pub async fn change_password(
         )
         .await?;
     if !current_ok {
+        let mut tx = state.db.begin().await?;
+        lockout::record_failure(&mut tx, &key, &client).await?;
+        let failures = lockout::failures(&mut tx, &key, &client).await?;
+        let ended = failures >= lockout::SESSION_PASSWORD_TRIES;
+        if ended {
+            session::end(&mut *tx, actor.session, EndReason::PasswordGuessing).await?;
+        }
+        tx.commit().await?;
+        if ended {
+            return Err(ApiError::Unauthorized(
+                "too many wrong current passwords: this session has ended; log in again",
+            ));
+        }
         return Err(ApiError::validation(
             "current_password",
             "is not the current password",

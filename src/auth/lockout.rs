@@ -124,6 +124,24 @@ pub async fn record_failure(conn: &mut PgConnection, key: &str, client: &str) ->
     Ok(())
 }
 
+/// Wrong current passwords one session may give when changing the password before it is ended.
+pub const SESSION_PASSWORD_TRIES: i32 = 5;
+
+/// How many failures `key` has from `client` in the window now.
+pub async fn failures(conn: &mut PgConnection, key: &str, client: &str) -> sqlx::Result<i32> {
+    let n: Option<i32> = sqlx::query_scalar(
+        "SELECT failures FROM login_failures_by_client
+          WHERE username_key = $1 AND client = $2
+            AND window_started_at + make_interval(secs => $3) >= now()",
+    )
+    .bind(key)
+    .bind(client)
+    .bind(WINDOW_SECS as f64)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
 /// A successful login ends the name's runs of failures, from every address: its owner is back.
 /// A facilitator's unlock does the same.
 pub async fn clear(conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {

@@ -214,28 +214,38 @@ fn static_reason(action: Action) -> &'static str {
 }
 
 /// What the record shows of each agency's part, for deciding who is involved with the child.
+/// Writing alone involves nobody: an agency that only contributed an entry sees its own entries
+/// and that the record exists, nothing more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Involvement {
     /// The agency of the user who opened the record (none for a facilitator).
     pub creator: Option<Agency>,
-    /// Agencies that recorded an entry: a contact, a person, a check, a process record or a change
-    /// of one's state (a decision, a plan action's completion, an answer to a challenge).
-    pub recorded: BTreeSet<Agency>,
     /// Agencies a referral was made to.
     pub received: BTreeSet<Agency>,
     /// Agencies listed at a strategy discussion, conference or core group.
     pub attended: BTreeSet<Agency>,
+    /// Agencies whose entries another agency challenged: they are asked to answer.
+    pub challenged: BTreeSet<Agency>,
+    /// Agencies an involved agency (or a facilitator) brought in.
+    pub brought_in: BTreeSet<Agency>,
 }
 
 /// The agencies involved with the child: any of the above makes one involved.
 pub fn involved(i: &Involvement) -> BTreeSet<Agency> {
     i.creator
         .iter()
-        .chain(&i.recorded)
         .chain(&i.received)
         .chain(&i.attended)
+        .chain(&i.challenged)
+        .chain(&i.brought_in)
         .copied()
         .collect()
+}
+
+/// Is `actor` a member of the exercise team whose workspace holds the record? Every member of a
+/// team is involved with the team's records.
+pub fn team_member(actor: &Actor, child_team: Option<uuid::Uuid>) -> bool {
+    child_team.is_some() && actor.user.team_id == child_team
 }
 
 /// Is the child record in `actor`'s workspace at all? A training exercise's team works in a closed
@@ -262,35 +272,73 @@ fn workspace_holds(
     role == Role::Facilitator || actor_team == child_team
 }
 
-/// May `actor` read the record, given who is involved and whether the actor's break-glass on it is
-/// open? Facilitators always; an involved agency's users; anyone else only through break-glass.
+/// May `actor` read the record, given who is involved, whether the actor belongs to the exercise
+/// team whose record it is, and whether the actor's break-glass on it is open? Facilitators always;
+/// an involved agency's users and a team's members; anyone else only through break-glass.
 pub fn may_read(
     actor: &Actor,
+    member: bool,
     involved: &BTreeSet<Agency>,
     glass_open: bool,
 ) -> Result<(), Denial> {
-    reading_for(actor.role(), actor.agency(), involved, glass_open)
+    reading_for(actor.role(), actor.agency(), member, involved, glass_open)
 }
 
 fn reading_for(
     role: Role,
     agency: Option<Agency>,
+    member: bool,
     involved: &BTreeSet<Agency>,
     glass_open: bool,
 ) -> Result<(), Denial> {
     let own = agency.is_some_and(|a| involved.contains(&a));
-    if role == Role::Facilitator || own || glass_open {
+    if role == Role::Facilitator || own || member || glass_open {
         return Ok(());
     }
     let names: Vec<&str> = involved.iter().map(|a| a.label()).collect();
     Err(Denial(Cow::Owned(format!(
-        "your agency is not involved with this child (involved: {}); to read the record, break glass with a lawful basis and a reason (POST …/break-glass)",
+        "your agency is not involved with this child (involved: {}); an involved agency may bring yours in (POST …/involvements), or break glass with a lawful basis and a reason (POST …/break-glass)",
         if names.is_empty() {
             "none".to_string()
         } else {
             names.join(", ")
         }
     ))))
+}
+
+/// May `actor` bring `agency` in to a record? A facilitator, or a user of an involved agency (a
+/// team's member on its own record) — never through a break-glass, which opens the record to one
+/// user only. An agency already involved is not brought in again.
+pub fn may_bring_in(
+    actor: &Actor,
+    member: bool,
+    involved: &BTreeSet<Agency>,
+    agency: Agency,
+) -> Result<(), Denial> {
+    bringing_in(actor.role(), actor.agency(), member, involved, agency)
+}
+
+fn bringing_in(
+    role: Role,
+    own: Option<Agency>,
+    member: bool,
+    involved: &BTreeSet<Agency>,
+    agency: Agency,
+) -> Result<(), Denial> {
+    let involved_caller =
+        role == Role::Facilitator || member || own.is_some_and(|a| involved.contains(&a));
+    if !involved_caller {
+        return Err(deny(
+            "only a user of an agency involved with the child, or a facilitator, brings another agency in",
+        ));
+    }
+    if involved.contains(&agency) {
+        return Err(Denial(Cow::Owned(format!(
+            "{} is already involved with this child",
+            agency.label()
+        ))));
+    }
+    Ok(())
 }
 
 /// May `actor` break glass on a record? An agency user whose agency is not involved (an involved
@@ -319,9 +367,26 @@ pub fn break_glass_reviewable_by(actor: &Actor) -> Result<Option<Agency>, Denial
     }
 }
 
-/// May `actor` review a break-glass by a user of `agency`? Facilitators, and that agency's managers.
-pub fn may_review_break_glass(actor: &Actor, agency: Agency) -> Result<(), Denial> {
-    match (actor.role(), actor.agency()) {
+/// May `actor` review a break-glass opened by `opener`, a user of `agency`? Facilitators, and that
+/// agency's managers other than the user who broke glass.
+pub fn may_review_break_glass(
+    actor: &Actor,
+    agency: Agency,
+    opener: uuid::Uuid,
+) -> Result<(), Denial> {
+    reviewing(actor.role(), actor.agency(), actor.id() == opener, agency)
+}
+
+fn reviewing(
+    role: Role,
+    own: Option<Agency>,
+    self_review: bool,
+    agency: Agency,
+) -> Result<(), Denial> {
+    match (role, own) {
+        _ if self_review => Err(deny(
+            "a break-glass is reviewed by someone other than the user who broke glass",
+        )),
         (Role::Facilitator, _) => Ok(()),
         (Role::Manager, Some(own)) if own == agency => Ok(()),
         _ => Err(deny(
@@ -358,6 +423,70 @@ pub fn may_refuse_sharing(actor: &Actor, entry_agency: Option<Agency>) -> Result
         )),
         _ => Ok(()),
     }
+}
+
+/// The most records one search answers, for anyone but a facilitator or an exercise team's member.
+pub const SEARCH_CAP: i64 = 20;
+
+/// What a search must name: a facilitator, or a member of an exercise team (within its own
+/// workspace), may list records; anyone else finds a child by an exact identifier, or by a name (or
+/// part of one) with the date of birth, so that nobody pages through the register. `Err` names the
+/// missing field. `Ok(Some(cap))` caps the answer.
+pub fn search_needs(
+    actor: &Actor,
+    name: bool,
+    date_of_birth: bool,
+    identifier: bool,
+) -> Result<Option<i64>, (&'static str, &'static str)> {
+    searching(
+        actor.role(),
+        actor.user.team_id.is_some(),
+        name,
+        date_of_birth,
+        identifier,
+    )
+}
+
+fn searching(
+    role: Role,
+    in_team: bool,
+    name: bool,
+    date_of_birth: bool,
+    identifier: bool,
+) -> Result<Option<i64>, (&'static str, &'static str)> {
+    const NEEDS: &str =
+        "a search names an exact identifier, or a name (or part of one) with the date of birth";
+    match (
+        role == Role::Facilitator || in_team,
+        identifier,
+        date_of_birth,
+        name,
+    ) {
+        (true, ..) => Ok(None),
+        (false, true, ..) | (false, false, true, true) => Ok(Some(SEARCH_CAP)),
+        (false, false, true, false) => Err(("name", NEEDS)),
+        (false, false, false, _) => Err(("date_of_birth", NEEDS)),
+    }
+}
+
+/// Does `actor` see a sharing decision (a disclosure or a refusal) that `decider` made, about an
+/// entry of `entry`'s agency and visibility (none: a refusal in general)? Its own agency's always;
+/// another's only where the reader sees that the entry exists, so that a siloed record gives away
+/// neither the decision nor the id of an entry hidden from the reader.
+pub fn sees_sharing_decision(
+    actor: &Actor,
+    mode: SharingMode,
+    decider: Agency,
+    entry: Option<(Agency, Visibility)>,
+) -> bool {
+    let (agency, visibility) = entry.unwrap_or((decider, Visibility::Shared));
+    actor.agency() == Some(decider) || sight(actor, mode, agency, visibility) != Sight::Hidden
+}
+
+/// Does `actor` see why `refusing` decided not to share? The reason may name a source, so only
+/// the refusing agency and facilitators read it.
+pub fn sees_refusal_reason(actor: &Actor, refusing: Agency) -> bool {
+    actor.is_facilitator() || actor.agency() == Some(refusing)
 }
 
 /// How much of one entry (a contact, a person, a check) a reader sees.
@@ -498,6 +627,87 @@ mod tests {
             alone(Agency::Health, Agency::Police, Visibility::Shared),
             Sight::Hidden
         );
+    }
+
+    #[test]
+    fn writing_involves_nobody_and_the_ways_in_are_named() {
+        let writer = Involvement {
+            creator: Some(Agency::Health),
+            ..Default::default()
+        };
+        assert_eq!(involved(&writer), BTreeSet::from([Agency::Health]));
+        let all = Involvement {
+            creator: None,
+            received: BTreeSet::from([Agency::SocialCare]),
+            attended: BTreeSet::from([Agency::Police]),
+            challenged: BTreeSet::from([Agency::Legal]),
+            brought_in: BTreeSet::from([Agency::Health]),
+        };
+        assert_eq!(involved(&all).len(), 4);
+        let health = BTreeSet::from([Agency::Health]);
+        // Police wrote nothing that counts: it reads only through a break-glass, or as a team's member.
+        assert!(reading_for(PRACTITIONER, Some(Agency::Police), false, &health, false).is_err());
+        assert!(reading_for(PRACTITIONER, Some(Agency::Police), false, &health, true).is_ok());
+        assert!(reading_for(PRACTITIONER, Some(Agency::Police), true, &health, false).is_ok());
+        assert!(reading_for(PRACTITIONER, Some(Agency::Health), false, &health, false).is_ok());
+        assert!(reading_for(Role::Facilitator, None, false, &health, false).is_ok());
+    }
+
+    #[test]
+    fn an_involved_agency_or_a_facilitator_brings_another_in_once() {
+        let health = BTreeSet::from([Agency::Health]);
+        let (h, p) = (Some(Agency::Health), Some(Agency::Police));
+        assert!(bringing_in(PRACTITIONER, h, false, &health, Agency::Police).is_ok());
+        assert!(bringing_in(Role::Facilitator, None, false, &health, Agency::Legal).is_ok());
+        // Not involved (a break-glass is one user's, not a way to open the record to an agency).
+        assert!(bringing_in(PRACTITIONER, p, false, &health, Agency::Police).is_err());
+        assert!(bringing_in(PRACTITIONER, p, false, &health, Agency::Legal).is_err());
+        // Already involved.
+        assert!(bringing_in(PRACTITIONER, h, false, &health, Agency::Health).is_err());
+    }
+
+    #[test]
+    fn a_search_names_an_identifier_or_a_name_with_a_date_of_birth() {
+        let p = PRACTITIONER;
+        assert_eq!(
+            searching(p, false, false, false, true),
+            Ok(Some(SEARCH_CAP))
+        );
+        assert_eq!(searching(p, false, true, true, false), Ok(Some(SEARCH_CAP)));
+        assert_eq!(
+            searching(p, false, true, false, false).unwrap_err().0,
+            "date_of_birth"
+        );
+        assert_eq!(
+            searching(p, false, false, true, false).unwrap_err().0,
+            "name"
+        );
+        assert_eq!(
+            searching(p, false, false, false, false).unwrap_err().0,
+            "date_of_birth"
+        );
+        assert_eq!(
+            searching(Role::Manager, false, true, false, false)
+                .unwrap_err()
+                .0,
+            "date_of_birth"
+        );
+        // A facilitator, and a team's member in its own workspace, list what they may see.
+        assert_eq!(
+            searching(Role::Facilitator, false, false, false, false),
+            Ok(None)
+        );
+        assert_eq!(searching(p, true, false, false, false), Ok(None));
+    }
+
+    #[test]
+    fn a_break_glass_is_reviewed_by_someone_else() {
+        let police = Some(Agency::Police);
+        assert!(reviewing(Role::Manager, police, false, Agency::Police).is_ok());
+        assert!(reviewing(Role::Manager, police, true, Agency::Police).is_err());
+        assert!(reviewing(Role::Manager, police, false, Agency::Health).is_err());
+        assert!(reviewing(PRACTITIONER, police, false, Agency::Police).is_err());
+        assert!(reviewing(Role::Facilitator, None, false, Agency::Police).is_ok());
     }
 
     #[test]

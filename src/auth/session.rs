@@ -24,6 +24,8 @@ pub enum EndReason {
     Disabled,
     RoleChanged,
     RefreshTokenReused,
+    /// Too many wrong current passwords given to change the password: the token may be stolen.
+    PasswordGuessing,
 }
 
 impl EndReason {
@@ -34,6 +36,7 @@ impl EndReason {
             EndReason::Disabled => "disabled",
             EndReason::RoleChanged => "role_changed",
             EndReason::RefreshTokenReused => "refresh_token_reused",
+            EndReason::PasswordGuessing => "password_guessing",
         }
     }
 }

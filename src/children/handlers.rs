@@ -67,7 +67,11 @@ pub async fn create_child(
     Ok(with_etag(HttpResponse::Created(), &child))
 }
 
-/// Find child records by name, date of birth or identifier.
+/// Find child records: by an exact identifier, or by a name (or part of one) with the date of
+/// birth. A practitioner's or manager's search answers one page of at most 20 records; a
+/// facilitator, and an exercise team's member in its own workspace, may list every record they may
+/// know of. A record the caller may not read shows only that it exists, and the finding is recorded
+/// in that record's access log.
 #[utoipa::path(
     tag = "children",
     operation_id = "searchChildren",
@@ -77,15 +81,33 @@ pub async fn create_child(
 #[get("/children")]
 #[tracing::instrument(name = "search_children", skip_all, fields(user_id = %actor.id()))]
 pub async fn search_children(
+    request: HttpRequest,
     state: web::Data<AppState>,
     actor: Actor,
     query: ValidQuery<ChildSearch>,
 ) -> ApiResult<web::Json<ChildPage>> {
     authorize(&actor, Action::ReadChild)?;
     let query = query.0;
-    let window = query.page().window()?;
+    let mut window = query.page().window()?;
     let name = validation::optional_text("name", query.name.as_deref(), 100)?;
     let identifier = validation::optional_text("identifier", query.identifier.as_deref(), 50)?;
+    let cap = crate::auth::policy::search_needs(
+        &actor,
+        name.is_some(),
+        query.date_of_birth.is_some(),
+        identifier.is_some(),
+    )
+    .map_err(|(field, why)| ApiError::validation(field, why))?;
+    if let Some(cap) = cap {
+        // A capped search answers one page of at most `cap` records, and no further page.
+        if window.after.is_some() {
+            return Err(ApiError::validation(
+                "cursor",
+                "a search answers one page: name the child more closely",
+            ));
+        }
+        window.limit = window.limit.min(cap);
+    }
     let filters = Filters {
         name: name.as_deref(),
         date_of_birth: query.date_of_birth,
@@ -93,20 +115,46 @@ pub async fn search_children(
         workspace: crate::auth::policy::workspace_of(&actor),
     };
     let rows = repo::search(&state.db, &filters, &window).await?;
-    let page = Page::of(rows, window.limit, |c| Cursor {
+    let mut page = Page::of(rows, window.limit, |c| Cursor {
         at: c.created_at,
         id: c.id,
     });
+    if cap.is_some() {
+        page.next_cursor = None;
+    }
     // A record the caller may not read shows only that it exists, and who is involved.
     let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
     let glasses = crate::sharing::repo::open_break_glasses(&state.db, &ids, actor.id()).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for child in page.items {
         let kept = state.records.record(&state.db, &child).await?;
-        let readable = may_read(&actor, &kept.involved, glasses.contains(&child.id)).is_ok();
+        let member = crate::auth::policy::team_member(&actor, child.team_id);
+        let readable =
+            may_read(&actor, member, &kept.involved, glasses.contains(&child.id)).is_ok();
         items.push(if readable {
             ChildEntry::Full(Box::new(child))
         } else {
+            // Finding a record one may not read lands in that record's access log.
+            let mut event = crate::audit::NewEvent::new(
+                crate::audit::types::Who::from(&actor),
+                crate::routes::AuditAction::ChildSearch,
+                crate::audit::Outcome::Allowed,
+            );
+            event.child_id = Some(child.id);
+            event.resource_id = Some(child.id);
+            event.request_id = Some(crate::telemetry::request_id(&request));
+            event.reason = Some("found by a search: shown as existing only".into());
+            if state.audit_enabled {
+                state
+                    .audit_writer
+                    .record(event)
+                    .await
+                    .map_err(|_| ApiError::Unavailable {
+                        detail: "the audit trail is unavailable, so the request cannot be answered"
+                            .into(),
+                        retry_after_secs: 2,
+                    })?;
+            }
             ChildEntry::Existence(ChildExistence {
                 id: child.id,
                 given_name: child.given_name,

@@ -95,6 +95,51 @@ pub async fn search(
     .await
 }
 
+/// The records `agency` may be involved with: those its users opened, those whose process records
+/// name it (a referral to it, a meeting that listed it, a challenge of its entries, bringing it
+/// in), and the records of the caller's exercise team. Found through indexes, never by reading
+/// every record; the policy decides over each record as it is kept.
+pub async fn involving(
+    db: impl PgExecutor<'_>,
+    agency: crate::vocabulary::Agency,
+    team: Option<Uuid>,
+) -> sqlx::Result<Vec<Child>> {
+    let a = agency.as_str();
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM children WHERE id IN (
+            SELECT child_id FROM process_records
+             WHERE details @> $1 OR details @> $2 OR details @> $3 OR details @> $4
+                OR details @> $5 OR details @> $6
+            UNION
+            SELECT c.id FROM children c JOIN users u ON u.id = c.created_by WHERE u.agency = $7
+            UNION
+            SELECT id FROM children WHERE $8::uuid IS NOT NULL AND team_id = $8)
+         ORDER BY created_at, id"
+    )))
+    .bind(sqlx::types::Json(
+        serde_json::json!({"record_type": "referral", "to_agency": a}),
+    ))
+    .bind(sqlx::types::Json(
+        serde_json::json!({"record_type": "strategy_discussion", "agencies": [a]}),
+    ))
+    .bind(sqlx::types::Json(
+        serde_json::json!({"record_type": "conference", "agencies": [a]}),
+    ))
+    .bind(sqlx::types::Json(
+        serde_json::json!({"record_type": "core_group", "agencies": [a]}),
+    ))
+    .bind(sqlx::types::Json(
+        serde_json::json!({"record_type": "challenge", "challenged_agency": a}),
+    ))
+    .bind(sqlx::types::Json(
+        serde_json::json!({"record_type": "involvement", "brought_in": a}),
+    ))
+    .bind(a)
+    .bind(team)
+    .fetch_all(db)
+    .await
+}
+
 /// Applies a change if the record is still at `expected_version` (any, when `None`); `None` when
 /// it is not (or is gone).
 pub async fn update(

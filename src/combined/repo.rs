@@ -34,31 +34,10 @@ pub struct StoredRecord {
 impl StoredRecord {
     /// What the record shows of each agency's part (the policy decides what makes one involved).
     pub fn involvement(&self) -> crate::auth::policy::Involvement {
-        use crate::safeguarding::types::Details;
-        let mut i = crate::auth::policy::Involvement {
-            creator: self.creator_agency,
-            ..Default::default()
-        };
-        i.recorded
-            .extend(self.contacts.iter().map(|c| c.row.agency));
-        i.recorded.extend(self.people.iter().map(|p| p.agency));
-        i.recorded.extend(self.checks.iter().map(|c| c.agency));
-        for p in &self.process {
-            i.recorded.insert(p.row.agency);
-            i.recorded.extend(p.events.iter().map(|e| e.agency));
-            match &p.row.details.0 {
-                Details::Referral { to_agency, .. } => {
-                    i.received.insert(*to_agency);
-                }
-                Details::StrategyDiscussion { agencies, .. }
-                | Details::Conference { agencies, .. }
-                | Details::CoreGroup { agencies, .. } => {
-                    i.attended.extend(agencies.iter().copied())
-                }
-                _ => {}
-            }
-        }
-        i
+        involvement_of(
+            self.creator_agency,
+            self.process.iter().map(|p| &p.row.details.0),
+        )
     }
 
     /// How many entries it holds, amendments included.
@@ -76,6 +55,39 @@ impl StoredRecord {
                 .map(|p| 1 + p.events.len())
                 .sum::<usize>()
     }
+}
+
+/// What a record's creator and process records say of each agency's part: the one reading of
+/// them, for the cached record and for a write that must read the database as it is now.
+pub fn involvement_of<'a>(
+    creator: Option<crate::vocabulary::Agency>,
+    process: impl Iterator<Item = &'a crate::safeguarding::types::Details>,
+) -> crate::auth::policy::Involvement {
+    use crate::safeguarding::types::Details;
+    let mut i = crate::auth::policy::Involvement {
+        creator,
+        ..Default::default()
+    };
+    for details in process {
+        match details {
+            Details::Referral { to_agency, .. } => {
+                i.received.insert(*to_agency);
+            }
+            Details::StrategyDiscussion { agencies, .. }
+            | Details::Conference { agencies, .. }
+            | Details::CoreGroup { agencies, .. } => i.attended.extend(agencies.iter().copied()),
+            Details::Challenge {
+                challenged_agency, ..
+            } => {
+                i.challenged.insert(*challenged_agency);
+            }
+            Details::Involvement { brought_in, .. } => {
+                i.brought_in.insert(*brought_in);
+            }
+            _ => {}
+        }
+    }
+    i
 }
 
 /// Everything recorded about the child; what a view as of a moment may show is chosen from it in

@@ -37,6 +37,8 @@ pub enum EntryType {
     LegalPlanningMeeting,
     /// One agency's challenge of another's entry or decision.
     Challenge,
+    /// An agency brought in to work the case.
+    Involvement,
     /// A change of a process record's state: a referral acknowledged or decided, an enquiry
     /// concluded, an assessment completed, a plan action marked.
     ProcessEvent,
@@ -56,6 +58,7 @@ impl From<crate::vocabulary::RecordType> for EntryType {
             R::PlanAction => EntryType::PlanAction,
             R::LegalPlanningMeeting => EntryType::LegalPlanningMeeting,
             R::Challenge => EntryType::Challenge,
+            R::Involvement => EntryType::Involvement,
         }
     }
 }

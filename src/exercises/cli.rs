@@ -124,8 +124,7 @@ pub async fn create(
         }
     }
     if let Some(path) = csv {
-        std::fs::write(path, &created.credentials_csv)
-            .with_context(|| format!("writing {}", path.display()))?;
+        write_private(path, created.credentials_csv.as_bytes())?;
         println!("\nThe same, to print: {}", path.display());
     }
     Ok(())
@@ -267,7 +266,46 @@ pub async fn debrief(client: &Client, exercise: &str, out: Option<PathBuf>) -> a
     }
     let html = response.text().await?;
     let path = out.unwrap_or_else(|| PathBuf::from(format!("exercise-{exercise}-debrief.html")));
-    std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
+    write_private(&path, html.as_bytes())?;
     println!("\nThe room's debrief: {}", path.display());
     Ok(())
+}
+
+/// Writes a file only its owner may read (0600): credentials and debriefs hold passwords and
+/// child data. A file already there is made private before it is overwritten.
+fn write_private(path: &std::path::Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("making {} private", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod private_files {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn credentials_and_debriefs_are_written_for_their_owner_only() {
+        let dir = std::env::temp_dir().join(format!("mash-private-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("credentials.csv");
+        // Even a file that was there, readable by everyone, ends up private.
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::write_private(&path, b"username,password\n").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read(&path).unwrap(), b"username,password\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -404,6 +404,12 @@ pub async fn create_exercise(
             )
         }
         (None, Some(yaml)) => {
+            if yaml.chars().count() > MAX_SCENARIO_CHARS {
+                return Err(ApiError::validation(
+                    "scenario_yaml",
+                    format!("at most {MAX_SCENARIO_CHARS} characters"),
+                ));
+            }
             if yaml.contains('\0') {
                 return Err(ApiError::validation(
                     "scenario_yaml",

@@ -1,6 +1,8 @@
 //! The chronology as a spreadsheet: the columns of a case review's multi-agency chronology. A
 //! cell a spreadsheet would take for a formula (starting `=`, `+`, `-` or `@`, or a tab or carriage
-//! return before one) is prefixed with `'`, so opening the file runs nothing.
+//! return before one) is prefixed with `'`, and so is every part of a cell after a `;`, `,`, tab or
+//! line break, where a spreadsheet that splits on another separator would start a cell: opening
+//! the file runs nothing.
 
 use std::collections::HashMap;
 
@@ -21,13 +23,23 @@ pub const COLUMNS: [&str; 8] = [
     "decision/outcome",
 ];
 
-/// `cell` as a spreadsheet may safely open it.
+/// `cell` as a spreadsheet may safely open it, whatever separator it splits on.
 pub fn defused(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
+    const FORMULA: [char; 4] = ['=', '+', '-', '@'];
+    const STARTS_A_CELL: [char; 5] = [';', ',', '\t', '\r', '\n'];
+    let mut out = String::with_capacity(cell.len() + 1);
+    if cell.starts_with(['\t', '\r']) {
+        out.push('\'');
     }
+    let mut at_start = true;
+    for c in cell.chars() {
+        if at_start && FORMULA.contains(&c) {
+            out.push('\'');
+        }
+        out.push(c);
+        at_start = STARTS_A_CELL.contains(&c);
+    }
+    out
 }
 
 /// The file: a header line, then one line per entry in chronology order. `authors` names each
@@ -126,8 +138,12 @@ mod tests {
         for cell in ["=1+1", "+44 20", "-2", "@SUM(A1)", "\t=1", "\r=1"] {
             assert!(defused(cell).starts_with('\''), "{cell:?}");
         }
-        for cell in ["Home visit", "", "1 = 1", "bruise; scratch"] {
+        for cell in ["Home visit", "", "1 = 1", "bruise; scratch", "a - b"] {
             assert_eq!(defused(cell), cell);
         }
+        // Where a spreadsheet splitting on `;`, `,` or a tab would start a cell.
+        assert_eq!(defused("ok;=1+1"), "ok;'=1+1");
+        assert_eq!(defused("ok,@SUM(A1)"), "ok,'@SUM(A1)");
+        assert_eq!(defused("a\t-2;+3"), "a\t'-2;'+3");
     }
 }

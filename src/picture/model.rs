@@ -69,6 +69,7 @@ impl Shape {
             EntryType::Section47Enquiry
             | EntryType::Assessment
             | EntryType::Plan
+            | EntryType::Involvement
             | EntryType::ProcessEvent => Shape::Process,
         }
     }

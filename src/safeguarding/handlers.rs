@@ -466,6 +466,13 @@ lister!(
     "challenges"
 );
 lister!(
+    list_involvements,
+    "/children/{child_id}/involvements",
+    "listInvolvements",
+    RecordType::Involvement,
+    "involvements (agencies brought in)"
+);
+lister!(
     list_legal_planning_meetings,
     "/children/{child_id}/legal-planning-meetings",
     "listLegalPlanningMeetings",
@@ -1383,7 +1390,8 @@ pub async fn create_challenge(
     body: ValidJson<NewChallenge>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
-    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
+    // A challenge needs sight of the entry: only an involved agency (or one under break-glass).
+    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     if !(1..=4).contains(&b.level) {
         return Err(ApiError::validation(
@@ -1509,4 +1517,86 @@ pub async fn respond_to_challenge(
         async |_| Ok(()),
     )
     .await
+}
+
+/// Bring an agency in to work the case: a user of an agency involved with the child (or a
+/// facilitator) names the agency and the reason. From then on that agency is involved: it reads the
+/// record, and is alerted that it was brought in. The entry is on the chronology like any other.
+#[utoipa::path(
+    tag = "process",
+    operation_id = "createInvolvement",
+    params(("child_id" = Uuid, Path, description = "The child record's id")),
+    request_body = NewInvolvement,
+    responses(
+        (status = 201, description = "Brought in", body = ProcessRecord),
+        (status = 409, description = "The agency is involved already", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/children/{child_id}/involvements")]
+#[tracing::instrument(name = "create_involvement", skip_all, fields(user_id = %actor.id()))]
+pub async fn create_involvement(
+    state: web::Data<AppState>,
+    actor: Actor,
+    recorder: Recorder,
+    path: web::Path<Uuid>,
+    body: ValidJson<NewInvolvement>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    authorize(&actor, Action::ReadChild)?;
+    let child = crate::children::reachable(&state.db, &actor, path.into_inner()).await?;
+    let reason = text("reason", &b.reason, 1, 2000)?;
+    let at = b.occurred_at.unwrap_or_else(Utc::now);
+    validation::check_scenario_time("occurred_at", at, child.date_of_birth)?;
+    let member = crate::auth::policy::team_member(&actor, child.team_id);
+    // Whose entry it is: the agency that brought the other in (a facilitator has none, so the
+    // entry is the agency's own).
+    let by = actor.agency().unwrap_or(b.agency);
+    let details = Details::Involvement {
+        brought_in: b.agency,
+        reason,
+    };
+    let record = recorder
+        .write(async |tx| {
+            // Two agencies bringing the same one in at once: one of them finds it involved.
+            repo::lock_child_process(&mut *tx, child.id).await?;
+            let involved = involved_now(&mut *tx, &child).await?;
+            crate::auth::policy::may_bring_in(&actor, member, &involved, b.agency).map_err(
+                |d| {
+                    if involved.contains(&b.agency) {
+                        ApiError::Conflict(d.0.into_owned())
+                    } else {
+                        d.into()
+                    }
+                },
+            )?;
+            let row = insert(tx, &child, (by, Visibility::Shared), &actor, at, details).await?;
+            let id = row.id;
+            Ok((shown_one(tx, &actor, &child, row).await?, id))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(record))
+}
+
+/// The agencies involved with the child as the database holds it now, read in the caller's
+/// transaction (after its lock), not from the cache.
+async fn involved_now(
+    tx: &mut PgConnection,
+    child: &Child,
+) -> sqlx::Result<std::collections::BTreeSet<Agency>> {
+    let creator: Option<Agency> =
+        sqlx::query_scalar("SELECT u.agency FROM users u WHERE u.id = $1")
+            .bind(child.created_by)
+            .fetch_one(&mut *tx)
+            .await?;
+    let records: Vec<sqlx::types::Json<Details>> = sqlx::query_scalar(
+        "SELECT details FROM process_records WHERE child_id = $1
+            AND record_type IN ('referral', 'strategy_discussion', 'conference', 'core_group',
+                                'challenge', 'involvement')",
+    )
+    .bind(child.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(crate::auth::policy::involved(
+        &crate::combined::repo::involvement_of(creator, records.iter().map(|d| &d.0)),
+    ))
 }

@@ -92,6 +92,13 @@ pub enum Details {
         concern: String,
         level: u8,
     },
+    /// An agency brought in to work the case by a user of an involved agency (or a facilitator),
+    /// with the reason: from then on it is involved with the child and reads the record.
+    Involvement {
+        /// The agency brought in.
+        brought_in: Agency,
+        reason: String,
+    },
 }
 
 impl Details {
@@ -107,6 +114,7 @@ impl Details {
             Details::PlanAction { .. } => RecordType::PlanAction,
             Details::LegalPlanningMeeting { .. } => RecordType::LegalPlanningMeeting,
             Details::Challenge { .. } => RecordType::Challenge,
+            Details::Involvement { .. } => RecordType::Involvement,
         }
     }
 
@@ -493,6 +501,24 @@ pub struct NewLegalPlanningMeeting {
     pub visibility: Option<Visibility>,
 }
 
+/// Bringing an agency in to work the case, with the reason (a lead practitioner asks legal for
+/// advice): by a user of an involved agency, or a facilitator.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"agency": "legal", "reason": "Advice on the threshold for care proceedings"}))]
+pub struct NewInvolvement {
+    /// The agency brought in.
+    pub agency: Agency,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    /// Scenario time; default now.
+    #[serde(
+        default,
+        deserialize_with = "crate::validation::dates::optional_moment"
+    )]
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
 fn agencies_text(agencies: &[Agency]) -> String {
     agencies
         .iter()
@@ -583,6 +609,9 @@ impl Details {
                 challenged_agency.label(),
                 entry_kind.replace('_', " ")
             ),
+            Details::Involvement { brought_in, reason } => {
+                format!("{} brought in: {reason}", brought_in.label())
+            }
         }
     }
 

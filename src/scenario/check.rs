@@ -661,6 +661,18 @@ fn consistency(s: &Scenario, lines: &Lines) -> Vec<Issue> {
                     issue(line, field("break_glass.reason"), "give a reason".into());
                 }
             }
+            Action::BringIn(step) => {
+                if step.reason.trim().is_empty() {
+                    issue(line, field("bring_in.reason"), "give a reason".into());
+                }
+                if agency == Some(step.agency) {
+                    issue(
+                        line,
+                        field("bring_in.agency"),
+                        "an agency brings another in, not itself".into(),
+                    );
+                }
+            }
             Action::LegalPlanningMeeting(body) => {
                 let mut body = body.clone();
                 body.insert("occurred_at".into(), at);

@@ -117,6 +117,15 @@ pub enum Action {
     RespondToChallenge(RespondStep),
     /// A user of an agency not involved with the child breaks glass to read the record.
     BreakGlass(BreakGlassStep),
+    /// A user of an involved agency (or the facilitator) brings another agency in to the record.
+    BringIn(BringInStep),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BringInStep {
+    pub agency: crate::vocabulary::Agency,
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,6 +335,7 @@ impl Action {
             Action::Challenge(_) => "challenge",
             Action::RespondToChallenge(_) => "respond_to_challenge",
             Action::BreakGlass(_) => "break_glass",
+            Action::BringIn(_) => "bring_in",
         }
     }
 }

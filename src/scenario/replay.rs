@@ -984,6 +984,19 @@ async fn play_step<T: Transport>(
                 step.reason
             )
         }
+        Action::BringIn(step) => {
+            let body = json!({"agency": step.agency, "reason": step.reason, "occurred_at": at});
+            transport
+                .call(
+                    Method::POST,
+                    &format!("{base}/involvements"),
+                    token,
+                    Some(&body),
+                    None,
+                )
+                .await?;
+            format!("{who} brings {} in: {}", step.agency.label(), step.reason)
+        }
         Action::BreakGlass(step) => {
             let body = json!({"lawful_basis": step.lawful_basis, "reason": step.reason});
             transport

@@ -13,8 +13,25 @@ use crate::audit::Recorder;
 use crate::auth::Actor;
 use crate::auth::policy::{
     Action, authorize, break_glass_reviewable_by, may_break_glass, may_disclose,
-    may_refuse_sharing, may_review_break_glass,
+    may_refuse_sharing, may_review_break_glass, sees_refusal_reason, sees_sharing_decision,
 };
+use crate::vocabulary::{Agency, Visibility};
+
+#[derive(sqlx::FromRow)]
+struct DisclosureRow {
+    #[sqlx(flatten)]
+    disclosure: Disclosure,
+    entry_agency: Agency,
+    entry_visibility: Visibility,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefusalRow {
+    #[sqlx(flatten)]
+    refusal: Refusal,
+    entry_agency: Option<Agency>,
+    entry_visibility: Option<Visibility>,
+}
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -29,7 +46,10 @@ use crate::validation::text;
     operation_id = "breakGlass",
     params(("child_id" = Uuid, Path, description = "The child record's id")),
     request_body = NewBreakGlass,
-    responses((status = 201, description = "The record is open to the caller until `expires_at`", body = BreakGlass))
+    responses(
+        (status = 201, description = "The record is open to the caller until `expires_at`", body = BreakGlass),
+        (status = 200, description = "The caller's glass on this record is open already: that one, unchanged", body = BreakGlass),
+    )
 )]
 #[post("/children/{child_id}/break-glass")]
 #[tracing::instrument(name = "break_glass", skip_all, fields(user_id = %actor.id()))]
@@ -56,10 +76,26 @@ pub async fn break_glass(
         reason: &reason,
         ttl: state.break_glass_ttl,
     };
+    let mut fresh = true;
     let opened = recorder
-        .create(async |tx| repo::insert(tx, &row).await)
+        .write(async |tx| {
+            // One open glass per user and record: a repeat answers the open one.
+            let glass = match repo::open_one(&mut *tx, row.child_id, row.user_id).await? {
+                Some(open) => {
+                    fresh = false;
+                    open
+                }
+                None => repo::insert(tx, &row).await?,
+            };
+            let id = glass.id;
+            Ok((glass, id))
+        })
         .await?;
-    Ok(HttpResponse::Created().json(opened))
+    Ok(if fresh {
+        HttpResponse::Created().json(opened)
+    } else {
+        HttpResponse::Ok().json(opened)
+    })
 }
 
 /// Break-glasses for review, newest first: a manager sees their agency's, a facilitator every
@@ -131,7 +167,7 @@ pub async fn review_break_glass(
             ApiError::NotFound(_) => ApiError::NotFound("no break-glass with this id".into()),
             other => other,
         })?;
-    may_review_break_glass(&actor, opened.agency)?;
+    may_review_break_glass(&actor, opened.agency, opened.user_id)?;
     let note = text("note", &body.0.note, 1, 2000)?;
     let outcome = body.0.outcome;
     let reviewed = recorder
@@ -267,7 +303,9 @@ pub async fn create_sharing_refusal(
 }
 
 /// The record's sharing decisions: every disclosure made (who, which contact, under what lawful
-/// basis, why) and every decision not to share, oldest first.
+/// basis, why) and every decision not to share, oldest first — each as the caller may see it: its
+/// own agency's, and another's only about an entry the caller sees exists; a refusal's reason only
+/// for the refusing agency and facilitators.
 #[utoipa::path(
     tag = "sharing",
     operation_id = "getSharingDecisions",
@@ -282,20 +320,50 @@ pub async fn get_sharing_decisions(
     path: web::Path<Uuid>,
 ) -> ApiResult<web::Json<SharingDecisions>> {
     let child = super::readable(&state, &actor, path.into_inner()).await?;
-    let disclosures = sqlx::query_as(
-        "SELECT id, child_id, contact_id, user_id, agency, lawful_basis, reason, disclosed_at
-           FROM disclosures WHERE child_id = $1 ORDER BY disclosed_at, id",
+    let mode = child.sharing_mode;
+    // Each with the agency and visibility of the entry it is about, for the reader's sight.
+    let disclosures: Vec<(Disclosure, Agency, Visibility)> = sqlx::query_as::<_, DisclosureRow>(
+        "SELECT d.id, d.child_id, d.contact_id, d.user_id, d.agency, d.lawful_basis, d.reason,
+                d.disclosed_at, c.agency AS entry_agency, c.visibility AS entry_visibility
+           FROM disclosures d JOIN contacts c ON c.id = d.contact_id
+          WHERE d.child_id = $1 ORDER BY d.disclosed_at, d.id",
+    )
+    .bind(child.id)
+    .fetch_all(&state.db)
+    .await?
+    .into_iter()
+    .map(|r| (r.disclosure, r.entry_agency, r.entry_visibility))
+    .collect();
+    let disclosures = disclosures
+        .into_iter()
+        .filter(|(d, agency, visibility)| {
+            sees_sharing_decision(&actor, mode, d.agency, Some((*agency, *visibility)))
+        })
+        .map(|(d, _, _)| d)
+        .collect();
+    let refusals: Vec<RefusalRow> = sqlx::query_as(
+        "SELECT r.id, r.child_id, r.contact_id, r.user_id, r.agency, r.requested_by, r.reason,
+                r.decided_at, c.agency AS entry_agency, c.visibility AS entry_visibility
+           FROM sharing_refusals r LEFT JOIN contacts c ON c.id = r.contact_id
+          WHERE r.child_id = $1 ORDER BY r.decided_at, r.id",
     )
     .bind(child.id)
     .fetch_all(&state.db)
     .await?;
-    let refusals = sqlx::query_as(
-        "SELECT id, child_id, contact_id, user_id, agency, requested_by, reason, decided_at
-           FROM sharing_refusals WHERE child_id = $1 ORDER BY decided_at, id",
-    )
-    .bind(child.id)
-    .fetch_all(&state.db)
-    .await?;
+    let refusals = refusals
+        .into_iter()
+        .filter(|r| {
+            let entry = r.entry_agency.zip(r.entry_visibility);
+            sees_sharing_decision(&actor, mode, r.refusal.agency, entry)
+        })
+        .map(|r| {
+            let mut refusal = r.refusal;
+            if !sees_refusal_reason(&actor, refusal.agency) {
+                refusal.reason = None;
+            }
+            refusal
+        })
+        .collect();
     Ok(web::Json(SharingDecisions {
         disclosures,
         refusals,

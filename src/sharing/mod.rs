@@ -10,7 +10,7 @@ pub mod types;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize, may_read};
+use crate::auth::policy::{Action, authorize, may_read, team_member};
 use crate::children::Child;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -22,10 +22,55 @@ pub async fn readable(state: &AppState, actor: &Actor, child_id: Uuid) -> ApiRes
     authorize(actor, Action::ReadChild)?;
     let child = crate::children::reachable(&state.db, actor, child_id).await?;
     let kept = state.records.record(&state.db, &child).await?;
-    if may_read(actor, &kept.involved, false).is_ok() {
+    let member = team_member(actor, child.team_id);
+    if may_read(actor, member, &kept.involved, false).is_ok() {
         return Ok(child);
     }
     let open = repo::open_break_glass(&state.db, child.id, actor.id()).await?;
-    may_read(actor, &kept.involved, open)?;
+    may_read(actor, member, &kept.involved, open)?;
     Ok(child)
+}
+
+/// May `actor` be given again the answer kept for an `Idempotency-Key` on an operation that wrote
+/// to this child's record? A replay passes the policy as the request would now: the record must
+/// still be in the caller's workspace; an operation that needed sight of the record needs it
+/// still; and a disclosure's answer, which holds another agency's restricted contact in full, is
+/// given again only while the caller could have it disclosed now (not after the record was
+/// siloed, nor after the caller's break-glass closed).
+pub async fn may_replay(
+    state: &AppState,
+    actor: &Actor,
+    action: crate::routes::AuditAction,
+    child_id: Uuid,
+    answer: &[u8],
+) -> ApiResult<()> {
+    use crate::routes::AuditAction as A;
+    match action {
+        A::DisclosureCreate => {
+            let child = readable(state, actor, child_id).await?;
+            let kept: types::Disclosed = serde_json::from_slice(answer).map_err(|e| {
+                crate::error::ApiError::internal(anyhow::anyhow!("a kept disclosure: {e}"))
+            })?;
+            let row = crate::contacts::repo::find(&state.db, child.id, kept.disclosure.contact_id)
+                .await?
+                .ok_or_else(|| {
+                    crate::error::ApiError::NotFound(
+                        "no contact with this id on this record".into(),
+                    )
+                })?;
+            crate::auth::policy::may_disclose(
+                actor,
+                child.sharing_mode,
+                row.agency,
+                row.visibility,
+            )?;
+        }
+        A::SharingRefusalCreate | A::ChallengeCreate | A::InvolvementCreate => {
+            readable(state, actor, child_id).await?;
+        }
+        _ => {
+            crate::children::reachable(&state.db, actor, child_id).await?;
+        }
+    }
+    Ok(())
 }

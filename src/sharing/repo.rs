@@ -12,8 +12,10 @@ pub async fn open_break_glass(
     user_id: Uuid,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM break_glass
-                         WHERE child_id = $1 AND user_id = $2 AND expires_at > now())",
+        "SELECT EXISTS (SELECT 1 FROM break_glass b
+                         WHERE b.child_id = $1 AND b.user_id = $2 AND b.expires_at > now()
+                           AND NOT (b.id = ANY (SELECT break_glass_id FROM break_glass_reviews
+                                                 WHERE outcome = 'not_justified')))",
     )
     .bind(child_id)
     .bind(user_id)
@@ -28,8 +30,10 @@ pub async fn open_break_glasses(
     user_id: Uuid,
 ) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
-        "SELECT DISTINCT child_id FROM break_glass
-          WHERE child_id = ANY($1) AND user_id = $2 AND expires_at > now()",
+        "SELECT DISTINCT b.child_id FROM break_glass b
+          WHERE b.child_id = ANY($1) AND b.user_id = $2 AND b.expires_at > now()
+            AND NOT EXISTS (SELECT 1 FROM break_glass_reviews r
+                             WHERE r.break_glass_id = b.id AND r.outcome = 'not_justified')",
     )
     .bind(child_ids)
     .bind(user_id)
@@ -93,6 +97,29 @@ pub struct NewBreakGlassRow<'a> {
     pub lawful_basis: LawfulBasis,
     pub reason: &'a str,
     pub ttl: std::time::Duration,
+}
+
+/// The user's open break-glass on the record, if one is: unexpired and not reviewed
+/// `not_justified`. Taken under a lock on (record, user), so that two at once open one glass.
+pub async fn open_one(
+    tx: &mut PgConnection,
+    child_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<BreakGlass>> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 27))")
+        .bind(format!("break_glass:{child_id}:{user_id}"))
+        .execute(&mut *tx)
+        .await?;
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE b.child_id = $1 AND b.user_id = $2 AND b.expires_at > now()
+           AND r.outcome IS DISTINCT FROM 'not_justified'
+         ORDER BY b.opened_at DESC LIMIT 1"
+    )))
+    .bind(child_id)
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.map(BreakGlass::from))
 }
 
 pub async fn insert(tx: &mut PgConnection, b: &NewBreakGlassRow<'_>) -> sqlx::Result<BreakGlass> {

@@ -145,7 +145,9 @@ pub struct Refusal {
     pub user_id: Uuid,
     pub agency: Agency,
     pub requested_by: Option<Agency>,
-    pub reason: String,
+    /// Why: shown to the refusing agency and facilitators only (it may name an informant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub decided_at: DateTime<Utc>,
 }
 

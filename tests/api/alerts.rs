@@ -10,7 +10,8 @@ use sqlx::PgPool;
 use crate::helpers::spawn;
 use crate::picture::replayed;
 
-fn kinds(list: &Value) -> Vec<String> {
+/// The kinds of the alerts listed, in order.
+pub fn kinds(list: &Value) -> Vec<String> {
     list["items"]
         .as_array()
         .unwrap()

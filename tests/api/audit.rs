@@ -96,7 +96,8 @@ async fn every_audited_action_records_exactly_one_event(db: PgPool) {
             Some(c),
         ),
         (
-            app.get("/api/v1/children?name=A", &health).await,
+            app.get("/api/v1/children?name=A&date_of_birth=2006-03-01", &health)
+                .await,
             "child.search",
             "child",
             None,

@@ -32,8 +32,10 @@ impl Case {
                 json!({"given_name": "Peter", "family_name": "C", "date_of_birth": "2006-03-01"}),
             )
             .await;
+        let child = r.json["id"].as_str().unwrap().to_string();
+        app.involve_all(&child, &tokens["health"]).await;
         Case {
-            child: r.json["id"].as_str().unwrap().to_string(),
+            child,
             tokens,
             facilitator: app.facilitator().await,
         }
@@ -472,7 +474,11 @@ async fn the_chronology_merges_agencies_people_and_checks_in_order_and_pages(db:
         .get(&format!("{path}?limit=500"), &case.tokens["legal"])
         .await;
     let items = all.json["items"].as_array().unwrap();
-    assert_eq!(items.len(), 18, "17 contacts and one person");
+    assert_eq!(
+        items.len(),
+        21,
+        "17 contacts, one person and the three agencies brought in"
+    );
     let times: Vec<&str> = items
         .iter()
         .map(|i| i["occurred_at"].as_str().unwrap())

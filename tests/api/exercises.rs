@@ -236,7 +236,22 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
             .await
             .assert_problem(404);
     }
-    let outside = app.get("/api/v1/children?limit=100", &outsider).await;
+    // Searched by the team's child's own name and date of birth, nothing is found outside.
+    let theirs = app
+        .get(&format!("/api/v1/children/{}", children[0]), &facilitator)
+        .await
+        .json;
+    let outside = app
+        .get(
+            &format!(
+                "/api/v1/children?name={}&date_of_birth={}",
+                theirs["family_name"].as_str().unwrap(),
+                theirs["date_of_birth"].as_str().unwrap()
+            ),
+            &outsider,
+        )
+        .await;
+    assert_eq!(outside.status, 200, "{}", outside.text);
     assert_eq!(outside.json["items"], json!([]));
 
     // Team 1 acts in time: social care records the partner, police check him, and the team decides.

@@ -181,6 +181,20 @@ impl TestApp {
             .await
     }
 
+    /// A POST with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, token: &str, key: &str, body: Value) -> Reply {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        Self::reply(Method::POST, resp).await
+    }
+
     pub async fn login_reply(&self, username: &str, password: &str) -> Reply {
         self.request(
             Method::POST,
@@ -234,6 +248,25 @@ impl TestApp {
         assert_eq!(r.status, 201, "creating {username}: {}", r.text);
         let id = r.json["id"].as_str().unwrap().to_string();
         (id, self.login(username, &password).await)
+    }
+
+    /// Brings every agency in to `child`'s record, as the user of `token` (of an involved agency, or
+    /// a facilitator) would: writing alone involves nobody. The agency already involved stays so.
+    pub async fn involve_all(&self, child: &str, token: &str) {
+        for agency in ["police", "health", "social_care", "legal"] {
+            let r = self
+                .post(
+                    &format!("/api/v1/children/{child}/involvements"),
+                    token,
+                    json!({"agency": agency, "reason": "Brought in to work the case"}),
+                )
+                .await;
+            assert!(
+                r.status == 201 || r.status == 409,
+                "bringing {agency} in: {}",
+                r.text
+            );
+        }
     }
 
     /// Opens `child`'s record to the user of `token`, whose agency is not involved with it, as a

@@ -1,22 +1,9 @@
 //! `Idempotency-Key`: a retried create answers the first success again and creates nothing new.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{Reply, TestApp, spawn};
-
-async fn post_keyed(app: &TestApp, path: &str, token: &str, key: &str, body: Value) -> Reply {
-    let resp = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    TestApp::reply(reqwest::Method::POST, resp).await
-}
+use crate::helpers::{TestApp, spawn};
 
 async fn contacts(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM contacts")
@@ -46,16 +33,19 @@ async fn a_retry_with_the_same_key_returns_the_first_answer_and_creates_nothing(
     let visit =
         json!({"occurred_at": "2007-01-01T00:00:00Z", "kind": "home_visit", "summary": "visit"});
 
-    let first = post_keyed(&app, &path, &token, "visit-1", visit.clone()).await;
+    let first = app
+        .post_keyed(&path, &token, "visit-1", visit.clone())
+        .await;
     assert_eq!(first.status, 201, "{}", first.text);
-    let again = post_keyed(&app, &path, &token, "visit-1", visit.clone()).await;
+    let again = app
+        .post_keyed(&path, &token, "visit-1", visit.clone())
+        .await;
     assert_eq!(again.status, 201);
     assert_eq!(again.json["id"], first.json["id"]);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(contacts(&app).await, 1);
 
-    let changed = post_keyed(
-        &app,
+    let changed = app.post_keyed(
         &path,
         &token,
         "visit-1",
@@ -66,19 +56,25 @@ async fn a_retry_with_the_same_key_returns_the_first_answer_and_creates_nothing(
     assert_eq!(contacts(&app).await, 1);
 
     // Keys belong to their user.
-    let police = post_keyed(&app, &path, &other, "visit-1", visit.clone()).await;
+    let police = app
+        .post_keyed(&path, &other, "visit-1", visit.clone())
+        .await;
     assert_eq!(police.status, 201);
     assert_ne!(police.json["id"], first.json["id"]);
     assert_eq!(contacts(&app).await, 2);
 
     // A refused request frees its key.
-    let invalid = post_keyed(&app, &path, &token, "visit-2", json!({"kind": "nonsense"})).await;
+    let invalid = app
+        .post_keyed(&path, &token, "visit-2", json!({"kind": "nonsense"}))
+        .await;
     invalid.assert_problem(422);
-    let fixed = post_keyed(&app, &path, &token, "visit-2", visit).await;
+    let fixed = app.post_keyed(&path, &token, "visit-2", visit).await;
     assert_eq!(fixed.status, 201, "{}", fixed.text);
     assert_eq!(contacts(&app).await, 3);
 
-    let bad_key = post_keyed(&app, &path, &token, &"k".repeat(300), json!({})).await;
+    let bad_key = app
+        .post_keyed(&path, &token, &"k".repeat(300), json!({}))
+        .await;
     assert_eq!(bad_key.assert_problem(422)["field"], "Idempotency-Key");
 }
 
@@ -89,7 +85,7 @@ async fn concurrent_retries_create_one_child(db: PgPool) {
     let body =
         json!({"given_name": "C", "family_name": "Oncurrent", "date_of_birth": "2006-03-01"});
     let tries =
-        (0..10).map(|_| post_keyed(&app, "/api/v1/children", &token, "child-once", body.clone()));
+        (0..10).map(|_| app.post_keyed("/api/v1/children", &token, "child-once", body.clone()));
     let replies = futures_util::future::join_all(tries).await;
     assert!(
         replies.iter().all(|r| r.status == 201 || r.status == 409),
@@ -127,28 +123,28 @@ async fn a_claim_that_never_finished_is_taken_over_after_the_request_timeout(db:
         .unwrap();
     }
     let body = json!({"given_name": "A", "family_name": "Bandoned", "date_of_birth": "2006-03-01"});
-    let taken_over = post_keyed(
-        &app,
-        "/api/v1/children",
-        &token,
-        "killed-an-hour-ago",
-        body.clone(),
-    )
-    .await;
+    let taken_over = app
+        .post_keyed(
+            "/api/v1/children",
+            &token,
+            "killed-an-hour-ago",
+            body.clone(),
+        )
+        .await;
     assert_eq!(taken_over.status, 201, "{}", taken_over.text);
-    let replayed = post_keyed(
-        &app,
-        "/api/v1/children",
-        &token,
-        "killed-an-hour-ago",
-        body.clone(),
-    )
-    .await;
+    let replayed = app
+        .post_keyed(
+            "/api/v1/children",
+            &token,
+            "killed-an-hour-ago",
+            body.clone(),
+        )
+        .await;
     assert_eq!(replayed.status, 201);
     assert_eq!(replayed.json["id"], taken_over.json["id"]);
     // A claim younger than the request timeout may still be answered: not taken over, and the
     // request it holds differs from this one.
-    post_keyed(&app, "/api/v1/children", &token, "still-running", body)
+    app.post_keyed("/api/v1/children", &token, "still-running", body)
         .await
         .assert_problem(422);
     let children: i64 = sqlx::query_scalar("SELECT count(*) FROM children")

@@ -32,6 +32,7 @@ unsafe fn stop_private_database() {
     }
 }
 
+mod access;
 mod alerts;
 mod audit;
 mod auth;

@@ -806,6 +806,14 @@ async fn a_restricted_process_record_is_a_stub_to_other_agencies_but_not_to_its_
     discussion["referral_id"] = json!(r);
     case.created(&app, "social_care", "strategy-discussions", discussion)
         .await;
+    // Police made the referral, which involves nobody but its receiver: social care brings them in.
+    case.created(
+        &app,
+        "social_care",
+        "involvements",
+        json!({"agency": "police", "reason": "r"}),
+    )
+    .await;
     let police = app
         .get(&case.path("strategy-discussions"), &case.tokens["police"])
         .await;
@@ -816,6 +824,9 @@ async fn a_restricted_process_record_is_a_stub_to_other_agencies_but_not_to_its_
 async fn an_agency_challenges_another_and_an_unanswered_challenge_escalates(db: PgPool) {
     let app = spawn(db).await;
     let case = Case::new(&app).await;
+    // A challenge needs sight of the entry: health and legal are brought in to work the case.
+    app.involve_all(&case.child, &case.tokens["social_care"])
+        .await;
     // Monday 23 July 2007: legal's advice; health challenges it the same day.
     let advice = case
         .created(

@@ -327,6 +327,7 @@ async fn the_access_log_shows_only_what_the_reader_may_see_of_each_entry(db: PgP
     let (_, police) = app.user("pc_log", Some("police"), "practitioner").await;
     let (_, health) = app.user("dr_log", Some("health"), "practitioner").await;
     let id = child(&app, &police).await;
+    app.involve_all(&id, &police).await;
     let mut police_entries = Vec::new();
     for visibility in ["shared", "restricted"] {
         let cid = contact(&app, &police, &id, json!({ "visibility": visibility })).await;

@@ -120,7 +120,10 @@ async fn an_uninvolved_agency_sees_only_existence_on_every_read_until_it_breaks_
 
     // A search shows the uninvolved that the record exists and who is involved: nothing else.
     let found = app
-        .get("/api/v1/children?name=bola", &token["legal"])
+        .get(
+            "/api/v1/children?name=bola&date_of_birth=2019-02-01",
+            &token["legal"],
+        )
         .await
         .json;
     assert_eq!(
@@ -130,7 +133,10 @@ async fn an_uninvolved_agency_sees_only_existence_on_every_read_until_it_breaks_
                "restricted": true})
     );
     let full = app
-        .get("/api/v1/children?name=bola", &token["police"])
+        .get(
+            "/api/v1/children?name=bola&date_of_birth=2019-02-01",
+            &token["police"],
+        )
         .await
         .json;
     assert_eq!(full["items"][0]["address"], "1 Secret Street");
@@ -234,9 +240,10 @@ async fn an_uninvolved_agency_sees_only_existence_on_every_read_until_it_breaks_
     assert_eq!(with_child, 1);
 }
 
-/// Recording makes an agency involved: legal, refused at first, reads once it has recorded advice.
+/// Recording alone involves nobody: legal, refused at first, records advice and is still refused;
+/// police, who opened the record, bring legal in, and legal reads it.
 #[sqlx::test]
-async fn recording_an_entry_makes_an_agency_involved(db: PgPool) {
+async fn recording_an_entry_involves_nobody_and_bringing_in_does(db: PgPool) {
     let app = spawn(db).await;
     let (_, police) = app.user("pc_inv", Some("police"), "practitioner").await;
     let (_, legal) = app.user("lawyer_inv", Some("legal"), "practitioner").await;
@@ -261,6 +268,16 @@ async fn recording_an_entry_makes_an_agency_involved(db: PgPool) {
         )
         .await;
     assert_eq!(advice.status, 201, "{}", advice.text);
+    assert_eq!(advice.json["summary"], "s", "its own entry, in full");
+    app.get(&chronology, &legal).await.assert_problem(403);
+    let brought = app
+        .post(
+            &format!("/api/v1/children/{child}/involvements"),
+            &police,
+            json!({"agency": "legal", "reason": "Advice on the threshold"}),
+        )
+        .await;
+    assert_eq!(brought.status, 201, "{}", brought.text);
     assert_eq!(app.get(&chronology, &legal).await.status, 200);
 }
 
@@ -297,7 +314,8 @@ async fn restricted_entries_are_disclosed_one_at_a_time_and_refusals_are_recorde
     let secret = contact(&police, "An informant names the partner", "restricted").await;
     assert_eq!(secret.status, 201, "{}", secret.text);
     let secret_id = secret.json["id"].as_str().unwrap().to_string();
-    // Health, involved by its own entry, sees a stub.
+    // Health, brought in by police, sees a stub.
+    app.involve_all(&child, &police).await;
     let own = app
         .post(
             &format!("{base}/contacts"),
