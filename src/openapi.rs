@@ -600,3 +600,116 @@ impl Modify for ClosedStoredObjects {
         }
     }
 }
+
+#[cfg(test)]
+mod component_names {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// The schema component names `text` declares: types deriving `ToSchema` (under their
+    /// `#[schema(as = …)]` name where they have one), the closed vocabularies, and pages.
+    fn declared(text: &str) -> Vec<(String, usize)> {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i].trim();
+            if line.starts_with("#[derive(") {
+                let mut attribute = String::new();
+                let mut j = i;
+                while j < lines.len() {
+                    attribute.push_str(lines[j]);
+                    if lines[j].contains(")]") {
+                        break;
+                    }
+                    j += 1;
+                }
+                if attribute.contains("ToSchema") {
+                    let mut renamed = None;
+                    for (k, next) in lines.iter().enumerate().skip(j + 1) {
+                        let next = next.trim();
+                        if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                            renamed = rest.split([')', ',']).next().map(str::to_string);
+                        }
+                        let item = ["pub struct ", "pub enum ", "struct ", "enum "]
+                            .iter()
+                            .find_map(|p| next.strip_prefix(p));
+                        if let Some(item) = item {
+                            let name: String = item
+                                .chars()
+                                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                .collect();
+                            if !name.is_empty() {
+                                out.push((renamed.unwrap_or(name), k + 1));
+                            }
+                            break;
+                        }
+                    }
+                }
+                i = j + 1;
+                continue;
+            }
+            if line == "vocabulary! {"
+                && let Some((k, name)) = lines
+                    .iter()
+                    .enumerate()
+                    .skip(i + 1)
+                    .map(|(k, l)| (k, l.trim()))
+                    .find(|(_, l)| !l.starts_with("///") && !l.starts_with("#["))
+            {
+                out.push((name.trim_end_matches(" {").to_string(), k + 1));
+            }
+            if let Some(rest) = line.strip_prefix("const PAGE: &'static str = \"") {
+                out.push((rest.trim_end_matches("\";").to_string(), i + 1));
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn walk(dir: &Path, found: &mut BTreeMap<String, Vec<String>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (name, line) in declared(&text) {
+                    found
+                        .entry(name)
+                        .or_default()
+                        .push(format!("{}:{line}", path.display()));
+                }
+            }
+        }
+    }
+
+    /// utoipa keeps one component per name and lets the last type of a name silently stand for
+    /// every other (two `NewDecision`s once made one operation document the other's body), so no
+    /// two types may take one name.
+    #[test]
+    fn no_two_types_take_one_component_name() {
+        let mut found = BTreeMap::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(found.len() > 100, "only {} names found", found.len());
+        assert!(found.contains_key("Agency") && found.contains_key("ChildPage"));
+        let clashes: Vec<_> = found.iter().filter(|(_, at)| at.len() > 1).collect();
+        assert!(
+            clashes.is_empty(),
+            "one component name, several types: {clashes:#?}"
+        );
+    }
+
+    #[test]
+    fn the_scan_sees_derives_renames_vocabularies_and_pages() {
+        let text = "#[derive(Debug,\n    ToSchema)]\n#[schema(as = Other)]\npub struct One {}\n\
+                    vocabulary! {\n    /// doc\n    Kind {\n        A = \"a\",\n    }\n}\n\
+                    impl Listed for X {\n    const PAGE: &'static str = \"XPage\";\n}\n\
+                    #[derive(Debug)]\nstruct Plain;\n";
+        let names: Vec<String> = declared(text).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["Other", "Kind", "XPage"]);
+    }
+}

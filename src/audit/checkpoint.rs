@@ -16,15 +16,33 @@ use utoipa::ToSchema;
 /// at its head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "position": 42,
+    "head_hash": "9f2c4e0b7a1d3c5e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6",
+    "made_at": "2026-12-04T09:30:00.250000Z",
+    "public_key": "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c",
+    "signature": "404ecff64f4fb1ffb2c9ebe1225643f68a191677771c18624f896d2464db07e48b1fddcb9eb5ffdf6b9cf3b36e28d4db4d0bfc44ce0c1390678e89eb14fdc80f",
+    "statement": "mash audit checkpoint\n42\n9f2c4e0b7a1d3c5e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6\n2026-12-04T09:30:00.250000Z\n"
+}))]
 pub struct Checkpoint {
     /// The chain's length: the position of its head.
     pub position: i64,
     pub head_hash: String,
     pub made_at: DateTime<Utc>,
-    /// The signing key's public half, 32 bytes in hex.
+    /// The signing key's public half, 32 bytes in hex (Ed25519, RFC 8032).
     pub public_key: String,
-    /// The Ed25519 signature of the statement (see `statement`), 64 bytes in hex.
+    /// The Ed25519 signature (RFC 8032, 64 bytes in hex) of `statement`'s UTF-8 bytes.
     pub signature: String,
+    /// Exactly the text the signature covers, as UTF-8: the line `mash audit checkpoint`, then
+    /// `position` in decimal, then `head_hash`, then `made_at` in RFC 3339 UTC with exactly six
+    /// fractional digits and `Z` (`2026-12-04T09:30:00.250000Z`), each line ended by one `\n` (LF),
+    /// nothing else. Verify the signature over these bytes, and check that they say what the other
+    /// fields say.
+    // Saved before it was answered, a checkpoint may lack it; the service always answers it.
+    #[serde(default)]
+    #[schema(required = true)]
+    #[sqlx(skip)]
+    pub statement: String,
 }
 
 /// The bytes a checkpoint's signature covers: a fixed text, so that any client can rebuild it.
@@ -36,8 +54,19 @@ pub fn statement(position: i64, head_hash: &str, made_at: DateTime<Utc>) -> Stri
 }
 
 impl Checkpoint {
-    /// Whether the signature is the named key's, over this checkpoint's statement.
+    /// The checkpoint with the text it signs, as it is answered.
+    pub fn stated(mut self) -> Checkpoint {
+        self.statement = statement(self.position, &self.head_hash, self.made_at);
+        self
+    }
+
+    /// Whether the signature is the named key's, over this checkpoint's statement (and the
+    /// statement it carries, if any, is that one).
     pub fn signed(&self) -> bool {
+        let rebuilt = statement(self.position, &self.head_hash, self.made_at);
+        if !self.statement.is_empty() && self.statement != rebuilt {
+            return false;
+        }
         let key = hex::decode(&self.public_key)
             .ok()
             .and_then(|k| <[u8; 32]>::try_from(k).ok())
@@ -47,12 +76,9 @@ impl Checkpoint {
             .and_then(|s| <[u8; 64]>::try_from(s).ok())
             .map(|s| Signature::from_bytes(&s));
         match (key, signature) {
-            (Some(key), Some(signature)) => key
-                .verify_strict(
-                    statement(self.position, &self.head_hash, self.made_at).as_bytes(),
-                    &signature,
-                )
-                .is_ok(),
+            (Some(key), Some(signature)) => {
+                key.verify_strict(rebuilt.as_bytes(), &signature).is_ok()
+            }
             _ => false,
         }
     }
@@ -128,7 +154,9 @@ impl Signer {
             made_at,
             public_key: self.public_key(),
             signature: hex::encode(signature.to_bytes()),
+            statement: String::new(),
         }
+        .stated()
     }
 }
 

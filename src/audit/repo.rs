@@ -556,6 +556,12 @@ pub async fn checkpoints(
     .bind(limit)
     .fetch_all(conn)
     .await
+    .map(|found: Vec<super::checkpoint::Checkpoint>| {
+        found
+            .into_iter()
+            .map(super::checkpoint::Checkpoint::stated)
+            .collect()
+    })
 }
 
 /// The link at `position` in the chain, if it is that long.

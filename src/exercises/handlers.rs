@@ -891,7 +891,7 @@ pub async fn end_exercise(
     tag = "exercises",
     operation_id = "createExerciseDecision",
     params(("exercise_id" = Uuid, Path, description = "The exercise's id")),
-    request_body = NewDecision,
+    request_body = NewExerciseDecision,
     responses(
         (status = 201, description = "The decision", body = Decision),
         (status = 409, description = "No checkpoint released yet, or the exercise has ended", body = Problem, content_type = "application/problem+json"),
@@ -904,7 +904,7 @@ pub async fn create_decision(
     actor: Actor,
     recorder: Recorder,
     path: web::Path<Uuid>,
-    body: ValidJson<NewDecision>,
+    body: ValidJson<NewExerciseDecision>,
 ) -> ApiResult<HttpResponse> {
     let (exercise, _) = visible(&state, &actor, path.into_inner()).await?;
     let own = acting_agency(&actor, Action::RecordExerciseDecision)?;

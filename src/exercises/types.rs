@@ -197,7 +197,7 @@ pub struct Reset {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"what": "Police check the mother's partner", "agency": "police", "why": "He is named as next of kin and may live in the home", "relied_on": []}))]
-pub struct NewDecision {
+pub struct NewExerciseDecision {
     #[schema(min_length = 1, max_length = 2000)]
     pub what: String,
     /// The agency that is to act; the trainee's own when absent.

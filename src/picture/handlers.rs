@@ -63,6 +63,8 @@ pub struct PictureParams {
     pub as_of: Option<DateTime<Utc>>,
     /// `shared` (default): the record as the caller may see it. An agency: what that agency alone
     /// held, as in a siloed record (a facilitator may ask for any agency; a user only for their own).
+    // Inline: a type used only by a parameter is never emitted as a component to point at.
+    #[param(inline)]
     pub view: Option<ViewName>,
 }
 

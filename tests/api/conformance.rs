@@ -77,27 +77,91 @@ pub fn check(method: &Method, path: &str, status: u16, content_type: Option<&str
         "{method} {template} {status}: no schema for {content_type}"
     );
     let key = format!("{method} {template} {status} {content_type}");
-    let validator = {
-        let mut cache = VALIDATORS.lock().unwrap();
-        cache
-            .entry(key.clone())
-            .or_insert_with(|| {
-                // The schema, with the contract's components beside it so that its $refs resolve.
-                let mut root = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "components": CONTRACT["components"]});
-                for (k, v) in schema.as_object().unwrap() {
-                    root[k] = v.clone();
-                }
-                Arc::new(jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{key}: {e}")))
-            })
-            .clone()
-    };
-    let errors: Vec<String> = validator
-        .iter_errors(body)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = errors_of(&key, schema, body);
     assert!(
         errors.is_empty(),
         "{key}: the response does not match the contract: {errors:?}\nbody: {body}"
+    );
+}
+
+/// Checks one request the server accepted (a 2xx) against the contract: its JSON body must match
+/// the request schema the operation documents, so that a body the contract describes wrongly (or
+/// another operation's) fails a test, not a client generated from it.
+pub fn check_request(method: &Method, path: &str, status: u16, body: &Value) {
+    if !(200..300).contains(&status) {
+        return;
+    }
+    let Some(template) = template_of(path) else {
+        return;
+    };
+    let operation = &CONTRACT["paths"][template][method.as_str().to_lowercase()];
+    let documented = resolve(&operation["requestBody"]);
+    // `post` sends `{}` where an operation takes no body: nothing is said then.
+    if documented.is_null() && body == &json!({}) {
+        return;
+    }
+    let schema = &documented["content"]["application/json"]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {template} took a JSON body the contract does not document: {body}"
+    );
+    let key = format!("{method} {template} request");
+    let errors = errors_of(&key, schema, body);
+    assert!(
+        errors.is_empty(),
+        "{key}: the server accepted a body the contract refuses: {errors:?}\nbody: {body}"
+    );
+}
+
+/// Where `body` breaks `schema`, each with the place in the body.
+fn errors_of(key: &str, schema: &Value, body: &Value) -> Vec<String> {
+    validator(key, schema)
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// The validator of `schema` (with the contract's components beside it, so that its `$ref`s
+/// resolve), made once per key.
+fn validator(key: &str, schema: &Value) -> Arc<jsonschema::Validator> {
+    let mut cache = VALIDATORS.lock().unwrap();
+    cache
+        .entry(key.to_string())
+        .or_insert_with(|| {
+            let mut root = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "components": CONTRACT["components"]});
+            for (k, v) in schema.as_object().unwrap() {
+                root[k] = v.clone();
+            }
+            Arc::new(jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{key}: {e}")))
+        })
+        .clone()
+}
+
+#[test]
+#[should_panic(expected = "accepted a body the contract refuses")]
+fn a_body_documented_for_another_operation_is_caught() {
+    // The body a referral's decision takes, checked against what the contract says it takes.
+    let mut decision =
+        json!({"occurred_at": "2007-01-01T00:00:00Z", "decision": "early_help", "reason": "r"});
+    check_request(
+        &Method::POST,
+        &format!(
+            "/api/v1/children/{0}/referrals/{0}/decision",
+            uuid::Uuid::nil()
+        ),
+        201,
+        &decision,
+    );
+    // …and a field the contract does not know.
+    decision["what"] = json!("x");
+    check_request(
+        &Method::POST,
+        &format!(
+            "/api/v1/children/{0}/referrals/{0}/decision",
+            uuid::Uuid::nil()
+        ),
+        201,
+        &decision,
     );
 }
 

@@ -190,3 +190,35 @@ fn every_link_names_an_operation_and_its_parameters() {
     }
     assert!(links >= 10);
 }
+
+/// Every `$ref` in the contract points at something the contract holds: a dangling one (a type
+/// used only by a parameter, never emitted) stops strict generators and validators.
+#[test]
+fn no_reference_in_the_contract_dangles() {
+    let doc = contract();
+    fn refs<'a>(node: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match node {
+            serde_json::Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 500, "{} references", found.len());
+    let dangling: std::collections::BTreeSet<&str> = found
+        .into_iter()
+        .filter(|r| {
+            let Some(pointer) = r.strip_prefix('#') else {
+                return true;
+            };
+            doc.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "dangling: {dangling:?}");
+}

@@ -141,10 +141,14 @@ impl TestApp {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        if let Some(b) = body {
-            req = req.json(&b);
+        if let Some(b) = &body {
+            req = req.json(b);
         }
-        Self::reply(method, req.send().await.expect("request sent")).await
+        let reply = Self::reply(method.clone(), req.send().await.expect("request sent")).await;
+        if let Some(b) = &body {
+            crate::conformance::check_request(&method, path, reply.status.as_u16(), b);
+        }
+        reply
     }
 
     /// The response, checked against the contract (see `conformance`).
@@ -192,7 +196,9 @@ impl TestApp {
             .send()
             .await
             .expect("request sent");
-        Self::reply(Method::POST, resp).await
+        let reply = Self::reply(Method::POST, resp).await;
+        crate::conformance::check_request(&Method::POST, path, reply.status.as_u16(), &body);
+        reply
     }
 
     pub async fn login_reply(&self, username: &str, password: &str) -> Reply {

@@ -256,6 +256,7 @@ async fn a_rewritten_chain_verifies_alone_but_not_against_a_saved_checkpoint(
     let newest = &page.json["items"][0];
     let public_key = newest["public_key"].as_str().unwrap().to_string();
     assert_eq!(newest["signature"].as_str().unwrap().len(), 128);
+    readme_check_verifies(&page.text, newest);
     let saved = dir.join("checkpoints.json");
     std::fs::write(&saved, &page.text).unwrap();
 
@@ -697,4 +698,91 @@ async fn the_serving_role_cannot_change_the_trail_or_switch_off_its_guards(
         format!("{refused:#}").contains("is a superuser"),
         "{refused:#}"
     );
+}
+
+/// The statement a checkpoint signs, rebuilt from its fields as the contract words it (not by the
+/// service's own function): four lines, each ended by a line feed, the time with six digits.
+fn statement_as_documented(c: &Value) -> String {
+    let made_at: chrono::DateTime<chrono::Utc> = c["made_at"].as_str().unwrap().parse().unwrap();
+    format!(
+        "mash audit checkpoint\n{}\n{}\n{}\n",
+        c["position"],
+        c["head_hash"].as_str().unwrap(),
+        made_at.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+    )
+}
+
+/// README's three-line check, run as a reader would run it, on a page of checkpoints; and the
+/// statement rebuilt from the contract's words.
+fn readme_check_verifies(page: &str, newest: &Value) {
+    assert_eq!(
+        newest["statement"].as_str().unwrap(),
+        statement_as_documented(newest)
+    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("| python3 -c '").expect("README's check") + "| python3 -c '".len();
+    let end = start + readme[start..].find("'\n").unwrap();
+    let program = &readme[start..end];
+    let run = |input: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", program])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(page);
+    assert!(
+        out.status.success(),
+        "README's check: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("signed: "));
+    // A forged signature fails the same check.
+    let mut forged: Value = serde_json::from_str(page).unwrap();
+    forged["items"][0]["signature"] = Value::String("00".repeat(64));
+    assert!(
+        !run(&forged.to_string()).status.success(),
+        "a forged signature passes"
+    );
+}
+
+/// The contract's example checkpoint is a real one: its statement is what its fields say, and its
+/// signature verifies under its key.
+#[test]
+fn the_contracts_example_checkpoint_verifies() {
+    let doc: Value = yaml_serde::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap(),
+    )
+    .unwrap();
+    let example = &doc["components"]["schemas"]["Checkpoint"]["example"];
+    assert_eq!(
+        example["statement"].as_str().unwrap(),
+        statement_as_documented(example)
+    );
+    let key: [u8; 32] = hex::decode(example["public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let signature: [u8; 64] = hex::decode(example["signature"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(&key)
+        .unwrap()
+        .verify_strict(
+            example["statement"].as_str().unwrap().as_bytes(),
+            &ed25519_dalek::Signature::from_bytes(&signature),
+        )
+        .expect("the example's signature verifies");
 }
