@@ -548,11 +548,20 @@ impl Modify for IdempotencyKeys {
                     .parameter_in(ParameterIn::Header)
                     .required(Required::False)
                     .description(Some(
-                        "Makes a retry safe: the same key with the same request answers the first success again \
-                         and creates nothing new; with a different request it is a 422; while the first is still \
-                         running, a 409.",
+                        "Makes a retry safe: 1 to 255 visible ASCII characters. The same key with the same request \
+                         answers the first success again (marked `Idempotent-Replayed: true`, and only as the policy \
+                         would answer the request now) and creates nothing new; with a different request it is a \
+                         422; while the first is still running, a 409.",
                     ))
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                    // Visible ASCII only, as the service takes it: stated, so a key the schema
+                    // allows is never refused for its characters.
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(255))
+                            .pattern(Some("^[!-~]{1,255}$")),
+                    ))
                     .build();
                 operation
                     .parameters
@@ -596,6 +605,73 @@ impl Modify for ClosedStoredObjects {
             if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
                 object.additional_properties =
                     Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
+    }
+}
+
+/// Writes a record whose fields are flattened beside a tagged union (`ProcessRecord` beside its
+/// `Details`, `ProcessEvent` beside its `EventDetails`) as one union of whole objects, one per
+/// variant, instead of `allOf` of an object and a `oneOf`: the same documents, in a shape client
+/// generators can take (they refuse `allOf` over a union).
+pub struct FlattenedUnions;
+
+impl Modify for FlattenedUnions {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use serde_json::{Map, Value, json};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Ok(all) = serde_json::to_value(&components.schemas) else {
+            return;
+        };
+        for (name, schema) in components.schemas.iter_mut() {
+            let Some(parts) = all[name]["allOf"].as_array() else {
+                continue;
+            };
+            let mut variants = None;
+            let mut base = Map::new();
+            let mut required = Vec::new();
+            let mut plain = true;
+            for part in parts {
+                let target = part["$ref"]
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"));
+                match target {
+                    Some(target) if all[target]["oneOf"].is_array() => {
+                        variants = all[target]["oneOf"].as_array().cloned();
+                    }
+                    None if part["type"] == "object" => {
+                        base.extend(part["properties"].as_object().cloned().unwrap_or_default());
+                        required.extend(part["required"].as_array().cloned().unwrap_or_default());
+                    }
+                    _ => plain = false,
+                }
+            }
+            let (Some(variants), true) = (variants, plain) else {
+                continue;
+            };
+            let whole: Vec<Value> = variants
+                .iter()
+                .map(|variant| {
+                    let mut properties = variant["properties"]
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default();
+                    properties.extend(base.clone());
+                    let mut needed = variant["required"].as_array().cloned().unwrap_or_default();
+                    needed.extend(required.iter().cloned());
+                    let mut object =
+                        json!({"type": "object", "required": needed, "properties": properties});
+                    if let Some(description) = variant.get("description") {
+                        object["description"] = description.clone();
+                    }
+                    object
+                })
+                .collect();
+            let union = json!({"description": all[name]["description"], "oneOf": whole});
+            if let Ok(flattened) = serde_json::from_value(union) {
+                *schema = flattened;
             }
         }
     }

@@ -24,8 +24,8 @@ use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::openapi::{
-    ApiDoc, ClosedStoredObjects, ContractYaml, ExamplesAndLinks, IdempotencyKeys, RouteTable,
-    Security, StandardProblems, fallback,
+    ApiDoc, ClosedStoredObjects, ContractYaml, ExamplesAndLinks, FlattenedUnions, IdempotencyKeys,
+    RouteTable, Security, StandardProblems, fallback,
 };
 pub use crate::state::AppState;
 use crate::{
@@ -139,6 +139,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     ExamplesAndLinks.modify(&mut doc);
     IdempotencyKeys.modify(&mut doc);
     ClosedStoredObjects.modify(&mut doc);
+    FlattenedUnions.modify(&mut doc);
     doc
 }
 

@@ -168,6 +168,7 @@ impl crate::audit::recorder::Identified for StageChange {
 /// Release the next stage: up to the next checkpoint, or every step up to `until`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"mode": "shared"}))]
 pub struct Advance {
     /// Play every step at or before this scenario time instead of up to the next checkpoint.
     #[serde(
@@ -183,6 +184,7 @@ pub struct Advance {
 /// it. The old record and the audit trail keep everything.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"checkpoint": 1, "team": 1}))]
 pub struct Reset {
     /// 0 for the start (the record opened, nothing else), or a checkpoint's number, at most the
     /// number released.

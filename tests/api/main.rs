@@ -41,6 +41,7 @@ mod combined;
 mod conformance;
 mod contract;
 mod errors;
+mod examples;
 mod exercises;
 mod faults;
 mod helpers;
