@@ -15,8 +15,8 @@ ALTER TABLE process_records ADD CONSTRAINT process_records_record_type_check
 CREATE INDEX process_records_details_idx ON process_records USING gin (details jsonb_path_ops);
 
 -- Existing records keep the involvement they had: every agency that recorded something on a
--- record, and is involved in none of the ways above, is brought in as of its first entry, by the
--- author of that entry.
+-- record, and is involved in none of the ways that remain, is brought in as of its first entry, by
+-- the author of that entry.
 WITH entries AS (
     SELECT child_id, agency, author_id, occurred_at, recorded_at FROM contacts
     UNION ALL
@@ -32,24 +32,29 @@ first_entries AS (
     SELECT DISTINCT ON (child_id, agency) child_id, agency, author_id, occurred_at
       FROM entries ORDER BY child_id, agency, occurred_at, recorded_at
 ),
+-- The ways in that remain.
 already AS (
     SELECT c.id AS child_id, u.agency FROM children c JOIN users u ON u.id = c.created_by
      WHERE u.agency IS NOT NULL
     UNION
-    SELECT child_id, details ->> 'to_agency' FROM process_records WHERE record_type = 'referral'
+    SELECT child_id, details ->> 'to_agency' FROM process_records
+     WHERE record_type = 'referral'
     UNION
     SELECT child_id, details ->> 'challenged_agency' FROM process_records
      WHERE record_type = 'challenge'
     UNION
-    SELECT child_id, jsonb_array_elements_text(details -> 'agencies') FROM process_records
-     WHERE record_type IN ('strategy_discussion', 'conference', 'core_group')
+    SELECT p.child_id, listed.agency
+      FROM process_records p, jsonb_array_elements_text(p.details -> 'agencies') AS listed (agency)
+     WHERE p.record_type IN ('strategy_discussion', 'conference', 'core_group')
 )
 INSERT INTO process_records (id, child_id, record_type, agency, visibility, author_id, occurred_at, details)
 SELECT gen_random_uuid(), f.child_id, 'involvement', f.agency, 'shared', f.author_id, f.occurred_at,
        jsonb_build_object('record_type', 'involvement', 'brought_in', f.agency,
                           'reason', 'before the change')
   FROM first_entries f
- WHERE NOT EXISTS (SELECT 1 FROM already a WHERE a.child_id = f.child_id AND a.agency = f.agency);
+ WHERE NOT EXISTS (SELECT 1 FROM already a WHERE a.child_id = f.child_id AND a.agency = f.agency)
+   -- An exercise team's members are involved with its records already.
+   AND f.child_id IN (SELECT id FROM children WHERE team_id IS NULL);
 
 -- A break-glass reviewed `not_justified` is closed at once; finding a user's open glass on a
 -- record reads its reviews.

@@ -303,8 +303,9 @@ impl Drop for StreamSlot {
     }
 }
 
-/// Each involved record's version, then how many break-glasses and reviews and read marks.
-type Fingerprint = (Vec<(Uuid, i32)>, i64, i64);
+/// Each involved record's versions (its entries', its own row's), then how many break-glasses and
+/// reviews and read marks.
+type Fingerprint = (Vec<(Uuid, i64)>, i64, i64);
 
 /// What the caller's alerts depend on besides the clock: each involved record's version, the
 /// break-glasses and their reviews, and the caller's read marks. Unchanged, nothing is worked out
@@ -314,8 +315,16 @@ async fn fingerprint(
     actor: &Actor,
     records: &[(Child, std::sync::Arc<crate::combined::record::KeptRecord>)],
 ) -> ApiResult<Fingerprint> {
-    let versions: Vec<(Uuid, i32)> = records.iter().map(|(c, _)| (c.id, c.version)).collect();
-    let ids: Vec<Uuid> = versions.iter().map(|v| v.0).collect();
+    let ids: Vec<Uuid> = records.iter().map(|(c, _)| c.id).collect();
+    // The record's version that every entry bumps (the cache's key), not the child's own row's.
+    let mut versions: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT child_id, version FROM child_record_versions WHERE child_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&state.db)
+    .await?;
+    versions.sort();
+    versions.extend(records.iter().map(|(c, _)| (c.id, i64::from(c.version))));
     let (glasses, reads): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM break_glass WHERE child_id = ANY($1))
                 + (SELECT count(*) FROM break_glass_reviews r JOIN break_glass b

@@ -36,6 +36,10 @@ impl Default for RefusedReads {
 impl RefusedReads {
     /// Whether one more refusal of `user` on `child` goes in the child's access log.
     fn logged(&self, user: Uuid, child: Uuid) -> bool {
+        // Keys whose bursts have refilled are forgotten, so the map stays small.
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
         self.0.check_key(&(user, child)).is_ok()
     }
 }

@@ -323,6 +323,20 @@ pub async fn change_password(
             detail: "too many wrong passwords: try again later".into(),
         });
     }
+    // One attempt at a time per session, counted before the next is heard: parallel requests on
+    // one stolen token get no more guesses than requests made one after another.
+    let mut tx = state.db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 8))")
+        .bind(&client)
+        .execute(&mut *tx)
+        .await?;
+    if lockout::failures(&mut tx, &key, &client).await? >= lockout::SESSION_PASSWORD_TRIES {
+        session::end(&mut *tx, actor.session, EndReason::PasswordGuessing).await?;
+        tx.commit().await?;
+        return Err(ApiError::Unauthorized(
+            "too many wrong current passwords: this session has ended; log in again",
+        ));
+    }
     let current_ok = body.current_password.chars().count() <= 128
         && password::verify(
             Some(actor.user.password_hash.clone()),
@@ -330,7 +344,6 @@ pub async fn change_password(
         )
         .await?;
     if !current_ok {
-        let mut tx = state.db.begin().await?;
         lockout::record_failure(&mut tx, &key, &client).await?;
         let failures = lockout::failures(&mut tx, &key, &client).await?;
         let ended = failures >= lockout::SESSION_PASSWORD_TRIES;
@@ -348,6 +361,7 @@ pub async fn change_password(
             "is not the current password",
         ));
     }
+    tx.commit().await?;
     let hash = password::hash(body.new_password).await?;
     recorder
         .write(async |tx| {

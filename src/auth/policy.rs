@@ -214,8 +214,8 @@ fn static_reason(action: Action) -> &'static str {
 }
 
 /// What the record shows of each agency's part, for deciding who is involved with the child.
-/// Writing alone involves nobody: an agency that only contributed an entry sees its own entries
-/// and that the record exists, nothing more.
+/// Writing alone involves nobody: an agency that only contributed an entry sees it in the answer to
+/// its write and that the record exists, nothing more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Involvement {
     /// The agency of the user who opened the record (none for a facilitator).

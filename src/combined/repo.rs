@@ -59,6 +59,9 @@ impl StoredRecord {
 
 /// What a record's creator and process records say of each agency's part: the one reading of
 /// them, for the cached record and for a write that must read the database as it is now.
+/// Receiving a referral and being listed at a meeting are ways in as the specification names them,
+/// whoever recorded the entry (a lay referral is logged by its receiver; social care lists itself
+/// at the meetings it convenes).
 pub fn involvement_of<'a>(
     creator: Option<crate::vocabulary::Agency>,
     process: impl Iterator<Item = &'a crate::safeguarding::types::Details>,
@@ -120,4 +123,57 @@ pub async fn load(db: &PgPool, child_id: Uuid) -> sqlx::Result<StoredRecord> {
         statuses,
         process,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::involvement_of;
+    use crate::auth::policy::involved;
+    use crate::safeguarding::types::Details;
+    use crate::vocabulary::{Agency, Referrer, StrategyOutcome};
+    use std::collections::BTreeSet;
+
+    fn referral(referrer: Referrer, to: Agency) -> Details {
+        Details::Referral {
+            referrer,
+            from_agency: None,
+            to_agency: to,
+            summary: "s".into(),
+            concern_level: None,
+            concern_categories: vec![],
+        }
+    }
+
+    fn discussion(agencies: Vec<Agency>) -> Details {
+        Details::StrategyDiscussion {
+            agencies,
+            outcome: StrategyOutcome::NoEnquiry,
+            actions: vec![],
+            summary: "s".into(),
+            referral_id: None,
+        }
+    }
+
+    #[test]
+    fn the_ways_in_are_a_referral_received_a_meeting_listed_a_challenge_and_bringing_in() {
+        use Agency::{Health, Legal, Police, SocialCare};
+        let lay = referral(Referrer::Public, Police);
+        let professional = referral(Referrer::Professional, SocialCare);
+        let met = discussion(vec![SocialCare, Legal]);
+        let records = [&lay, &professional, &met];
+        let i = involvement_of(Some(Health), records.into_iter());
+        assert_eq!(i.received, BTreeSet::from([Police, SocialCare]));
+        assert_eq!(i.attended, BTreeSet::from([SocialCare, Legal]));
+        // A contact, a person, a plan action: nothing here names an agency's way in.
+        let action = Details::Assessment {
+            referral_id: uuid::Uuid::nil(),
+        };
+        assert!(involved(&involvement_of(None, [&action].into_iter())).is_empty());
+        let brought = Details::Involvement {
+            brought_in: Legal,
+            reason: "r".into(),
+        };
+        // A facilitator's bringing in is recorded as the brought agency's entry: it still counts.
+        assert!(involved(&involvement_of(None, [&brought].into_iter())).contains(&Legal));
+    }
 }

@@ -119,7 +119,8 @@ impl Details {
     }
 
     /// The agency that must act on this record besides its own, and so always sees it in full: the
-    /// one a referral is made to, the one that answers for a plan action.
+    /// one a referral is made to, the one that answers for a plan action, the one challenged, the
+    /// one brought in.
     pub fn party(&self) -> Option<Agency> {
         match self {
             Details::Referral { to_agency, .. } => Some(*to_agency),
@@ -127,6 +128,7 @@ impl Details {
             Details::Challenge {
                 challenged_agency, ..
             } => Some(*challenged_agency),
+            Details::Involvement { brought_in, .. } => Some(*brought_in),
             _ => None,
         }
     }

@@ -409,12 +409,19 @@ async fn siloed_and_restricted_readers_get_reduced_views(db: PgPool) {
             &case.tokens["social_care"],
         )
         .await;
+    // Its own entries, and the entry that brought it in (as the referrals made to it).
     assert!(
         chronology.json["items"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|i| i["agency"] == "social_care")
+            .all(|i| i["agency"] == "social_care"
+                || (i["entry_type"] == "involvement"
+                    && i["summary"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("social care brought in")))),
+        "{}",
+        chronology.text
     );
     app.request(
         Method::PUT,
