@@ -50,18 +50,24 @@ fn agency_of(actor: &Actor) -> ApiResult<Agency> {
         .ok_or_else(|| ApiError::Forbidden("alerts are an agency's: a facilitator has none".into()))
 }
 
-/// The records the caller's agency is involved with (or its team works), as the caller may know
-/// of them: found through indexes, then each decided by the policy over the kept record.
+/// The records the caller's agency may be involved with (or its team works), as the caller may
+/// know of them: found through indexes, never by reading every record.
+async fn candidates(state: &AppState, actor: &Actor, agency: Agency) -> ApiResult<Vec<Child>> {
+    let mut found = crate::children::repo::involving(&state.db, agency, actor.user.team_id).await?;
+    found.retain(|c| crate::auth::policy::in_workspace(actor, c.team_id, c.retired));
+    Ok(found)
+}
+
+/// Of `children`, the records the caller's agency is involved with (or its team works), each
+/// decided by the policy over the kept record.
 async fn involved_records(
     state: &AppState,
     actor: &Actor,
     agency: Agency,
+    children: Vec<Child>,
 ) -> ApiResult<Vec<(Child, std::sync::Arc<crate::combined::record::KeptRecord>)>> {
     let mut out = Vec::new();
-    for child in crate::children::repo::involving(&state.db, agency, actor.user.team_id).await? {
-        if !crate::auth::policy::in_workspace(actor, child.team_id, child.retired) {
-            continue;
-        }
+    for child in children {
         let kept = state.records.record(&state.db, &child).await?;
         if team_member(actor, child.team_id) || kept.involved.contains(&agency) {
             out.push((child, kept));
@@ -189,7 +195,9 @@ async fn alerts_on(
 
 /// Every alert of the caller's agency, as the caller may see the records, at `at`; newest first.
 async fn alerts(state: &AppState, actor: &Actor, at: DateTime<Utc>) -> ApiResult<Vec<Alert>> {
-    let records = involved_records(state, actor, agency_of(actor)?).await?;
+    let agency = agency_of(actor)?;
+    let children = candidates(state, actor, agency).await?;
+    let records = involved_records(state, actor, agency, children).await?;
     alerts_on(state, actor, &records, at).await
 }
 
@@ -303,20 +311,20 @@ impl Drop for StreamSlot {
     }
 }
 
-/// Each involved record's versions (its entries', its own row's), then how many break-glasses and
-/// reviews and read marks.
+/// Each candidate record's versions (its entries', its own row's), then how many break-glasses
+/// and reviews and read marks.
 type Fingerprint = (Vec<(Uuid, i64)>, i64, i64);
 
-/// What the caller's alerts depend on besides the clock: each involved record's version, the
-/// break-glasses and their reviews, and the caller's read marks. Unchanged, nothing is worked out
-/// again.
+/// What the caller's alerts depend on besides the clock, read in two queries whatever the number
+/// of records: each candidate record's version, the break-glasses and their reviews, and the
+/// caller's read marks. Unchanged, no record is read and nothing is worked out again.
 async fn fingerprint(
     state: &AppState,
     actor: &Actor,
-    records: &[(Child, std::sync::Arc<crate::combined::record::KeptRecord>)],
+    children: &[Child],
 ) -> ApiResult<Fingerprint> {
-    let ids: Vec<Uuid> = records.iter().map(|(c, _)| c.id).collect();
-    // The record's version that every entry bumps (the cache's key), not the child's own row's.
+    let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
+    // The record's version that every entry bumps (the cache's key), and the child row's own.
     let mut versions: Vec<(Uuid, i64)> = sqlx::query_as(
         "SELECT child_id, version FROM child_record_versions WHERE child_id = ANY($1)",
     )
@@ -324,7 +332,7 @@ async fn fingerprint(
     .fetch_all(&state.db)
     .await?;
     versions.sort();
-    versions.extend(records.iter().map(|(c, _)| (c.id, i64::from(c.version))));
+    versions.extend(children.iter().map(|c| (c.id, i64::from(c.version))));
     let (glasses, reads): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM break_glass WHERE child_id = ANY($1))
                 + (SELECT count(*) FROM break_glass_reviews r JOIN break_glass b
@@ -404,14 +412,15 @@ pub async fn stream_alerts(state: web::Data<AppState>, actor: Actor) -> ApiResul
             let mut chunk = String::new();
             let fresh = async {
                 let agency = agency_of(&s.actor)?;
-                let records = involved_records(&s.state, &s.actor, agency).await?;
-                let print = fingerprint(&s.state, &s.actor, &records).await?;
+                let children = candidates(&s.state, &s.actor, agency).await?;
+                let print = fingerprint(&s.state, &s.actor, &children).await?;
                 let due = s.last.as_ref().is_none_or(|(last, at)| {
                     *last != print || at.elapsed() >= RECOMPUTE_AT_LEAST_EVERY
                 });
                 if !due {
                     return Ok(None);
                 }
+                let records = involved_records(&s.state, &s.actor, agency, children).await?;
                 let all = alerts_on(&s.state, &s.actor, &records, Utc::now()).await?;
                 Ok::<_, ApiError>(Some((all, print)))
             };
