@@ -135,10 +135,7 @@ pub async fn trail(
         Ok(()) => Ok(res),
         Err(Unrecorded) => {
             tracing::error!("the audit event could not be written; refusing the response");
-            let refusal = ApiError::Unavailable {
-                detail: "the audit trail is unavailable, so the request cannot be answered".into(),
-                retry_after_secs: 2,
-            };
+            let refusal = ApiError::from(Unrecorded);
             Ok(ServiceResponse::new(request, refusal.error_response()))
         }
     }

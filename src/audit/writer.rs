@@ -21,6 +21,16 @@ struct Pending {
 #[error("the audit event could not be recorded")]
 pub struct Unrecorded;
 
+/// A request whose audit event could not be stored is not answered: the one refusal for it.
+impl From<Unrecorded> for crate::error::ApiError {
+    fn from(_: Unrecorded) -> Self {
+        crate::error::ApiError::Unavailable {
+            detail: "the audit trail is unavailable, so the request cannot be answered".into(),
+            retry_after_secs: 2,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AuditWriter {
     queue: mpsc::Sender<Pending>,
