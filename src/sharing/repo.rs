@@ -14,8 +14,9 @@ pub async fn open_break_glass(
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM break_glass b
                          WHERE b.child_id = $1 AND b.user_id = $2 AND b.expires_at > now()
-                           AND NOT (b.id = ANY (SELECT break_glass_id FROM break_glass_reviews
-                                                 WHERE outcome = 'not_justified')))",
+                           AND NOT EXISTS (SELECT 1 FROM break_glass_reviews r
+                                            WHERE r.break_glass_id = b.id
+                                              AND r.outcome = 'not_justified'))",
     )
     .bind(child_id)
     .bind(user_id)
