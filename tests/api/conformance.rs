@@ -7,7 +7,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-static CONTRACT: LazyLock<Value> = LazyLock::new(|| {
+/// The committed contract, read once.
+pub static CONTRACT: LazyLock<Value> = LazyLock::new(|| {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
         .expect("openapi.yaml");
     yaml_serde::from_str(&text).expect("openapi.yaml parses")
@@ -33,7 +34,8 @@ fn template_of(path: &str) -> Option<&'static str> {
         })
 }
 
-fn resolve(node: &Value) -> &Value {
+/// `node`, its `$ref`s followed within the contract.
+pub fn resolve(node: &Value) -> &Value {
     let mut node = node;
     while let Some(reference) = node["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
         node = reference.split('/').fold(&*CONTRACT, |n, key| &n[key]);

@@ -11,33 +11,20 @@ use sqlx::PgPool;
 
 use crate::helpers::{Reply, TestApp, spawn};
 
-fn contract() -> Value {
-    yaml_serde::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap(),
-    )
-    .unwrap()
-}
-
-fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
-    let mut node = node;
-    while let Some(reference) = node["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
-        node = reference.split('/').fold(doc, |n, part| &n[part]);
-    }
-    node
-}
+use crate::conformance::{CONTRACT, resolve};
 
 /// Every operation that takes a body: (operation id, method, its documented example, its
 /// documented success statuses).
-fn with_bodies(doc: &Value) -> Vec<(String, String, Option<Value>, Vec<u16>)> {
+fn with_bodies() -> Vec<(String, String, Option<Value>, Vec<u16>)> {
     let mut out = Vec::new();
-    for operations in doc["paths"].as_object().unwrap().values() {
+    for operations in CONTRACT["paths"].as_object().unwrap().values() {
         for (method, operation) in operations.as_object().unwrap() {
-            let body = resolve(doc, &operation["requestBody"]);
+            let body = resolve(&operation["requestBody"]);
             if body.is_null() {
                 continue;
             }
             let content = &body["content"]["application/json"];
-            let schema = resolve(doc, &content["schema"]);
+            let schema = resolve(&content["schema"]);
             let example = content["example"]
                 .as_object()
                 .map(|_| content["example"].clone())
@@ -62,8 +49,7 @@ fn with_bodies(doc: &Value) -> Vec<(String, String, Option<Value>, Vec<u16>)> {
 
 #[test]
 fn every_operation_with_a_body_documents_an_example() {
-    let doc = contract();
-    let missing: Vec<String> = with_bodies(&doc)
+    let missing: Vec<String> = with_bodies()
         .into_iter()
         .filter(|(_, _, example, _)| example.is_none())
         .map(|(id, ..)| id)
@@ -79,7 +65,7 @@ struct Examples {
 
 impl Examples {
     fn new() -> Examples {
-        let operations = with_bodies(&contract());
+        let operations = with_bodies();
         Examples {
             operations,
             sent: BTreeSet::new(),
@@ -131,6 +117,13 @@ impl Examples {
     }
 }
 
+impl Examples {
+    /// `operation`'s example as it is, with no header.
+    async fn plain(&mut self, app: &TestApp, operation: &str, path: &str, token: &str) -> Reply {
+        self.send(app, operation, path, token, json!({}), &[]).await
+    }
+}
+
 fn id(reply: &Reply) -> String {
     reply.json["id"].as_str().unwrap().to_string()
 }
@@ -152,7 +145,6 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
     mash::users::seed::seed_demo(&db).await.unwrap();
     let app = spawn(db).await;
     let mut ex = Examples::new();
-    let none = json!({});
     let facilitator = app.facilitator().await;
     let police = app.login("police_demo", "police-demo-pass").await;
     let health = app.login("health_demo", "health-demo-pass").await;
@@ -161,27 +153,16 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
 
     // Accounts and sessions.
     let user = ex
-        .send(
-            &app,
-            "createUser",
-            "/api/v1/users",
-            &facilitator,
-            none.clone(),
-            &[],
-        )
+        .plain(&app, "createUser", "/api/v1/users", &facilitator)
         .await;
-    ex.send(
+    ex.plain(
         &app,
         "updateUser",
         &format!("/api/v1/users/{}", id(&user)),
         &facilitator,
-        none.clone(),
-        &[],
     )
     .await;
-    let logged = ex
-        .send(&app, "login", "/api/v1/auth/login", "", none.clone(), &[])
-        .await;
+    let logged = ex.plain(&app, "login", "/api/v1/auth/login", "").await;
     ex.send(
         &app,
         "refreshSession",
@@ -194,111 +175,74 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
 
     // The record, and the process on it, in the examples' own order of events.
     let child = ex
-        .send(
-            &app,
-            "createChild",
-            "/api/v1/children",
-            &health,
-            none.clone(),
-            &[],
-        )
+        .plain(&app, "createChild", "/api/v1/children", &health)
         .await;
     let base = format!("/api/v1/children/{}", id(&child));
-    ex.send(
+    ex.plain(
         &app,
         "createInvolvement",
         &format!("{base}/involvements"),
         &health,
-        none.clone(),
-        &[],
     )
     .await;
     let contact = ex
-        .send(
-            &app,
-            "createContact",
-            &format!("{base}/contacts"),
-            &health,
-            none.clone(),
-            &[],
-        )
+        .plain(&app, "createContact", &format!("{base}/contacts"), &health)
         .await;
-    ex.send(
+    ex.plain(
         &app,
         "amendContact",
         &format!("{base}/contacts/{}/amendments", id(&contact)),
         &health,
-        none.clone(),
-        &[],
     )
     .await;
     let person = ex
-        .send(
-            &app,
-            "createPerson",
-            &format!("{base}/people"),
-            &social,
-            none.clone(),
-            &[],
-        )
+        .plain(&app, "createPerson", &format!("{base}/people"), &social)
         .await;
-    ex.send(
+    ex.plain(
         &app,
         "createCheck",
         &format!("{base}/people/{}/checks", id(&person)),
         &police,
-        none.clone(),
-        &[],
     )
     .await;
     let referral = ex
-        .send(
+        .plain(
             &app,
             "createReferral",
             &format!("{base}/referrals"),
             &health,
-            none.clone(),
-            &[],
         )
         .await;
     let referral_path = format!("{base}/referrals/{}", id(&referral));
-    ex.send(
+    ex.plain(
         &app,
         "acknowledgeReferral",
         &format!("{referral_path}/acknowledgement"),
         &social,
-        none.clone(),
-        &[],
     )
     .await;
     let decided = ex
-        .send(
+        .plain(
             &app,
             "decideReferral",
             &format!("{referral_path}/decision"),
             &social,
-            none.clone(),
-            &[],
         )
         .await;
     let discussion = ex
-        .send(
+        .plain(
             &app,
             "createStrategyDiscussion",
             &format!("{base}/strategy-discussions"),
             &social,
-            none.clone(),
-            &[],
         )
         .await;
     let conference = ex
-        .send(
+        .plain(
             &app,
             "createConference",
             &format!("{base}/conferences"),
             &social,
-            none.clone(),
-            &[],
         )
         .await;
     let plan = related(&conference, "plan");
@@ -306,25 +250,21 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
         .get(&format!("{base}/plans/{plan}/actions"), &social)
         .await;
     let carers = actions.json["items"][0]["id"].as_str().unwrap().to_string();
-    ex.send(
+    ex.plain(
         &app,
         "createCoreGroup",
         &format!("{base}/core-groups"),
         &social,
-        none.clone(),
-        &[],
     )
     .await;
-    ex.send(
+    ex.plain(
         &app,
         "createPlanAction",
         &format!("{base}/plans/{plan}/actions"),
         &social,
-        none.clone(),
-        &[],
     )
     .await;
-    ex.send(
+    ex.plain(
         &app,
         "concludeSection47Enquiry",
         &format!(
@@ -332,20 +272,16 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
             related(&discussion, "section_47_enquiry")
         ),
         &social,
-        none.clone(),
-        &[],
     )
     .await;
-    ex.send(
+    ex.plain(
         &app,
         "markPlanAction",
         &format!("{base}/plans/{plan}/actions/{carers}/marks"),
         &social,
-        none.clone(),
-        &[],
     )
     .await;
-    ex.send(
+    ex.plain(
         &app,
         "completeAssessment",
         &format!(
@@ -353,18 +289,14 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
             related(&decided, "assessment")
         ),
         &social,
-        none.clone(),
-        &[],
     )
     .await;
     let advice = ex
-        .send(
+        .plain(
             &app,
             "createLegalPlanningMeeting",
             &format!("{base}/legal-planning-meetings"),
             &legal,
-            none.clone(),
-            &[],
         )
         .await;
     let challenge = ex
@@ -377,13 +309,11 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
             &[],
         )
         .await;
-    ex.send(
+    ex.plain(
         &app,
         "respondToChallenge",
         &format!("{base}/challenges/{}/response", id(&challenge)),
         &legal,
-        none.clone(),
-        &[],
     )
     .await;
 
@@ -425,17 +355,15 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
         "updateChild",
         &base,
         &health,
-        none.clone(),
+        json!({}),
         &[("If-Match", etag)],
     )
     .await;
-    ex.send(
+    ex.plain(
         &app,
         "setSharingMode",
         &format!("{base}/sharing-mode"),
         &facilitator,
-        none.clone(),
-        &[],
     )
     .await;
 
@@ -449,44 +377,31 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
         )
         .await;
     let glass = ex
-        .send(
+        .plain(
             &app,
             "breakGlass",
             &format!("/api/v1/children/{}/break-glass", id(&other)),
             &police,
-            none.clone(),
-            &[],
         )
         .await;
-    ex.send(
+    ex.plain(
         &app,
         "reviewBreakGlass",
         &format!("/api/v1/break-glass/{}/review", id(&glass)),
         &manager,
-        none.clone(),
-        &[],
     )
     .await;
 
     // An exercise: created, advanced, a team's decision, a team reset.
     let exercise = ex
-        .send(
-            &app,
-            "createExercise",
-            "/api/v1/exercises",
-            &facilitator,
-            none.clone(),
-            &[],
-        )
+        .plain(&app, "createExercise", "/api/v1/exercises", &facilitator)
         .await;
     let eid = id(&exercise);
-    ex.send(
+    ex.plain(
         &app,
         "advanceExercise",
         &format!("/api/v1/exercises/{eid}/advance"),
         &facilitator,
-        none.clone(),
-        &[],
     )
     .await;
     let trainee = exercise.json["teams"]
@@ -508,35 +423,24 @@ async fn every_documented_request_example_is_accepted_in_a_real_context(db: PgPo
             trainee["password"].as_str().unwrap(),
         )
         .await;
-    ex.send(
+    ex.plain(
         &app,
         "createExerciseDecision",
         &format!("/api/v1/exercises/{eid}/decisions"),
         &trainee,
-        none.clone(),
-        &[],
     )
     .await;
-    ex.send(
+    ex.plain(
         &app,
         "resetExercise",
         &format!("/api/v1/exercises/{eid}/reset"),
         &facilitator,
-        none.clone(),
-        &[],
     )
     .await;
 
     // Last, as it ends the session: the demo user's own new password.
-    ex.send(
-        &app,
-        "changeOwnPassword",
-        "/api/v1/me/password",
-        &police,
-        none,
-        &[],
-    )
-    .await;
+    ex.plain(&app, "changeOwnPassword", "/api/v1/me/password", &police)
+        .await;
 
     let all: BTreeSet<String> = ex.operations.iter().map(|(id, ..)| id.clone()).collect();
     let unsent: Vec<&String> = all.difference(&ex.sent).collect();
