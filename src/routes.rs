@@ -6,218 +6,6 @@
 
 use actix_web::http::Method;
 
-/// What the audit trail calls an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuditAction {
-    AuthLogin,
-    AuthLoginFailed,
-    AuthRefresh,
-    AuthRefreshFailed,
-    AuthLogout,
-    UserCreate,
-    UserList,
-    UserUpdate,
-    UserUnlock,
-    UserPasswordChange,
-    ChildCreate,
-    ChildSearch,
-    ChildRead,
-    ChildUpdate,
-    ChildSharingModeChange,
-    PersonCreate,
-    PersonList,
-    CheckCreate,
-    ContactCreate,
-    ContactList,
-    ContactRead,
-    ContactAmend,
-    ChronologyRead,
-    ConcernsRead,
-    GapReportRead,
-    AccessLogRead,
-    AuditRead,
-    AuditVerify,
-    AuditCheckpoints,
-    ReferralCreate,
-    ReferralList,
-    ReferralRead,
-    ReferralAcknowledge,
-    ReferralDecide,
-    StrategyDiscussionCreate,
-    StrategyDiscussionList,
-    EnquiryList,
-    EnquiryConclude,
-    AssessmentList,
-    AssessmentComplete,
-    ConferenceCreate,
-    ConferenceList,
-    CoreGroupCreate,
-    CoreGroupList,
-    PlanList,
-    PlanActionCreate,
-    PlanActionList,
-    PlanActionMark,
-    LegalPlanningMeetingCreate,
-    LegalPlanningMeetingList,
-    ChallengeCreate,
-    ChallengeList,
-    ChallengeRespond,
-    InvolvementCreate,
-    InvolvementList,
-    BreakGlassCreate,
-    BreakGlassList,
-    BreakGlassReview,
-    AlertList,
-    AlertRead,
-    AlertStream,
-    DisclosureCreate,
-    SharingRefusalCreate,
-    SharingDecisionsRead,
-    TimescalesRead,
-    TimelineRead,
-    ChronologyExport,
-    DebriefRead,
-    ExerciseCreate,
-    ExerciseList,
-    ExerciseRead,
-    ExerciseAdvance,
-    ExerciseReset,
-    ExerciseEnd,
-    ExerciseDecisionCreate,
-    ExerciseDecisionList,
-    ExerciseScoresRead,
-    ExerciseDebriefRead,
-}
-
-impl AuditAction {
-    /// The action as the trail stores it.
-    pub fn as_str(self) -> &'static str {
-        use AuditAction::*;
-        match self {
-            AuthLogin => "auth.login",
-            AuthLoginFailed => "auth.login_failed",
-            AuthRefresh => "auth.refresh",
-            AuthRefreshFailed => "auth.refresh_failed",
-            AuthLogout => "auth.logout",
-            UserCreate => "user.create",
-            UserList => "user.list",
-            UserUpdate => "user.update",
-            UserUnlock => "user.unlock",
-            UserPasswordChange => "user.password_change",
-            ChildCreate => "child.create",
-            ChildSearch => "child.search",
-            ChildRead => "child.read",
-            ChildUpdate => "child.update",
-            ChildSharingModeChange => "child.sharing_mode_change",
-            PersonCreate => "person.create",
-            PersonList => "person.list",
-            CheckCreate => "check.create",
-            ContactCreate => "contact.create",
-            ContactList => "contact.list",
-            ContactRead => "contact.read",
-            ContactAmend => "contact.amend",
-            ChronologyRead => "chronology.read",
-            ConcernsRead => "concerns.read",
-            GapReportRead => "gap_report.read",
-            AccessLogRead => "access_log.read",
-            AuditRead => "audit.read",
-            AuditVerify => "audit.verify",
-            AuditCheckpoints => "audit.checkpoints",
-            ReferralCreate => "referral.create",
-            ReferralList => "referral.list",
-            ReferralRead => "referral.read",
-            ReferralAcknowledge => "referral.acknowledge",
-            ReferralDecide => "referral.decide",
-            StrategyDiscussionCreate => "strategy_discussion.create",
-            StrategyDiscussionList => "strategy_discussion.list",
-            EnquiryList => "section_47_enquiry.list",
-            EnquiryConclude => "section_47_enquiry.conclude",
-            AssessmentList => "assessment.list",
-            AssessmentComplete => "assessment.complete",
-            ConferenceCreate => "conference.create",
-            ConferenceList => "conference.list",
-            CoreGroupCreate => "core_group.create",
-            CoreGroupList => "core_group.list",
-            PlanList => "plan.list",
-            PlanActionCreate => "plan_action.create",
-            PlanActionList => "plan_action.list",
-            PlanActionMark => "plan_action.mark",
-            LegalPlanningMeetingCreate => "legal_planning_meeting.create",
-            LegalPlanningMeetingList => "legal_planning_meeting.list",
-            ChallengeCreate => "challenge.create",
-            ChallengeList => "challenge.list",
-            ChallengeRespond => "challenge.respond",
-            InvolvementCreate => "involvement.create",
-            InvolvementList => "involvement.list",
-            BreakGlassCreate => "break_glass.create",
-            BreakGlassList => "break_glass.list",
-            BreakGlassReview => "break_glass.review",
-            AlertList => "alert.list",
-            AlertRead => "alert.read",
-            AlertStream => "alert.stream",
-            DisclosureCreate => "disclosure.create",
-            SharingRefusalCreate => "sharing_refusal.create",
-            SharingDecisionsRead => "sharing_decisions.read",
-            TimescalesRead => "timescales.read",
-            TimelineRead => "timeline.read",
-            ChronologyExport => "chronology.export",
-            DebriefRead => "debrief.read",
-            ExerciseCreate => "exercise.create",
-            ExerciseList => "exercise.list",
-            ExerciseRead => "exercise.read",
-            ExerciseAdvance => "exercise.advance",
-            ExerciseReset => "exercise.reset",
-            ExerciseEnd => "exercise.end",
-            ExerciseDecisionCreate => "exercise_decision.create",
-            ExerciseDecisionList => "exercise_decision.list",
-            ExerciseScoresRead => "exercise.scores_read",
-            ExerciseDebriefRead => "exercise.debrief_read",
-        }
-    }
-
-    /// The kind of resource the action is about, as the trail stores it.
-    pub fn resource_type(self) -> &'static str {
-        use AuditAction::*;
-        match self {
-            AuthLogin | AuthLoginFailed | AuthRefresh | AuthRefreshFailed | AuthLogout => "session",
-            UserCreate | UserList | UserUpdate | UserUnlock | UserPasswordChange => "user",
-            ChildCreate | ChildSearch | ChildRead | ChildUpdate | ChildSharingModeChange => "child",
-            PersonCreate | PersonList => "person",
-            CheckCreate => "check",
-            ContactCreate | ContactList | ContactRead | ContactAmend => "contact",
-            ChronologyRead | ChronologyExport => "chronology",
-            TimelineRead => "timeline",
-            DebriefRead => "debrief",
-            ConcernsRead => "concerns",
-            GapReportRead => "gap_report",
-            AccessLogRead => "access_log",
-            AuditRead | AuditVerify | AuditCheckpoints => "audit",
-            ReferralCreate | ReferralList | ReferralRead | ReferralAcknowledge | ReferralDecide => {
-                "referral"
-            }
-            StrategyDiscussionCreate | StrategyDiscussionList => "strategy_discussion",
-            EnquiryList | EnquiryConclude => "section_47_enquiry",
-            AssessmentList | AssessmentComplete => "assessment",
-            ConferenceCreate | ConferenceList => "conference",
-            CoreGroupCreate | CoreGroupList => "core_group",
-            PlanList => "plan",
-            PlanActionCreate | PlanActionList | PlanActionMark => "plan_action",
-            LegalPlanningMeetingCreate | LegalPlanningMeetingList => "legal_planning_meeting",
-            ChallengeCreate | ChallengeList | ChallengeRespond => "challenge",
-            InvolvementCreate | InvolvementList => "involvement",
-            BreakGlassCreate | BreakGlassList | BreakGlassReview => "break_glass",
-            AlertList | AlertRead | AlertStream => "alert",
-            DisclosureCreate => "disclosure",
-            SharingRefusalCreate => "sharing_refusal",
-            SharingDecisionsRead => "sharing_decisions",
-            TimescalesRead => "timescales",
-            ExerciseCreate | ExerciseList | ExerciseRead | ExerciseAdvance | ExerciseReset
-            | ExerciseEnd | ExerciseScoresRead | ExerciseDebriefRead => "exercise",
-            ExerciseDecisionCreate | ExerciseDecisionList => "exercise_decision",
-        }
-    }
-}
-
 /// How the audit trail records an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audit {
@@ -268,524 +56,214 @@ pub fn param_of<'a>(pattern: &str, path: &'a str, name: &str) -> Option<&'a str>
     path.split('/').nth(at)
 }
 
-const fn read(path: &'static str, operation_id: &'static str, action: AuditAction) -> Route {
-    Route {
-        method: "GET",
-        path,
-        operation_id,
-        audit: Audit::Trail(action),
-        resource_param: None,
-        writes: false,
-        creates: false,
-    }
+/// Declares the actions and the table from one row each: the actions only handlers record, then
+/// every route as `kind METHOD "path" operationId [=> Action "stored.name" "resource"] [about param];`.
+/// The kinds: `read` (audited, changes nothing), `write` (audited, changes something), `create` (a
+/// write that takes an `Idempotency-Key`), `by_handler` (a write whose handler records its own
+/// events) and `unaudited`.
+macro_rules! routes {
+    (@maybe) => { None };
+    (@maybe $value:expr) => { Some($value) };
+    (
+        recorded by handlers { $( $h:ident $h_stored:literal $h_resource:literal; )* }
+        routes { $(
+            $kind:ident $method:ident $path:literal $op:ident
+            $( => $action:ident $stored:literal $resource:literal )?
+            $( about $param:ident )? ;
+        )* }
+    ) => {
+        /// What the audit trail calls an action.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum AuditAction {
+            $( $h, )*
+            $( $( $action, )? )*
+        }
+
+        impl AuditAction {
+            /// The action as the trail stores it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Self::$h => $h_stored, )*
+                    $( $( Self::$action => $stored, )? )*
+                }
+            }
+
+            /// The kind of resource the action is about, as the trail stores it.
+            pub fn resource_type(self) -> &'static str {
+                match self {
+                    $( Self::$h => $h_resource, )*
+                    $( $( Self::$action => $resource, )? )*
+                }
+            }
+        }
+
+        /// Every operation the server routes.
+        pub static ROUTES: &[Route] = &[ $(
+            $kind(
+                (
+                    stringify!($method),
+                    $path,
+                    stringify!($op),
+                    routes!(@maybe $( stringify!($param) )?),
+                ),
+                routes!(@maybe $( AuditAction::$action )?),
+            ),
+        )* ];
+    };
 }
 
-const fn write(
-    method: &'static str,
-    path: &'static str,
-    operation_id: &'static str,
-    action: AuditAction,
+/// A row's method, path, operation id and resource parameter.
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
+const fn row(
+    (method, path, operation_id, resource_param): Row,
+    audit: Audit,
+    writes: bool,
+    creates: bool,
 ) -> Route {
     Route {
         method,
         path,
         operation_id,
-        audit: Audit::Trail(action),
-        resource_param: None,
-        writes: true,
-        creates: false,
+        audit,
+        resource_param,
+        writes,
+        creates,
     }
 }
 
-const fn create(path: &'static str, operation_id: &'static str, action: AuditAction) -> Route {
-    Route {
-        creates: true,
-        ..write("POST", path, operation_id, action)
+const fn trail(action: Option<AuditAction>) -> Audit {
+    match action {
+        Some(action) => Audit::Trail(action),
+        None => panic!("an audited route names its action"),
     }
 }
 
-const fn about(route: Route, param: &'static str) -> Route {
-    Route {
-        resource_param: Some(param),
-        ..route
-    }
+const fn read(row_of: Row, action: Option<AuditAction>) -> Route {
+    row(row_of, trail(action), false, false)
 }
 
-const fn unaudited(method: &'static str, path: &'static str, operation_id: &'static str) -> Route {
-    Route {
-        method,
-        path,
-        operation_id,
-        audit: Audit::No,
-        resource_param: None,
-        writes: false,
-        creates: false,
-    }
+const fn write(row_of: Row, action: Option<AuditAction>) -> Route {
+    row(row_of, trail(action), true, false)
 }
 
-use AuditAction as A;
+const fn create(row_of: Row, action: Option<AuditAction>) -> Route {
+    row(row_of, trail(action), true, true)
+}
 
-const CHILD: &str = CHILD_PARAM;
-const EXERCISE: &str = "exercise_id";
+const fn by_handler(row_of: Row, _: Option<AuditAction>) -> Route {
+    row(row_of, Audit::ByHandler, true, false)
+}
 
-/// Every operation the server routes.
-pub static ROUTES: &[Route] = &[
-    unaudited("GET", "/healthz", "healthz"),
-    unaudited("GET", "/readyz", "readyz"),
-    unaudited("GET", "/openapi.yaml", "getOpenApi"),
-    unaudited("GET", "/metrics", "getMetrics"),
-    Route {
-        audit: Audit::ByHandler,
-        writes: true,
-        ..unaudited("POST", "/api/v1/auth/login", "login")
-    },
-    Route {
-        audit: Audit::ByHandler,
-        writes: true,
-        ..unaudited("POST", "/api/v1/auth/refresh", "refreshSession")
-    },
-    write("POST", "/api/v1/auth/logout", "logout", A::AuthLogout),
-    unaudited("GET", "/api/v1/me", "getMe"),
-    write(
-        "POST",
-        "/api/v1/me/password",
-        "changeOwnPassword",
-        A::UserPasswordChange,
-    ),
-    create("/api/v1/users", "createUser", A::UserCreate),
-    read("/api/v1/users", "listUsers", A::UserList),
-    about(
-        write(
-            "PATCH",
-            "/api/v1/users/{user_id}",
-            "updateUser",
-            A::UserUpdate,
-        ),
-        "user_id",
-    ),
-    about(
-        write(
-            "POST",
-            "/api/v1/users/{user_id}/unlock",
-            "unlockUser",
-            A::UserUnlock,
-        ),
-        "user_id",
-    ),
-    create("/api/v1/children", "createChild", A::ChildCreate),
-    read("/api/v1/children", "searchChildren", A::ChildSearch),
-    about(
-        read("/api/v1/children/{child_id}", "getChild", A::ChildRead),
-        CHILD,
-    ),
-    about(
-        write(
-            "PATCH",
-            "/api/v1/children/{child_id}",
-            "updateChild",
-            A::ChildUpdate,
-        ),
-        CHILD,
-    ),
-    about(
-        write(
-            "PUT",
-            "/api/v1/children/{child_id}/sharing-mode",
-            "setSharingMode",
-            A::ChildSharingModeChange,
-        ),
-        CHILD,
-    ),
-    create(
-        "/api/v1/children/{child_id}/people",
-        "createPerson",
-        A::PersonCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/people",
-        "listPeople",
-        A::PersonList,
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/people/{person_id}/checks",
-            "createCheck",
-            A::CheckCreate,
-        ),
-        "person_id",
-    ),
-    create(
-        "/api/v1/children/{child_id}/contacts",
-        "createContact",
-        A::ContactCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/contacts",
-        "listContacts",
-        A::ContactList,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/contacts/{contact_id}",
-            "getContact",
-            A::ContactRead,
-        ),
-        "contact_id",
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/contacts/{contact_id}/amendments",
-            "amendContact",
-            A::ContactAmend,
-        ),
-        "contact_id",
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/chronology",
-            "getChronology",
-            A::ChronologyRead,
-        ),
-        CHILD,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/concerns",
-            "getConcerns",
-            A::ConcernsRead,
-        ),
-        CHILD,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/gap-report",
-            "getGapReport",
-            A::GapReportRead,
-        ),
-        CHILD,
-    ),
-    create(
-        "/api/v1/children/{child_id}/referrals",
-        "createReferral",
-        A::ReferralCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/referrals",
-        "listReferrals",
-        A::ReferralList,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/referrals/{referral_id}",
-            "getReferral",
-            A::ReferralRead,
-        ),
-        "referral_id",
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/referrals/{referral_id}/acknowledgement",
-            "acknowledgeReferral",
-            A::ReferralAcknowledge,
-        ),
-        "referral_id",
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/referrals/{referral_id}/decision",
-            "decideReferral",
-            A::ReferralDecide,
-        ),
-        "referral_id",
-    ),
-    create(
-        "/api/v1/children/{child_id}/strategy-discussions",
-        "createStrategyDiscussion",
-        A::StrategyDiscussionCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/strategy-discussions",
-        "listStrategyDiscussions",
-        A::StrategyDiscussionList,
-    ),
-    read(
-        "/api/v1/children/{child_id}/section-47-enquiries",
-        "listSection47Enquiries",
-        A::EnquiryList,
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/section-47-enquiries/{enquiry_id}/conclusion",
-            "concludeSection47Enquiry",
-            A::EnquiryConclude,
-        ),
-        "enquiry_id",
-    ),
-    read(
-        "/api/v1/children/{child_id}/assessments",
-        "listAssessments",
-        A::AssessmentList,
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/assessments/{assessment_id}/completion",
-            "completeAssessment",
-            A::AssessmentComplete,
-        ),
-        "assessment_id",
-    ),
-    create(
-        "/api/v1/children/{child_id}/conferences",
-        "createConference",
-        A::ConferenceCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/conferences",
-        "listConferences",
-        A::ConferenceList,
-    ),
-    create(
-        "/api/v1/children/{child_id}/core-groups",
-        "createCoreGroup",
-        A::CoreGroupCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/core-groups",
-        "listCoreGroups",
-        A::CoreGroupList,
-    ),
-    read(
-        "/api/v1/children/{child_id}/plans",
-        "listPlans",
-        A::PlanList,
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/plans/{plan_id}/actions",
-            "createPlanAction",
-            A::PlanActionCreate,
-        ),
-        "plan_id",
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/plans/{plan_id}/actions",
-            "listPlanActions",
-            A::PlanActionList,
-        ),
-        "plan_id",
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/plans/{plan_id}/actions/{action_id}/marks",
-            "markPlanAction",
-            A::PlanActionMark,
-        ),
-        "action_id",
-    ),
-    create(
-        "/api/v1/children/{child_id}/legal-planning-meetings",
-        "createLegalPlanningMeeting",
-        A::LegalPlanningMeetingCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/legal-planning-meetings",
-        "listLegalPlanningMeetings",
-        A::LegalPlanningMeetingList,
-    ),
-    create(
-        "/api/v1/children/{child_id}/challenges",
-        "createChallenge",
-        A::ChallengeCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/challenges",
-        "listChallenges",
-        A::ChallengeList,
-    ),
-    create(
-        "/api/v1/children/{child_id}/involvements",
-        "createInvolvement",
-        A::InvolvementCreate,
-    ),
-    read(
-        "/api/v1/children/{child_id}/involvements",
-        "listInvolvements",
-        A::InvolvementList,
-    ),
-    about(
-        create(
-            "/api/v1/children/{child_id}/challenges/{challenge_id}/response",
-            "respondToChallenge",
-            A::ChallengeRespond,
-        ),
-        "challenge_id",
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/timescales",
-            "getTimescales",
-            A::TimescalesRead,
-        ),
-        CHILD,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/timeline.svg",
-            "getTimelineSvg",
-            A::TimelineRead,
-        ),
-        CHILD,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/chronology.csv",
-            "getChronologyCsv",
-            A::ChronologyExport,
-        ),
-        CHILD,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/debrief",
-            "getDebrief",
-            A::DebriefRead,
-        ),
-        CHILD,
-    ),
-    read("/api/v1/me/alerts", "listAlerts", A::AlertList),
-    write(
-        "POST",
-        "/api/v1/me/alerts/{alert_id}/read",
-        "markAlertRead",
-        A::AlertRead,
-    ),
-    read("/api/v1/me/alerts/stream", "streamAlerts", A::AlertStream),
-    create(
-        "/api/v1/children/{child_id}/break-glass",
-        "breakGlass",
-        A::BreakGlassCreate,
-    ),
-    create(
-        "/api/v1/children/{child_id}/disclosures",
-        "createDisclosure",
-        A::DisclosureCreate,
-    ),
-    create(
-        "/api/v1/children/{child_id}/sharing-refusals",
-        "createSharingRefusal",
-        A::SharingRefusalCreate,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/sharing-decisions",
-            "getSharingDecisions",
-            A::SharingDecisionsRead,
-        ),
-        CHILD,
-    ),
-    read("/api/v1/break-glass", "listBreakGlass", A::BreakGlassList),
-    about(
-        create(
-            "/api/v1/break-glass/{break_glass_id}/review",
-            "reviewBreakGlass",
-            A::BreakGlassReview,
-        ),
-        "break_glass_id",
-    ),
+const fn unaudited(row_of: Row, _: Option<AuditAction>) -> Route {
+    row(row_of, Audit::No, false, false)
+}
+
+routes! {
+    recorded by handlers {
+        AuthLogin "auth.login" "session";
+        AuthLoginFailed "auth.login_failed" "session";
+        AuthRefresh "auth.refresh" "session";
+        AuthRefreshFailed "auth.refresh_failed" "session";
+    }
+    routes {
+    unaudited  GET   "/healthz" healthz;
+    unaudited  GET   "/readyz" readyz;
+    unaudited  GET   "/openapi.yaml" getOpenApi;
+    unaudited  GET   "/metrics" getMetrics;
+    by_handler POST  "/api/v1/auth/login" login;
+    by_handler POST  "/api/v1/auth/refresh" refreshSession;
+    write      POST  "/api/v1/auth/logout" logout => AuthLogout "auth.logout" "session";
+    unaudited  GET   "/api/v1/me" getMe;
+    write      POST  "/api/v1/me/password" changeOwnPassword => UserPasswordChange "user.password_change" "user";
+    create     POST  "/api/v1/users" createUser => UserCreate "user.create" "user";
+    read       GET   "/api/v1/users" listUsers => UserList "user.list" "user";
+    write      PATCH "/api/v1/users/{user_id}" updateUser => UserUpdate "user.update" "user" about user_id;
+    write      POST  "/api/v1/users/{user_id}/unlock" unlockUser => UserUnlock "user.unlock" "user" about user_id;
+    create     POST  "/api/v1/children" createChild => ChildCreate "child.create" "child";
+    read       GET   "/api/v1/children" searchChildren => ChildSearch "child.search" "child";
+    read       GET   "/api/v1/children/{child_id}" getChild => ChildRead "child.read" "child" about child_id;
+    write      PATCH "/api/v1/children/{child_id}" updateChild => ChildUpdate "child.update" "child" about child_id;
+    write      PUT   "/api/v1/children/{child_id}/sharing-mode" setSharingMode => ChildSharingModeChange "child.sharing_mode_change" "child" about child_id;
+    create     POST  "/api/v1/children/{child_id}/people" createPerson => PersonCreate "person.create" "person";
+    read       GET   "/api/v1/children/{child_id}/people" listPeople => PersonList "person.list" "person";
+    create     POST  "/api/v1/children/{child_id}/people/{person_id}/checks" createCheck => CheckCreate "check.create" "check" about person_id;
+    create     POST  "/api/v1/children/{child_id}/contacts" createContact => ContactCreate "contact.create" "contact";
+    read       GET   "/api/v1/children/{child_id}/contacts" listContacts => ContactList "contact.list" "contact";
+    read       GET   "/api/v1/children/{child_id}/contacts/{contact_id}" getContact => ContactRead "contact.read" "contact" about contact_id;
+    create     POST  "/api/v1/children/{child_id}/contacts/{contact_id}/amendments" amendContact => ContactAmend "contact.amend" "contact" about contact_id;
+    read       GET   "/api/v1/children/{child_id}/chronology" getChronology => ChronologyRead "chronology.read" "chronology" about child_id;
+    read       GET   "/api/v1/children/{child_id}/concerns" getConcerns => ConcernsRead "concerns.read" "concerns" about child_id;
+    read       GET   "/api/v1/children/{child_id}/gap-report" getGapReport => GapReportRead "gap_report.read" "gap_report" about child_id;
+    create     POST  "/api/v1/children/{child_id}/referrals" createReferral => ReferralCreate "referral.create" "referral";
+    read       GET   "/api/v1/children/{child_id}/referrals" listReferrals => ReferralList "referral.list" "referral";
+    read       GET   "/api/v1/children/{child_id}/referrals/{referral_id}" getReferral => ReferralRead "referral.read" "referral" about referral_id;
+    create     POST  "/api/v1/children/{child_id}/referrals/{referral_id}/acknowledgement" acknowledgeReferral => ReferralAcknowledge "referral.acknowledge" "referral" about referral_id;
+    create     POST  "/api/v1/children/{child_id}/referrals/{referral_id}/decision" decideReferral => ReferralDecide "referral.decide" "referral" about referral_id;
+    create     POST  "/api/v1/children/{child_id}/strategy-discussions" createStrategyDiscussion => StrategyDiscussionCreate "strategy_discussion.create" "strategy_discussion";
+    read       GET   "/api/v1/children/{child_id}/strategy-discussions" listStrategyDiscussions => StrategyDiscussionList "strategy_discussion.list" "strategy_discussion";
+    read       GET   "/api/v1/children/{child_id}/section-47-enquiries" listSection47Enquiries => EnquiryList "section_47_enquiry.list" "section_47_enquiry";
+    create     POST  "/api/v1/children/{child_id}/section-47-enquiries/{enquiry_id}/conclusion" concludeSection47Enquiry => EnquiryConclude "section_47_enquiry.conclude" "section_47_enquiry" about enquiry_id;
+    read       GET   "/api/v1/children/{child_id}/assessments" listAssessments => AssessmentList "assessment.list" "assessment";
+    create     POST  "/api/v1/children/{child_id}/assessments/{assessment_id}/completion" completeAssessment => AssessmentComplete "assessment.complete" "assessment" about assessment_id;
+    create     POST  "/api/v1/children/{child_id}/conferences" createConference => ConferenceCreate "conference.create" "conference";
+    read       GET   "/api/v1/children/{child_id}/conferences" listConferences => ConferenceList "conference.list" "conference";
+    create     POST  "/api/v1/children/{child_id}/core-groups" createCoreGroup => CoreGroupCreate "core_group.create" "core_group";
+    read       GET   "/api/v1/children/{child_id}/core-groups" listCoreGroups => CoreGroupList "core_group.list" "core_group";
+    read       GET   "/api/v1/children/{child_id}/plans" listPlans => PlanList "plan.list" "plan";
+    create     POST  "/api/v1/children/{child_id}/plans/{plan_id}/actions" createPlanAction => PlanActionCreate "plan_action.create" "plan_action" about plan_id;
+    read       GET   "/api/v1/children/{child_id}/plans/{plan_id}/actions" listPlanActions => PlanActionList "plan_action.list" "plan_action" about plan_id;
+    create     POST  "/api/v1/children/{child_id}/plans/{plan_id}/actions/{action_id}/marks" markPlanAction => PlanActionMark "plan_action.mark" "plan_action" about action_id;
+    create     POST  "/api/v1/children/{child_id}/legal-planning-meetings" createLegalPlanningMeeting => LegalPlanningMeetingCreate "legal_planning_meeting.create" "legal_planning_meeting";
+    read       GET   "/api/v1/children/{child_id}/legal-planning-meetings" listLegalPlanningMeetings => LegalPlanningMeetingList "legal_planning_meeting.list" "legal_planning_meeting";
+    create     POST  "/api/v1/children/{child_id}/challenges" createChallenge => ChallengeCreate "challenge.create" "challenge";
+    read       GET   "/api/v1/children/{child_id}/challenges" listChallenges => ChallengeList "challenge.list" "challenge";
+    create     POST  "/api/v1/children/{child_id}/involvements" createInvolvement => InvolvementCreate "involvement.create" "involvement";
+    read       GET   "/api/v1/children/{child_id}/involvements" listInvolvements => InvolvementList "involvement.list" "involvement";
+    create     POST  "/api/v1/children/{child_id}/challenges/{challenge_id}/response" respondToChallenge => ChallengeRespond "challenge.respond" "challenge" about challenge_id;
+    read       GET   "/api/v1/children/{child_id}/timescales" getTimescales => TimescalesRead "timescales.read" "timescales" about child_id;
+    read       GET   "/api/v1/children/{child_id}/timeline.svg" getTimelineSvg => TimelineRead "timeline.read" "timeline" about child_id;
+    read       GET   "/api/v1/children/{child_id}/chronology.csv" getChronologyCsv => ChronologyExport "chronology.export" "chronology" about child_id;
+    read       GET   "/api/v1/children/{child_id}/debrief" getDebrief => DebriefRead "debrief.read" "debrief" about child_id;
+    read       GET   "/api/v1/me/alerts" listAlerts => AlertList "alert.list" "alert";
+    write      POST  "/api/v1/me/alerts/{alert_id}/read" markAlertRead => AlertRead "alert.read" "alert";
+    read       GET   "/api/v1/me/alerts/stream" streamAlerts => AlertStream "alert.stream" "alert";
+    create     POST  "/api/v1/children/{child_id}/break-glass" breakGlass => BreakGlassCreate "break_glass.create" "break_glass";
+    create     POST  "/api/v1/children/{child_id}/disclosures" createDisclosure => DisclosureCreate "disclosure.create" "disclosure";
+    create     POST  "/api/v1/children/{child_id}/sharing-refusals" createSharingRefusal => SharingRefusalCreate "sharing_refusal.create" "sharing_refusal";
+    read       GET   "/api/v1/children/{child_id}/sharing-decisions" getSharingDecisions => SharingDecisionsRead "sharing_decisions.read" "sharing_decisions" about child_id;
+    read       GET   "/api/v1/break-glass" listBreakGlass => BreakGlassList "break_glass.list" "break_glass";
+    create     POST  "/api/v1/break-glass/{break_glass_id}/review" reviewBreakGlass => BreakGlassReview "break_glass.review" "break_glass" about break_glass_id;
     // The timeline page and its assets hold no child data: the page reads the SVG with the
     // signed-in user's token.
-    unaudited("GET", "/children/{child_id}/timeline", "getTimelinePage"),
-    unaudited("GET", "/assets/timeline.js", "getTimelineScript"),
-    unaudited("GET", "/assets/timeline.css", "getTimelineStyle"),
+    unaudited  GET   "/children/{child_id}/timeline" getTimelinePage;
+    unaudited  GET   "/assets/timeline.js" getTimelineScript;
+    unaudited  GET   "/assets/timeline.css" getTimelineStyle;
     // As the timeline page: the exercise page reads everything with the facilitator's token.
-    unaudited("GET", "/exercises/{exercise_id}", "getExercisePage"),
-    unaudited("GET", "/assets/exercise.js", "getExerciseScript"),
+    unaudited  GET   "/exercises/{exercise_id}" getExercisePage;
+    unaudited  GET   "/assets/exercise.js" getExerciseScript;
     // Not keyed for replay: its answer holds every trainee's password, which is kept nowhere.
-    write(
-        "POST",
-        "/api/v1/exercises",
-        "createExercise",
-        A::ExerciseCreate,
-    ),
-    read("/api/v1/exercises", "listExercises", A::ExerciseList),
-    about(
-        read(
-            "/api/v1/exercises/{exercise_id}",
-            "getExercise",
-            A::ExerciseRead,
-        ),
-        EXERCISE,
-    ),
-    about(
-        create(
-            "/api/v1/exercises/{exercise_id}/advance",
-            "advanceExercise",
-            A::ExerciseAdvance,
-        ),
-        EXERCISE,
-    ),
-    about(
-        create(
-            "/api/v1/exercises/{exercise_id}/reset",
-            "resetExercise",
-            A::ExerciseReset,
-        ),
-        EXERCISE,
-    ),
-    about(
-        create(
-            "/api/v1/exercises/{exercise_id}/end",
-            "endExercise",
-            A::ExerciseEnd,
-        ),
-        EXERCISE,
-    ),
-    create(
-        "/api/v1/exercises/{exercise_id}/decisions",
-        "createExerciseDecision",
-        A::ExerciseDecisionCreate,
-    ),
-    about(
-        read(
-            "/api/v1/exercises/{exercise_id}/decisions",
-            "listExerciseDecisions",
-            A::ExerciseDecisionList,
-        ),
-        EXERCISE,
-    ),
-    about(
-        read(
-            "/api/v1/exercises/{exercise_id}/scores",
-            "getExerciseScores",
-            A::ExerciseScoresRead,
-        ),
-        EXERCISE,
-    ),
-    about(
-        read(
-            "/api/v1/exercises/{exercise_id}/debrief",
-            "getExerciseDebrief",
-            A::ExerciseDebriefRead,
-        ),
-        EXERCISE,
-    ),
-    about(
-        read(
-            "/api/v1/children/{child_id}/access-log",
-            "getAccessLog",
-            A::AccessLogRead,
-        ),
-        CHILD,
-    ),
-    read("/api/v1/audit", "listAuditEvents", A::AuditRead),
-    read("/api/v1/audit/verify", "verifyAuditChain", A::AuditVerify),
-    read(
-        "/api/v1/audit/checkpoints",
-        "listAuditCheckpoints",
-        A::AuditCheckpoints,
-    ),
-];
+    write      POST  "/api/v1/exercises" createExercise => ExerciseCreate "exercise.create" "exercise";
+    read       GET   "/api/v1/exercises" listExercises => ExerciseList "exercise.list" "exercise";
+    read       GET   "/api/v1/exercises/{exercise_id}" getExercise => ExerciseRead "exercise.read" "exercise" about exercise_id;
+    create     POST  "/api/v1/exercises/{exercise_id}/advance" advanceExercise => ExerciseAdvance "exercise.advance" "exercise" about exercise_id;
+    create     POST  "/api/v1/exercises/{exercise_id}/reset" resetExercise => ExerciseReset "exercise.reset" "exercise" about exercise_id;
+    create     POST  "/api/v1/exercises/{exercise_id}/end" endExercise => ExerciseEnd "exercise.end" "exercise" about exercise_id;
+    create     POST  "/api/v1/exercises/{exercise_id}/decisions" createExerciseDecision => ExerciseDecisionCreate "exercise_decision.create" "exercise_decision";
+    read       GET   "/api/v1/exercises/{exercise_id}/decisions" listExerciseDecisions => ExerciseDecisionList "exercise_decision.list" "exercise_decision" about exercise_id;
+    read       GET   "/api/v1/exercises/{exercise_id}/scores" getExerciseScores => ExerciseScoresRead "exercise.scores_read" "exercise" about exercise_id;
+    read       GET   "/api/v1/exercises/{exercise_id}/debrief" getExerciseDebrief => ExerciseDebriefRead "exercise.debrief_read" "exercise" about exercise_id;
+    read       GET   "/api/v1/children/{child_id}/access-log" getAccessLog => AccessLogRead "access_log.read" "access_log" about child_id;
+    read       GET   "/api/v1/audit" listAuditEvents => AuditRead "audit.read" "audit";
+    read       GET   "/api/v1/audit/verify" verifyAuditChain => AuditVerify "audit.verify" "audit";
+    read       GET   "/api/v1/audit/checkpoints" listAuditCheckpoints => AuditCheckpoints "audit.checkpoints" "audit";
+    }
+}
 
 /// The operation the server matched, by method and path pattern.
 pub fn find(method: &Method, pattern: &str) -> Option<&'static Route> {
