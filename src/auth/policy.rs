@@ -498,6 +498,23 @@ pub enum Sight {
     Hidden,
 }
 
+/// How much of a process record a reader sees, given their sight of an agency's entries of a
+/// visibility: as its own agency's entries of its visibility are, and always in full by its party,
+/// the agency that must act on it (the one a referral is made to, that answers for a plan action,
+/// that is challenged or brought in).
+pub fn record_sight(
+    sight_of: impl Fn(Agency, Visibility) -> Sight,
+    agency: Agency,
+    visibility: Visibility,
+    party: Option<Agency>,
+) -> Sight {
+    let by = |agency| sight_of(agency, visibility);
+    match party.map(by) {
+        Some(Sight::Full) => Sight::Full,
+        _ => by(agency),
+    }
+}
+
 /// The one agency a reader is limited to in a record, if any: their own, when it is siloed
 /// (facilitators are never limited).
 pub fn siloed_to(viewer: &Actor, mode: SharingMode) -> Option<Agency> {

@@ -200,11 +200,12 @@ pub fn narrow(
     // agency a referral is made to or that owns a plan action; a stub of it shows on the chronology
     // only.
     let record_sight = |p: &crate::combined::repo::StoredProcess| {
-        let by = |agency| sight_of(agency, p.row.visibility);
-        match p.row.details.0.party().map(by) {
-            Some(Sight::Full) => Sight::Full,
-            _ => by(p.row.agency),
-        }
+        crate::auth::policy::record_sight(
+            &sight_of,
+            p.row.agency,
+            p.row.visibility,
+            p.row.details.0.party(),
+        )
     };
     for p in record
         .process

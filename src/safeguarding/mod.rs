@@ -3,7 +3,10 @@
 
 pub mod clocks;
 pub mod handlers;
+pub mod process;
 pub mod repo;
+pub mod shown;
 pub mod timescales;
 pub mod types;
 pub mod working_days;
+pub mod write;
