@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
-use mash::combined::indicators::{RuleConfig, gap_report};
-use mash::combined::snapshot::{ContactFact, Snapshot};
+use mash::combined::indicators::gap_report;
 use mash::contacts::types::{ContactFields, Injury};
+use mash::record::settings::RuleConfig;
+use mash::record::snapshot::{ContactFact, Snapshot};
 use mash::vocabulary::{Agency, ConcernLevel, ContactKind, InjuryType};
 
 fn record(entries: usize) -> Snapshot {

@@ -104,7 +104,7 @@ pub struct ServeSettings {
     /// The rules' windows and thresholds: `MASH_RULE_*` variables, read by `mash serve` (see
     /// `mash rules`).
     #[arg(skip)]
-    pub rules: crate::combined::indicators::RuleConfig,
+    pub rules: crate::record::settings::RuleConfig,
 
     /// Also create the documented demo users (one practitioner per agency and a facilitator).
     #[arg(long)]

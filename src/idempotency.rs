@@ -91,7 +91,7 @@ pub async fn keyed(
     };
     // The caller is checked in full (token, session, user) before anything is replayed: a token
     // that no longer works gets the handler's own refusal, never a stored answer.
-    let Ok(actor) = crate::auth::actor::authenticate(&state, req.headers()).await else {
+    let Ok(actor) = crate::auth::authenticate::authenticate(&state, req.headers()).await else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let user_id = actor.id();

@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 use mash::scenario::replay;
 use mash::vocabulary::SharingMode;
 
-use mash::combined::indicators::RuleConfig;
 use mash::config::{DatabaseSettings, ServeSettings};
+use mash::record::settings::RuleConfig;
 use mash::startup::{self, Application};
 use mash::{telemetry, users};
 
@@ -325,7 +325,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .connect(&database_url)
                 .await
                 .context("connecting to the database")?;
-            let report = mash::audit::checkpoint::check(&db, saved, &public_key).await?;
+            let report = mash::audit::consistency::check(&db, saved, &public_key).await?;
             print!("{}", report.describe());
             if !report.holds() {
                 std::process::exit(1);

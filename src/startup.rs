@@ -18,8 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::audit::checkpoint::Signer;
 use crate::audit::sealer::Sealer;
 use crate::audit::writer::AuditWriter;
-use crate::auth::TokenKeys;
-use crate::combined::cache::RecordCache;
+use crate::auth::token::TokenKeys;
 use crate::config::{DatabaseSettings, MIN_JWT_SECRET_BYTES, ServeSettings};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
@@ -27,6 +26,7 @@ use crate::openapi::{
     ApiDoc, ClosedStoredObjects, ContractYaml, ExamplesAndLinks, FlattenedUnions, IdempotencyKeys,
     RouteTable, Security, StandardProblems, fallback,
 };
+use crate::record::cache::RecordCache;
 pub use crate::state::AppState;
 use crate::{
     audit, auth, children, combined, contacts, health, openapi, people, safeguarding, users,
@@ -41,8 +41,8 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(crate::picture::handlers::timeline_page)
         .service(crate::picture::handlers::timeline_script)
         .service(crate::picture::handlers::timeline_style)
-        .service(crate::exercises::handlers::exercise_page)
-        .service(crate::exercises::handlers::exercise_script)
+        .service(crate::exercises::handlers::exercises::exercise_page)
+        .service(crate::exercises::handlers::exercises::exercise_script)
         .service(
             scope("/api/v1")
                 .service(auth::handlers::login)
@@ -95,7 +95,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(safeguarding::handlers::challenges::respond_to_challenge)
                 .service(safeguarding::handlers::challenges::create_involvement)
                 .service(safeguarding::handlers::lists::list_involvements)
-                .service(safeguarding::timescales::get_timescales)
+                .service(safeguarding::handlers::timescales::get_timescales)
                 .service(crate::alerts::handlers::stream_alerts)
                 .service(crate::alerts::handlers::list_alerts)
                 .service(crate::alerts::handlers::mark_alert_read)
@@ -108,16 +108,16 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::picture::handlers::timeline_svg)
                 .service(crate::picture::handlers::chronology_csv)
                 .service(crate::picture::handlers::get_debrief)
-                .service(crate::exercises::handlers::create_exercise)
-                .service(crate::exercises::handlers::list_exercises)
-                .service(crate::exercises::handlers::get_exercise)
-                .service(crate::exercises::handlers::advance_exercise)
-                .service(crate::exercises::handlers::reset_exercise)
-                .service(crate::exercises::handlers::end_exercise)
-                .service(crate::exercises::handlers::create_decision)
-                .service(crate::exercises::handlers::list_decisions)
-                .service(crate::exercises::handlers::get_scores)
-                .service(crate::exercises::handlers::get_exercise_debrief)
+                .service(crate::exercises::handlers::exercises::create_exercise)
+                .service(crate::exercises::handlers::exercises::list_exercises)
+                .service(crate::exercises::handlers::exercises::get_exercise)
+                .service(crate::exercises::handlers::stages::advance_exercise)
+                .service(crate::exercises::handlers::stages::reset_exercise)
+                .service(crate::exercises::handlers::stages::end_exercise)
+                .service(crate::exercises::handlers::decisions::create_decision)
+                .service(crate::exercises::handlers::decisions::list_decisions)
+                .service(crate::exercises::handlers::decisions::get_scores)
+                .service(crate::exercises::handlers::decisions::get_exercise_debrief)
                 .service(audit::handlers::access_log)
                 .service(audit::handlers::list_audit)
                 .service(audit::handlers::verify_audit)

@@ -3,11 +3,11 @@
 
 use sqlx::postgres::PgPool;
 
-use crate::audit::NewEvent;
+use crate::audit::types::NewEvent;
 use crate::audit::writer::AuditWriter;
-use crate::auth::TokenKeys;
-use crate::combined::cache::RecordCache;
+use crate::auth::token::TokenKeys;
 use crate::error::ApiResult;
+use crate::record::cache::RecordCache;
 
 /// What every handler may reach.
 pub struct AppState {
@@ -23,7 +23,7 @@ pub struct AppState {
     /// Child records as the combined views last read them.
     pub records: RecordCache,
     /// The rules' windows and thresholds (`MASH_RULE_*`).
-    pub rules: crate::combined::indicators::RuleConfig,
+    pub rules: crate::record::settings::RuleConfig,
     /// How long a session may be refreshed for.
     pub session_ttl: std::time::Duration,
     /// How long a break-glass opens a record (`MASH_BREAK_GLASS_TTL`).
@@ -32,10 +32,10 @@ pub struct AppState {
     pub client_failures: crate::throttle::ClientFailures,
     /// Requests being answered now: a stop waits for them.
     pub in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    /// Alert streams open now, per user (`alerts::handlers::STREAMS_PER_USER` at most).
-    pub alert_streams: crate::alerts::handlers::OpenStreams,
+    /// Alert streams open now, per user (`alerts::streams::STREAMS_PER_USER` at most).
+    pub alert_streams: crate::alerts::streams::OpenStreams,
     /// Refused reads per user and record, so that refusals cannot fill a child's access log.
-    pub refused_reads: crate::audit::middleware::RefusedReads,
+    pub refused_reads: crate::audit::refusals::RefusedReads,
 }
 
 impl AppState {

@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::streams::{STREAMS_PER_USER, StreamSlot};
 use super::{Alert, AlertKind, EntryMark, new_agency_entries, on_record};
-use crate::audit::Recorder;
-use crate::auth::Actor;
-use crate::auth::policy::{Sight, sight, team_member};
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
+use crate::auth::policy::{Sight, team_member};
 use crate::children::Child;
-use crate::combined::record::narrow;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidQuery;
+use crate::record::{Glass, Open, open_each};
 use crate::state::AppState;
 use crate::vocabulary::{Agency, LawfulBasis, Visibility};
 
@@ -59,26 +60,22 @@ async fn candidates(state: &AppState, actor: &Actor, agency: Agency) -> ApiResul
 }
 
 /// Of `children`, the records the caller's agency is involved with (or its team works), each
-/// decided by the policy over the kept record.
+/// decided by the policy over the kept record: alerts never go through a break-glass.
 async fn involved_records(
     state: &AppState,
     actor: &Actor,
-    agency: Agency,
     children: Vec<Child>,
-) -> ApiResult<Vec<(Child, std::sync::Arc<crate::combined::record::KeptRecord>)>> {
-    let mut out = Vec::new();
-    for child in children {
-        let kept = state.records.record(&state.db, &child).await?;
-        if team_member(actor, child.team_id) || kept.involved.contains(&agency) {
-            out.push((child, kept));
-        }
-    }
-    Ok(out)
+) -> ApiResult<Vec<Open>> {
+    Ok(open_each(state, actor, children, Glass::DoesNotCount)
+        .await?
+        .into_iter()
+        .filter_map(|(open, readable)| readable.then_some(open))
+        .collect())
 }
 
 /// Whose entries a record holds, for telling the involved agencies that a new one shared
 /// something: contacts, people and process records, by agency, id and time.
-fn marks(stored: &crate::combined::repo::StoredRecord) -> impl Iterator<Item = EntryMark> + '_ {
+fn marks(stored: &crate::record::stored::StoredRecord) -> impl Iterator<Item = EntryMark> + '_ {
     stored
         .contacts
         .iter()
@@ -107,18 +104,19 @@ fn marks(stored: &crate::combined::repo::StoredRecord) -> impl Iterator<Item = E
 async fn alerts_on(
     state: &AppState,
     actor: &Actor,
-    records: &[(Child, std::sync::Arc<crate::combined::record::KeptRecord>)],
+    records: &[Open],
     at: DateTime<Utc>,
 ) -> ApiResult<Vec<Alert>> {
     let agency = agency_of(actor)?;
     let mut out = Vec::new();
-    for (child, kept) in records {
-        let mode = child.sharing_mode;
-        let (snapshot, _) = narrow(&kept.stored, at, |a, v| sight(actor, mode, a, v));
+    for open in records {
+        let (child, kept) = (&open.child, &open.kept);
+        let sight_of = open.sight_of(actor);
+        let (snapshot, _) = open.narrow(at, sight_of);
         out.extend(on_record(agency, child.id, &snapshot, &state.rules, at));
         // In a team's workspace every member is involved already.
         if !team_member(actor, child.team_id) {
-            let seen = |a| sight(actor, mode, a, Visibility::Restricted) != Sight::Hidden;
+            let seen = |a| sight_of(a, Visibility::Restricted) != Sight::Hidden;
             out.extend(new_agency_entries(
                 agency,
                 child.id,
@@ -128,7 +126,7 @@ async fn alerts_on(
             ));
         }
     }
-    let ids: Vec<Uuid> = records.iter().map(|(c, _)| c.id).collect();
+    let ids: Vec<Uuid> = records.iter().map(|o| o.child.id).collect();
     type Glass = (
         Uuid,
         Uuid,
@@ -197,7 +195,7 @@ async fn alerts_on(
 async fn alerts(state: &AppState, actor: &Actor, at: DateTime<Utc>) -> ApiResult<Vec<Alert>> {
     let agency = agency_of(actor)?;
     let children = candidates(state, actor, agency).await?;
-    let records = involved_records(state, actor, agency, children).await?;
+    let records = involved_records(state, actor, children).await?;
     alerts_on(state, actor, &records, at).await
 }
 
@@ -271,46 +269,6 @@ const STREAM_FOR: Duration = Duration::from_secs(600);
 /// However little changed, the alerts are worked out again this often: a clock falls due with
 /// nothing written.
 const RECOMPUTE_AT_LEAST_EVERY: Duration = Duration::from_secs(60);
-/// Streams one user may hold open at once.
-pub const STREAMS_PER_USER: usize = 3;
-
-/// The alert streams open now, per user.
-#[derive(Debug, Default, Clone)]
-pub struct OpenStreams(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>);
-
-/// One user's place among the open streams, given back when the stream ends.
-struct StreamSlot {
-    open: OpenStreams,
-    user: Uuid,
-}
-
-impl OpenStreams {
-    fn take(&self, user: Uuid) -> Option<StreamSlot> {
-        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let held = open.entry(user).or_default();
-        if *held >= STREAMS_PER_USER {
-            return None;
-        }
-        *held += 1;
-        Some(StreamSlot {
-            open: self.clone(),
-            user,
-        })
-    }
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut open = self.open.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(held) = open.get_mut(&self.user) {
-            *held = held.saturating_sub(1);
-            if *held == 0 {
-                open.remove(&self.user);
-            }
-        }
-    }
-}
-
 /// Each candidate record's versions (its entries', its own row's), then how many break-glasses
 /// and reviews and read marks.
 type Fingerprint = (Vec<(Uuid, i64)>, i64, i64);
@@ -420,7 +378,7 @@ pub async fn stream_alerts(state: web::Data<AppState>, actor: Actor) -> ApiResul
                 if !due {
                     return Ok(None);
                 }
-                let records = involved_records(&s.state, &s.actor, agency, children).await?;
+                let records = involved_records(&s.state, &s.actor, children).await?;
                 let all = alerts_on(&s.state, &s.actor, &records, Utc::now()).await?;
                 Ok::<_, ApiError>(Some((all, print)))
             };

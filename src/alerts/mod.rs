@@ -3,17 +3,18 @@
 //! the rules), so they are never out of step with them; only "read" is stored.
 
 pub mod handlers;
+pub mod streams;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::combined::indicators::RuleConfig;
-use crate::combined::snapshot::Snapshot;
-use crate::safeguarding::clocks::clocks;
+use crate::record::clocks::clocks;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
+use crate::record::working_days::working_days_after;
 use crate::safeguarding::types::Details;
-use crate::safeguarding::working_days::working_days_after;
 use crate::vocabulary::{Agency, ClockName, ClockState, ConcernLevel};
 
 /// What raised an alert.

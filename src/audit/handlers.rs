@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::repo::{self, Filters};
 use super::types::{AccessLogPage, AuditFilters, AuditPage, ChainVerdict, CheckpointPage};
-use crate::auth::Actor;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{Action, Sight, audit_scope, authorize, sight};
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
@@ -117,7 +117,9 @@ pub async fn access_log(
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<AccessLogPage>> {
     let window = page.0.window::<i64>()?;
-    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     let wanted = usize::try_from(window.fetch()).unwrap_or(usize::MAX);
     let mut before = window.after;
     let mut visible = Vec::with_capacity(wanted);

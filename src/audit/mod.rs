@@ -7,13 +7,13 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod consistency;
 pub mod handlers;
+pub mod identified;
 pub mod middleware;
 pub mod recorder;
+pub mod refusals;
 pub mod repo;
 pub mod sealer;
 pub mod types;
 pub mod writer;
-
-pub use recorder::{Identified, Recorder};
-pub use types::{NewEvent, Outcome};

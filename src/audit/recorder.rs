@@ -2,22 +2,18 @@
 //! route (its action), the caller and the request id, and hands it the write to run. The write and
 //! its event commit in one transaction, or neither does.
 
+use super::identified::Identified;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::NewEvent;
-use crate::auth::Actor;
+use super::types::NewEvent;
+use crate::auth::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::routes;
 use crate::state::AppState;
-
-/// Something a write creates, named in its audit event by its id.
-pub trait Identified {
-    fn id(&self) -> Uuid;
-}
 
 pub struct Recorder {
     state: web::Data<AppState>,
@@ -49,7 +45,7 @@ impl FromRequest for Recorder {
             let known = req.extensions().get::<Actor>().cloned();
             let actor = match known {
                 Some(actor) => actor,
-                None => crate::auth::actor::authenticate(&state, req.headers()).await?,
+                None => crate::auth::authenticate::authenticate(&state, req.headers()).await?,
             };
             let request_id = crate::telemetry::request_id(&req);
             let param = |name: &str| req.match_info().get(name).and_then(|v| v.parse().ok());

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Actor;
+use crate::auth::actor::Actor;
 use crate::pagination::{Listed, Page};
 use crate::routes::AuditAction;
 use crate::vocabulary::{Agency, Role};

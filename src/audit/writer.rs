@@ -6,7 +6,7 @@
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::NewEvent;
+use super::types::NewEvent;
 
 /// Most events in one batch.
 const MAX_BATCH: usize = 256;

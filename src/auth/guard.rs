@@ -22,7 +22,7 @@ pub async fn guard(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if let Some(retry_after_secs) = state.client_failures.refused(client) {
-        let signed = crate::auth::actor::bearer(req.headers())
+        let signed = crate::auth::authenticate::bearer(req.headers())
             .is_some_and(|token| state.tokens.verify(token).is_some());
         if !signed {
             tracing::warn!(%client, "refused a client that keeps failing");

@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::actor::Actor;
 use super::session::{self, EndReason, Refreshed};
-use super::{Actor, lockout, password};
+use super::{lockout, password};
+use crate::audit::recorder::Recorder;
 use crate::audit::types::Who;
-use crate::audit::{NewEvent, Outcome, Recorder};
+use crate::audit::types::{NewEvent, Outcome};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ValidJson;
 use crate::routes::AuditAction;

@@ -1,6 +1,7 @@
 //! Authentication (passwords, tokens, login lockout) and authorisation (the policy).
 
 pub mod actor;
+pub mod authenticate;
 pub mod guard;
 pub mod handlers;
 pub mod lockout;
@@ -8,7 +9,3 @@ pub mod password;
 pub mod policy;
 pub mod session;
 pub mod token;
-
-pub use actor::Actor;
-pub use policy::Action;
-pub use token::TokenKeys;

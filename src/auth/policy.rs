@@ -2,7 +2,7 @@
 //! see? Pure functions that every handler asks, so the rules live in one place and are tested
 //! without a server.
 
-use super::Actor;
+use super::actor::Actor;
 use crate::error::ApiError;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -256,6 +256,11 @@ pub fn team_member(actor: &Actor, child_team: Option<uuid::Uuid>) -> bool {
 pub fn in_workspace(actor: &Actor, child_team: Option<uuid::Uuid>, retired: bool) -> bool {
     workspace_holds(actor.role(), actor.user.team_id, child_team)
         && (!retired || actor.role() == Role::Facilitator)
+}
+
+/// Whether `actor` sees every team of an exercise (a facilitator), or only their own (a trainee).
+pub fn sees_every_team(actor: &Actor) -> bool {
+    actor.role() == Role::Facilitator
 }
 
 /// Which workspace `actor` searches: every one for a facilitator, else their own (`Some(None)`

@@ -10,12 +10,13 @@ use super::types::{
     Child, ChildChange, ChildEntry, ChildExistence, ChildPage, ChildSearch, NewChild,
     SharingModeChange,
 };
-use crate::audit::Recorder;
-use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize, may_read};
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
+use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Page};
+use crate::record::{Glass, Open};
 use crate::state::AppState;
 use crate::validation;
 
@@ -123,22 +124,17 @@ pub async fn search_children(
         page.next_cursor = None;
     }
     // A record the caller may not read shows only that it exists, and who is involved.
-    let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
-    let glasses = crate::sharing::repo::open_break_glasses(&state.db, &ids, actor.id()).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for child in page.items {
-        let kept = state.records.record(&state.db, &child).await?;
-        let member = crate::auth::policy::team_member(&actor, child.team_id);
-        let readable =
-            may_read(&actor, member, &kept.involved, glasses.contains(&child.id)).is_ok();
+    let found = crate::record::open_each(&state, &actor, page.items, Glass::Counts).await?;
+    let mut items = Vec::with_capacity(found.len());
+    for (Open { child, kept }, readable) in found {
         items.push(if readable {
             ChildEntry::Full(Box::new(child))
         } else {
             // Finding a record one may not read lands in that record's access log.
-            let mut event = crate::audit::NewEvent::new(
+            let mut event = crate::audit::types::NewEvent::new(
                 crate::audit::types::Who::from(&actor),
                 crate::routes::AuditAction::ChildSearch,
-                crate::audit::Outcome::Allowed,
+                crate::audit::types::Outcome::Allowed,
             );
             event.child_id = Some(child.id);
             event.resource_id = Some(child.id);
@@ -178,7 +174,9 @@ pub async fn get_child(
     actor: Actor,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     Ok(with_etag(HttpResponse::Ok(), &child))
 }
 
@@ -248,7 +246,9 @@ pub async fn update_child(
     };
     // Changing a record's status or address needs involvement (or an open break-glass), as
     // reading it does.
-    let current = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
+    let current = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     let effective_at =
         validation::scenario_time("effective_at", change.effective_at, current.date_of_birth)?;
     let version = matched_version(&req, &current)?;

@@ -8,7 +8,8 @@ pub use types::Child;
 
 use uuid::Uuid;
 
-use crate::auth::{Actor, policy};
+use crate::auth::actor::Actor;
+use crate::auth::policy;
 use crate::error::{ApiError, ApiResult};
 
 /// The child's record if it is in `actor`'s workspace (`policy::in_workspace`): one outside it is

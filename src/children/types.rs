@@ -134,7 +134,7 @@ impl Listed for ChildEntry {
     const PAGE: &'static str = "ChildPage";
 }
 
-impl crate::audit::Identified for Child {
+impl crate::audit::identified::Identified for Child {
     fn id(&self) -> Uuid {
         self.id
     }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::snapshot::Snapshot;
 use super::types::{AgencyConcerns, ConcernTotals, LatestEntry};
+use crate::record::snapshot::Snapshot;
 use crate::vocabulary::{Agency, ConcernCategory, ConcernLevel};
 
 /// What the summary counts of one entry.

@@ -7,60 +7,19 @@
 use std::sync::Arc;
 
 use actix_web::{get, web};
-use chrono::Utc;
 use uuid::Uuid;
 
-use super::chronology::{Position, StubFact, chronology};
 use super::concerns::concerns;
-use super::indicators::gap_report;
-use super::record::{KeptRecord, narrow};
-use super::snapshot::Snapshot;
+use super::indicators::{gap_report, gap_report_with};
 use super::types::{
     AsOfParams, ChronologyPage, ChronologyParams, ConcernSummary, GapReport, RuleSettings,
 };
-use crate::auth::Actor;
-use crate::auth::policy::sight;
+use crate::auth::actor::Actor;
 use crate::error::ApiResult;
 use crate::extract::ValidQuery;
 use crate::pagination::{Page, PageParams};
+use crate::record::chronology::{Position, chronology};
 use crate::state::AppState;
-
-/// What one reader may see of a record at one moment.
-pub(crate) struct View {
-    pub snapshot: Snapshot,
-    pub stubs: Vec<StubFact>,
-    /// The record kept between requests, when the reader sees the whole of it.
-    pub whole: Option<Arc<KeptRecord>>,
-}
-
-/// The record as `actor` may see it, up to `as_of` (or now). A reader who sees every entry in full,
-/// at a moment after the last of them, shares the view kept with the record; anyone else gets the
-/// record narrowed for them.
-pub(crate) async fn view(
-    state: &AppState,
-    actor: &Actor,
-    child_id: Uuid,
-    as_of: Option<chrono::DateTime<Utc>>,
-) -> ApiResult<View> {
-    let child = crate::sharing::readable(state, actor, child_id).await?;
-    let horizon = as_of.unwrap_or_else(Utc::now);
-    let kept = state.records.record(&state.db, &child).await?;
-    let mode = child.sharing_mode;
-    let sight_of = |agency, visibility| sight(actor, mode, agency, visibility);
-    if horizon >= kept.settled_at && kept.seen_whole_by(sight_of) {
-        return Ok(View {
-            snapshot: kept.whole.at(horizon),
-            stubs: Vec::new(),
-            whole: Some(kept),
-        });
-    }
-    let (snapshot, stubs) = narrow(&kept.stored, horizon, sight_of);
-    Ok(View {
-        snapshot,
-        stubs,
-        whole: None,
-    })
-}
 
 /// Every entry the caller may see, merged across agencies in scenario-time order (ties by recording
 /// time): contacts (other agencies' restricted ones as stubs), people recorded and checks.
@@ -84,11 +43,11 @@ pub async fn get_chronology(
         cursor: q.cursor,
     }
     .window::<Position>()?;
-    let View {
+    let crate::record::View {
         snapshot,
         stubs,
         whole,
-    } = view(&state, &actor, path.into_inner(), q.as_of).await?;
+    } = crate::record::view(&state, &actor, path.into_inner(), q.as_of).await?;
     let all = whole.map_or_else(
         || Arc::new(chronology(&snapshot, &stubs)),
         |kept| kept.chronology.clone(),
@@ -126,7 +85,7 @@ pub async fn get_concerns(
     query: ValidQuery<AsOfParams>,
 ) -> ApiResult<web::Json<ConcernSummary>> {
     let child_id = path.into_inner();
-    let snapshot = view(&state, &actor, child_id, query.0.as_of)
+    let snapshot = crate::record::view(&state, &actor, child_id, query.0.as_of)
         .await?
         .snapshot;
     let (agencies, total) = concerns(&snapshot);
@@ -157,12 +116,14 @@ pub async fn get_gap_report(
     query: ValidQuery<AsOfParams>,
 ) -> ApiResult<web::Json<GapReport>> {
     let child_id = path.into_inner();
-    let View {
+    let crate::record::View {
         snapshot, whole, ..
-    } = view(&state, &actor, child_id, query.0.as_of).await?;
+    } = crate::record::view(&state, &actor, child_id, query.0.as_of).await?;
     let config = &state.rules;
     let (indicators, summary) = match whole {
-        Some(kept) => kept.gap_report(snapshot.horizon, config),
+        Some(kept) => kept.gap_report(snapshot.horizon, config, |whole, alone| {
+            gap_report_with(whole, alone, config)
+        }),
         None => gap_report(&snapshot, config),
     };
     Ok(web::Json(GapReport {

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::pagination::{Listed, Page};
+use crate::per_agency::{AgencyCounts, AgencyFlags};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernCategory, ConcernLevel};
 
@@ -80,65 +81,6 @@ pub struct Evidence {
 pub enum Severity {
     Medium,
     High,
-}
-
-/// One boolean per agency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct AgencyFlags {
-    pub police: bool,
-    pub health: bool,
-    pub social_care: bool,
-    pub legal: bool,
-}
-
-/// One count per agency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct AgencyCounts {
-    pub police: usize,
-    pub health: usize,
-    pub social_care: usize,
-    pub legal: usize,
-}
-
-impl AgencyFlags {
-    pub fn set(&mut self, agency: Agency, value: bool) {
-        match agency {
-            Agency::Police => self.police = value,
-            Agency::Health => self.health = value,
-            Agency::SocialCare => self.social_care = value,
-            Agency::Legal => self.legal = value,
-        }
-    }
-    pub fn get(&self, agency: Agency) -> bool {
-        match agency {
-            Agency::Police => self.police,
-            Agency::Health => self.health,
-            Agency::SocialCare => self.social_care,
-            Agency::Legal => self.legal,
-        }
-    }
-    pub fn any(&self) -> bool {
-        Agency::ALL.iter().any(|a| self.get(*a))
-    }
-}
-
-impl AgencyCounts {
-    pub fn get(&self, agency: Agency) -> usize {
-        match agency {
-            Agency::Police => self.police,
-            Agency::Health => self.health,
-            Agency::SocialCare => self.social_care,
-            Agency::Legal => self.legal,
-        }
-    }
-    pub fn add(&mut self, agency: Agency) {
-        match agency {
-            Agency::Police => self.police += 1,
-            Agency::Health => self.health += 1,
-            Agency::SocialCare => self.social_care += 1,
-            Agency::Legal => self.legal += 1,
-        }
-    }
 }
 
 /// A warning sign that held on the record.

@@ -8,8 +8,8 @@ use super::types::{
     Contact, ContactEntry, ContactFields, ContactPage, ContactStub, MAX_ACTIONS, MAX_INJURIES,
     NewAmendment, NewContact,
 };
-use crate::audit::Recorder;
-use crate::auth::Actor;
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight, siloed_to};
 use crate::children::Child;
 use crate::error::{ApiError, ApiResult};
@@ -170,7 +170,9 @@ pub async fn list_contacts(
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<ContactPage>> {
     let window = page.0.window()?;
-    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     let only = siloed_to(&actor, child.sharing_mode);
     let rows = repo::list(&state.db, child.id, only, &window).await?;
     let page = Page::of(rows, window.limit, |c| Cursor {
@@ -215,7 +217,7 @@ pub async fn get_contact(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<web::Json<ContactEntry>> {
     let (child_id, contact_id) = path.into_inner();
-    let child = crate::sharing::readable(&state, &actor, child_id).await?;
+    let child = crate::record::open(&state, &actor, child_id).await?.child;
     let row = load_row(&state, &actor, &child, contact_id).await?;
     let mut entries = entries(&state.db, &actor, &child, vec![row]).await?;
     entries

@@ -213,7 +213,7 @@ pub async fn insert_amendment(
     .await
 }
 
-impl crate::audit::Identified for ContactRow {
+impl crate::audit::identified::Identified for ContactRow {
     fn id(&self) -> Uuid {
         self.id
     }

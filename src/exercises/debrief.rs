@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::repo::{Exercise, Team};
 use super::types::{Decision, ExerciseState, Scores};
-use crate::picture::handlers::Drawn;
+use crate::picture::drawn::Drawn;
 
 pub struct Room<'a> {
     pub exercise: &'a Exercise,

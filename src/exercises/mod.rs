@@ -11,4 +11,6 @@ pub mod handlers;
 pub mod play;
 pub mod repo;
 pub mod score;
+pub mod service;
+pub mod setup;
 pub mod types;

@@ -54,7 +54,7 @@ pub struct CreatedExercise {
     pub credentials_csv: String,
 }
 
-impl crate::audit::recorder::Identified for CreatedExercise {
+impl crate::audit::identified::Identified for CreatedExercise {
     fn id(&self) -> Uuid {
         self.id
     }
@@ -159,7 +159,7 @@ pub struct StageChange {
     pub at: DateTime<Utc>,
 }
 
-impl crate::audit::recorder::Identified for StageChange {
+impl crate::audit::identified::Identified for StageChange {
     fn id(&self) -> Uuid {
         self.id
     }
@@ -229,7 +229,7 @@ pub struct Decision {
     pub recorded_at: DateTime<Utc>,
 }
 
-impl crate::audit::recorder::Identified for Decision {
+impl crate::audit::identified::Identified for Decision {
     fn id(&self) -> Uuid {
         self.id
     }

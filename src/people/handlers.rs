@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::repo::{self, CheckRecord, PersonRecord};
 use super::types::{NewCheck, NewPerson, Person, PersonCheck, PersonPage};
-use crate::audit::Recorder;
-use crate::auth::Actor;
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight, siloed_to};
 use crate::children::Child;
 use crate::error::{ApiError, ApiResult};
@@ -89,7 +89,9 @@ pub async fn list_people(
     page: ValidQuery<PageParams>,
 ) -> ApiResult<web::Json<PersonPage>> {
     let window = page.0.window()?;
-    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     let only = siloed_to(&actor, child.sharing_mode);
     let rows = repo::list_people(&state.db, child.id, only, &window).await?;
     let page = Page::of(rows, window.limit, |p| Cursor {

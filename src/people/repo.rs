@@ -53,7 +53,7 @@ impl PersonRow {
     }
 }
 
-impl crate::audit::Identified for PersonRow {
+impl crate::audit::identified::Identified for PersonRow {
     fn id(&self) -> Uuid {
         self.id
     }

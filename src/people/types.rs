@@ -89,7 +89,7 @@ impl Listed for Person {
     const PAGE: &'static str = "PersonPage";
 }
 
-impl crate::audit::Identified for PersonCheck {
+impl crate::audit::identified::Identified for PersonCheck {
     fn id(&self) -> Uuid {
         self.id
     }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use crate::combined::snapshot::Snapshot;
 use crate::combined::types::{ChronologyItem, EntryType};
+use crate::record::snapshot::Snapshot;
 use crate::safeguarding::types::{Details, EventDetails};
 
 pub const COLUMNS: [&str; 8] = [

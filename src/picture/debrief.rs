@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 use uuid::Uuid;
 
-use super::handlers::Drawn;
+use super::drawn::Drawn;
 use super::svg;
 use crate::audit::repo::Access;
 
@@ -54,9 +54,8 @@ pub fn render(drawn: &Drawn, accesses: &[Access], authors: &HashMap<Uuid, String
                     p { "No indicator held by then." }
                 }
                 @for (n, i) in drawn.indicators.iter().enumerate() {
-                    @let alone = [("police", i.visible_to_single_agency.police), ("health", i.visible_to_single_agency.health),
-                        ("social care", i.visible_to_single_agency.social_care), ("legal", i.visible_to_single_agency.legal)]
-                        .into_iter().filter(|(_, seen)| *seen).map(|(a, _)| a).collect::<Vec<_>>();
+                    @let alone = i.visible_to_single_agency.iter()
+                        .filter(|(_, seen)| *seen).map(|(a, _)| a.label()).collect::<Vec<_>>();
                     div class="indicator" data-code=(i.code) {
                         h3 { (n + 1) ". " (i.title) " (" code { (i.code) } ")" }
                         p { "First held " (when(i.first_held_at)) ". "

@@ -5,51 +5,68 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::model::{Lens, Picture, axis};
+use super::drawn::draw;
+use super::model::Lens;
 use super::{csv, debrief, svg};
 use crate::audit::repo::access_log;
-use crate::auth::Actor;
-use crate::auth::policy::{Action, alone, authorize, sight};
-use crate::combined::chronology::chronology;
-use crate::combined::indicators::gap_report;
-use crate::combined::record::narrow;
-use crate::combined::snapshot::Snapshot;
-use crate::combined::types::{ChronologyItem, GapSummary, IndicatorReport};
+use crate::auth::actor::Actor;
+use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidQuery;
-use crate::safeguarding::clocks::clocks;
-use crate::safeguarding::timescales::ClockReport;
 use crate::state::AppState;
 use crate::vocabulary::Agency;
 
-/// Whose view: the record as the reader may see it, or what one agency alone held.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ViewName {
-    #[default]
-    Shared,
-    Police,
-    Health,
-    SocialCare,
-    Legal,
-}
+/// Whose view: the record as the reader may see it (`shared`), or what one agency alone held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewName(Option<Agency>);
+
+/// `shared`, then every agency: the names a view is asked for by.
+static VIEW_NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    std::iter::once("shared")
+        .chain(Agency::ALL.iter().map(|a| a.as_str()))
+        .collect()
+});
 
 impl ViewName {
     fn lens(self) -> Lens {
-        match self {
-            ViewName::Shared => Lens::Shared,
-            ViewName::Police => Lens::Siloed(Agency::Police),
-            ViewName::Health => Lens::Siloed(Agency::Health),
-            ViewName::SocialCare => Lens::Siloed(Agency::SocialCare),
-            ViewName::Legal => Lens::Siloed(Agency::Legal),
+        match self.0 {
+            None => Lens::Shared,
+            Some(agency) => Lens::Siloed(agency),
         }
     }
 }
+
+impl<'de> Deserialize<'de> for ViewName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match name.as_str() {
+            "shared" => Ok(ViewName(None)),
+            other => other
+                .parse::<Agency>()
+                .map(|a| ViewName(Some(a)))
+                .map_err(|_| serde::de::Error::unknown_variant(other, &VIEW_NAMES)),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for ViewName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "Whose view: the record as the reader may see it, or what one agency alone held.",
+            ))
+            .enum_values(Some(VIEW_NAMES.iter().copied()))
+            .into()
+    }
+}
+
+impl ToSchema for ViewName {}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -66,79 +83,6 @@ pub struct PictureParams {
     // Inline: a type used only by a parameter is never emitted as a component to point at.
     #[param(inline)]
     pub view: Option<ViewName>,
-}
-
-/// Everything drawn or listed for one reader, one lens and one moment.
-pub struct Drawn {
-    pub picture: Picture,
-    pub snapshot: Snapshot,
-    pub chronology: Vec<ChronologyItem>,
-    pub indicators: Vec<IndicatorReport>,
-    pub summary: GapSummary,
-    pub clocks: Vec<ClockReport>,
-}
-
-pub async fn draw(
-    state: &AppState,
-    actor: &Actor,
-    child_id: Uuid,
-    as_of: Option<DateTime<Utc>>,
-    lens: Lens,
-) -> ApiResult<Drawn> {
-    if let Lens::Siloed(agency) = lens {
-        authorize(actor, Action::ViewAgencyAlone { agency })?;
-    }
-    let child = crate::sharing::readable(state, actor, child_id).await?;
-    let kept = state.records.record(&state.db, &child).await?;
-    let mode = child.sharing_mode;
-    let sight_of = |agency, visibility| match lens {
-        Lens::Shared => sight(actor, mode, agency, visibility),
-        Lens::Siloed(own) => alone(own, agency, visibility),
-    };
-    let horizon = as_of.unwrap_or_else(Utc::now);
-    let (snapshot, stubs) = narrow(&kept.stored, horizon, sight_of);
-    let chronology: Vec<ChronologyItem> = chronology(&snapshot, &stubs)
-        .into_iter()
-        .map(|(_, item)| item)
-        .collect();
-    // The axis spans everything this lens sees, whatever the moment, so a slider redraws in place.
-    let (everything, stubs_ever) = narrow(&kept.stored, Utc::now() + Duration::days(2), sight_of);
-    let times = chronology_times(&everything, &stubs_ever);
-    let span = axis(times.first().copied(), times.last().copied(), horizon);
-    let (indicators, summary) = gap_report(&snapshot, &state.rules);
-    let clocks: Vec<ClockReport> = clocks(&snapshot, &state.rules)
-        .into_iter()
-        .map(|c| ClockReport::at(c, horizon))
-        .collect();
-    let picture = Picture::new(
-        format!("{} {}", child.given_name, child.family_name),
-        horizon,
-        lens,
-        span,
-        &chronology,
-        &indicators,
-        &clocks,
-    );
-    Ok(Drawn {
-        picture,
-        snapshot,
-        chronology,
-        indicators,
-        summary,
-        clocks,
-    })
-}
-
-fn chronology_times(
-    snapshot: &Snapshot,
-    stubs: &[crate::combined::chronology::StubFact],
-) -> Vec<DateTime<Utc>> {
-    let mut times: Vec<DateTime<Utc>> = chronology(snapshot, stubs)
-        .into_iter()
-        .map(|(_, item)| item.occurred_at)
-        .collect();
-    times.sort();
-    times
 }
 
 /// The timeline page: sign in, then the record's picture as of any moment, shared or as each

@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod debrief;
+pub mod drawn;
 pub mod handlers;
 pub mod model;
 pub mod svg;

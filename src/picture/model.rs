@@ -227,10 +227,7 @@ impl Picture {
                     title: i.title.clone(),
                     at: i.first_held_at,
                     lanes: i.agencies.clone(),
-                    combined_only: !(flags.police
-                        || flags.health
-                        || flags.social_care
-                        || flags.legal),
+                    combined_only: !flags.any(),
                 }
             })
             .collect();

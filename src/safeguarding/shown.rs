@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::process::{self, Past};
 use super::repo::{self, EventRow, RecordRow};
 use super::types::*;
-use crate::auth::Actor;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{Sight, sight, siloed_to};
 use crate::children::Child;
 use crate::error::{ApiError, ApiResult};
@@ -18,7 +18,7 @@ use crate::vocabulary::{Agency, ConferenceDecision, RecordType, Visibility};
 
 /// A moment after every entry.
 pub fn beyond_any_entry() -> DateTime<Utc> {
-    super::working_days::end_of(process::last_day())
+    crate::record::working_days::end_of(process::last_day())
 }
 
 /// Whether `actor` sees an agency's entries on this child's record.
@@ -175,7 +175,7 @@ pub async fn list(
         cursor: params.cursor,
     }
     .window()?;
-    let child = crate::sharing::readable(state, actor, child_id).await?;
+    let child = crate::record::open(state, actor, child_id).await?.child;
     let horizon = params.as_of.unwrap_or(beyond_any_entry());
     let only = siloed_to(actor, child.sharing_mode);
     let rows = repo::list(

@@ -1,19 +1,13 @@
-//! `GET /children/{child_id}/timescales`: every statutory clock of the record as the caller sees
-//! it, at `as_of`.
+//! The statutory clocks as they are shown: each clock's state at a moment, and how many stand in
+//! each state (`GET /children/{child_id}/timescales`).
 
-use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::clocks::{Clock, clocks};
-use crate::auth::Actor;
-use crate::combined::handlers::view;
-use crate::combined::types::{AsOfParams, Evidence};
-use crate::error::ApiResult;
-use crate::extract::ValidQuery;
-use crate::state::AppState;
+use crate::combined::types::Evidence;
+use crate::record::clocks::Clock;
 use crate::vocabulary::{ClockName, ClockState};
 
 /// One clock at `as_of`.
@@ -83,37 +77,4 @@ pub struct Timescales {
     pub as_of: Option<DateTime<Utc>>,
     pub clocks: Vec<ClockReport>,
     pub summary: ClockCounts,
-}
-
-/// The statutory clocks of docs/domain.md ("Timescales") over the entries the caller may see in
-/// full: what started each, when it is due (working days exclude weekends and bank holidays in
-/// England and Wales), what met or stopped it, and its state at `as_of`.
-#[utoipa::path(
-    tag = "process",
-    operation_id = "getTimescales",
-    params(("child_id" = Uuid, Path, description = "The child record's id"), AsOfParams),
-    responses((status = 200, description = "The clocks", body = Timescales))
-)]
-#[get("/children/{child_id}/timescales")]
-#[tracing::instrument(name = "get_timescales", skip_all, fields(user_id = %actor.id()))]
-pub async fn get_timescales(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: web::Path<Uuid>,
-    query: ValidQuery<AsOfParams>,
-) -> ApiResult<web::Json<Timescales>> {
-    let child_id = path.into_inner();
-    let snapshot = view(&state, &actor, child_id, query.0.as_of)
-        .await?
-        .snapshot;
-    let clocks: Vec<ClockReport> = clocks(&snapshot, &state.rules)
-        .into_iter()
-        .map(|c| ClockReport::at(c, snapshot.horizon))
-        .collect();
-    Ok(web::Json(Timescales {
-        child_id,
-        as_of: query.0.as_of,
-        summary: ClockCounts::of(&clocks),
-        clocks,
-    }))
 }

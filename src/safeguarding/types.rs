@@ -236,7 +236,7 @@ pub struct ProcessRecord {
     pub related: Vec<RelatedRecord>,
 }
 
-impl crate::audit::Identified for ProcessRecord {
+impl crate::audit::identified::Identified for ProcessRecord {
     fn id(&self) -> Uuid {
         self.id
     }

@@ -13,8 +13,8 @@ use super::process;
 use super::repo::{self, NewEvent, NewRecord, RecordRow};
 use super::shown::{past, shown_one};
 use super::types::*;
-use crate::audit::Recorder;
-use crate::auth::Actor;
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
 use crate::children::Child;
 use crate::error::{ApiError, ApiResult};
 use crate::validation::{self, text};
@@ -208,6 +208,6 @@ pub async fn involved_now(tx: &mut PgConnection, child: &Child) -> sqlx::Result<
     .fetch_all(&mut *tx)
     .await?;
     Ok(crate::auth::policy::involved(
-        &crate::combined::repo::involvement_of(creator, records.iter().map(|d| &d.0)),
+        &crate::record::stored::involvement_of(creator, records.iter().map(|d| &d.0)),
     ))
 }

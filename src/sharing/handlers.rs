@@ -9,8 +9,8 @@ use super::types::{
     BreakGlass, BreakGlassPage, BreakGlassParams, Disclosed, Disclosure, NewBreakGlass,
     NewDisclosure, NewRefusal, NewReview, Refusal, SharingDecisions,
 };
-use crate::audit::Recorder;
-use crate::auth::Actor;
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{
     Action, authorize, break_glass_reviewable_by, may_break_glass, may_disclose,
     may_refuse_sharing, may_review_break_glass, sees_refusal_reason, sees_sharing_decision,
@@ -206,7 +206,9 @@ pub async fn create_disclosure(
     path: web::Path<Uuid>,
     body: ValidJson<NewDisclosure>,
 ) -> ApiResult<HttpResponse> {
-    let child = super::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     let b = body.0;
     let row = crate::contacts::repo::find(&state.db, child.id, b.contact_id)
         .await?
@@ -263,7 +265,9 @@ pub async fn create_sharing_refusal(
     path: web::Path<Uuid>,
     body: ValidJson<NewRefusal>,
 ) -> ApiResult<HttpResponse> {
-    let child = super::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     let b = body.0;
     let entry_agency = match b.contact_id {
         Some(id) => Some(
@@ -319,7 +323,9 @@ pub async fn get_sharing_decisions(
     actor: Actor,
     path: web::Path<Uuid>,
 ) -> ApiResult<web::Json<SharingDecisions>> {
-    let child = super::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     let mode = child.sharing_mode;
     // Each with the agency and visibility of the entry it is about, for the reader's sight.
     let disclosures: Vec<(Disclosure, Agency, Visibility)> = sqlx::query_as::<_, DisclosureRow>(

@@ -9,27 +9,9 @@ pub mod types;
 
 use uuid::Uuid;
 
-use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize, may_read, team_member};
-use crate::children::Child;
+use crate::auth::actor::Actor;
 use crate::error::ApiResult;
 use crate::state::AppState;
-
-/// The child's record, if `actor` may read it: 404 when there is none, 403 (naming the involved
-/// agencies and how to break glass) when the actor's agency is not involved and no break-glass of
-/// theirs is open. Every read of a child's data passes here.
-pub async fn readable(state: &AppState, actor: &Actor, child_id: Uuid) -> ApiResult<Child> {
-    authorize(actor, Action::ReadChild)?;
-    let child = crate::children::reachable(&state.db, actor, child_id).await?;
-    let kept = state.records.record(&state.db, &child).await?;
-    let member = team_member(actor, child.team_id);
-    if may_read(actor, member, &kept.involved, false).is_ok() {
-        return Ok(child);
-    }
-    let open = repo::open_break_glass(&state.db, child.id, actor.id()).await?;
-    may_read(actor, member, &kept.involved, open)?;
-    Ok(child)
-}
 
 /// May `actor` be given again the answer kept for an `Idempotency-Key` on an operation that wrote
 /// to this child's record? A replay passes the policy as the request would now: the record must
@@ -47,7 +29,7 @@ pub async fn may_replay(
     use crate::routes::AuditAction as A;
     match action {
         A::DisclosureCreate => {
-            let child = readable(state, actor, child_id).await?;
+            let child = crate::record::open(state, actor, child_id).await?.child;
             let kept: types::Disclosed = serde_json::from_slice(answer).map_err(|e| {
                 crate::error::ApiError::internal(anyhow::anyhow!("a kept disclosure: {e}"))
             })?;
@@ -66,7 +48,7 @@ pub async fn may_replay(
             )?;
         }
         A::SharingRefusalCreate | A::ChallengeCreate | A::InvolvementCreate => {
-            readable(state, actor, child_id).await?;
+            crate::record::open(state, actor, child_id).await?;
         }
         _ => {
             crate::children::reachable(&state.db, actor, child_id).await?;

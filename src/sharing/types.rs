@@ -32,7 +32,7 @@ pub struct Review {
     pub reviewed_at: DateTime<Utc>,
 }
 
-impl crate::audit::Identified for BreakGlass {
+impl crate::audit::identified::Identified for BreakGlass {
     fn id(&self) -> Uuid {
         self.id
     }
@@ -103,7 +103,7 @@ pub struct Disclosure {
     pub disclosed_at: DateTime<Utc>,
 }
 
-impl crate::audit::Identified for Disclosure {
+impl crate::audit::identified::Identified for Disclosure {
     fn id(&self) -> Uuid {
         self.id
     }
@@ -116,7 +116,7 @@ pub struct Disclosed {
     pub contact: crate::contacts::types::Contact,
 }
 
-impl crate::audit::Identified for Disclosed {
+impl crate::audit::identified::Identified for Disclosed {
     fn id(&self) -> Uuid {
         self.disclosure.id
     }
@@ -151,7 +151,7 @@ pub struct Refusal {
     pub decided_at: DateTime<Utc>,
 }
 
-impl crate::audit::Identified for Refusal {
+impl crate::audit::identified::Identified for Refusal {
     fn id(&self) -> Uuid {
         self.id
     }

@@ -5,10 +5,11 @@ use uuid::Uuid;
 
 use super::repo::{self, UserRecord};
 use super::types::{Agency, NewUser, Role, UserChange, UserView};
-use crate::audit::Recorder;
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{self, Action, authorize};
 use crate::auth::session::{self, EndReason};
-use crate::auth::{Actor, lockout, password};
+use crate::auth::{lockout, password};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Cursor, Listed, Page, PageParams};

@@ -106,7 +106,7 @@ pub struct UserChange {
     pub agency: Option<Agency>,
 }
 
-impl crate::audit::Identified for User {
+impl crate::audit::identified::Identified for User {
     fn id(&self) -> Uuid {
         self.id
     }

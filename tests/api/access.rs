@@ -615,7 +615,7 @@ async fn a_scenario_over_its_documented_length_is_refused_by_name(db: PgPool) {
         .unwrap()
         .to_string();
     yaml.push_str("\n# ");
-    while yaml.chars().count() <= mash::exercises::handlers::MAX_SCENARIO_CHARS {
+    while yaml.chars().count() <= mash::exercises::setup::MAX_SCENARIO_CHARS {
         yaml.push('x');
     }
     let r = app

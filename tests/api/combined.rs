@@ -706,7 +706,7 @@ async fn attendance_announcement_voice_and_mobility_are_recorded_and_read_by_the
 /// report says which settings it used.
 #[sqlx::test]
 async fn a_changed_window_changes_the_report_and_the_report_says_so(db: PgPool) {
-    let mut rules = mash::combined::indicators::RuleConfig::from_vars([(
+    let mut rules = mash::record::settings::RuleConfig::from_vars([(
         "MASH_RULE_SEVERAL_AGENCIES_WINDOW".to_string(),
         "30".to_string(),
     )])
@@ -770,7 +770,7 @@ fn mash_rules_lists_the_settings_and_refuses_a_bad_one() {
     assert_eq!(code, Some(0));
     assert_eq!(
         out.lines().count(),
-        1 + mash::combined::indicators::settings::SETTINGS.len()
+        1 + mash::record::settings::SETTINGS.len()
     );
     let unseen = out
         .lines()

@@ -56,4 +56,5 @@ mod scenario;
 mod sealing;
 mod security;
 mod sharing;
+mod structure;
 mod users;

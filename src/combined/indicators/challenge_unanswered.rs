@@ -1,11 +1,13 @@
 //! Indicator 21: a challenge past its response date: the challenged agency did not answer by the
 //! end of the working days its level allows. Holds at that due moment.
 
-use super::{Finding, Indicator, RuleConfig, process_evidence};
-use crate::combined::snapshot::Snapshot;
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::process_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
+use crate::record::working_days::working_days_after;
 use crate::safeguarding::types::{Details, EventDetails};
-use crate::safeguarding::working_days::working_days_after;
 
 pub struct ChallengeUnanswered;
 
@@ -47,8 +49,8 @@ impl Indicator for ChallengeUnanswered {
 mod tests {
     use super::super::testing::*;
     use super::*;
-    use crate::combined::snapshot::ProcessFact;
-    use crate::safeguarding::working_days::end_of;
+    use crate::record::snapshot::ProcessFact;
+    use crate::record::working_days::end_of;
     use crate::vocabulary::{Agency, ChallengeResponse};
     use chrono::{Duration, NaiveDate, TimeZone, Utc};
     use uuid::Uuid;

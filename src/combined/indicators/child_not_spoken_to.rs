@@ -2,9 +2,11 @@
 //! over, was seen, and is recorded `child_spoken_to_alone: false`, with none in that period recording
 //! `true`. Holds at the fourth.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 
 pub struct ChildNotSpokenTo;
 

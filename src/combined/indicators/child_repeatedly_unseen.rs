@@ -3,9 +3,11 @@
 //! no visit or appointment between the first and the last at which the child was seen. Holds at the
 //! third.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 
 pub struct ChildRepeatedlyUnseen;
 

@@ -1,9 +1,11 @@
 //! Indicator 7: A visit or appointment at which the child was not seen, or an entry recording that the child's
 //! appearance was obscured, within 30 days after an injury was recorded.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 
 pub struct ConcealmentSuspected;
 

@@ -2,11 +2,12 @@
 //! 5 working days after it first held. Holds when those days end.
 
 use super::professional_disagreement::ProfessionalDisagreement;
-use super::{Finding, Indicator, RuleConfig};
-use crate::combined::snapshot::Snapshot;
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
+use crate::record::working_days::working_days_after;
 use crate::safeguarding::types::Details;
-use crate::safeguarding::working_days::working_days_after;
 
 pub struct DisagreementNotEscalated;
 
@@ -42,8 +43,8 @@ impl Indicator for DisagreementNotEscalated {
 mod tests {
     use super::super::testing::*;
     use super::*;
-    use crate::combined::snapshot::{ContactFact, Snapshot};
-    use crate::safeguarding::working_days::end_of;
+    use crate::record::snapshot::{ContactFact, Snapshot};
+    use crate::record::working_days::end_of;
     use crate::vocabulary::{Agency, ConcernLevel, Opinion};
     use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
     use uuid::Uuid;
@@ -64,7 +65,7 @@ mod tests {
         snapshot(horizon, contacts)
     }
 
-    fn challenge(when: DateTime<Utc>) -> crate::combined::snapshot::ProcessFact {
+    fn challenge(when: DateTime<Utc>) -> crate::record::snapshot::ProcessFact {
         process(
             Agency::Health,
             when,

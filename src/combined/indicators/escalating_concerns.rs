@@ -1,9 +1,11 @@
 //! Indicator 8: At some moment, the 30 days before it hold more concern-bearing entries than the 30 days
 //! before those, and at least three.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 
 pub struct EscalatingConcerns;
 

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::Finding;
-use crate::combined::snapshot::{ContactFact, Snapshot};
-use crate::combined::types::AgencyFlags;
+use super::rule::Finding;
+use crate::per_agency::AgencyFlags;
+use crate::record::snapshot::{ContactFact, Snapshot};
 use crate::safeguarding::types::{Details, EventDetails};
 use crate::vocabulary::{Agency, Attendance, ExplanationCategory, Relationship};
 
@@ -264,9 +264,9 @@ pub fn explain(s: &Snapshot, title: &str, finding: &Finding, visible: &AgencyFla
 
 #[cfg(test)]
 mod tests {
-    use super::super::contact_evidence;
     use super::super::testing::*;
     use super::*;
+    use crate::record::evidence::contact_evidence;
     use crate::vocabulary::{ConcernLevel, ContactKind};
 
     #[test]

@@ -1,9 +1,11 @@
 //! Indicator 6: A health examination not completed, with no completed one in the 14 days after. It holds once
 //! the 14 days have run out.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 use crate::vocabulary::Agency;
 
 pub struct IncompleteExamination;

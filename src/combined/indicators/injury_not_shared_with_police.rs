@@ -2,9 +2,11 @@
 //! of non-accidental injury, and no police entry exists in the 7 days after it. It holds once the
 //! 7 days have run out.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernLevel, Opinion};
 

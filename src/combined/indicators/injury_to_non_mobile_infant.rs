@@ -2,9 +2,11 @@
 //! less than 182 days after the date of birth), or on a contact that records the child as not
 //! independently mobile. Holds at that contact. ("Those who don't cruise rarely bruise.")
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 
 pub struct InjuryToNonMobileInfant;
 

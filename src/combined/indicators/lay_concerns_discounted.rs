@@ -3,9 +3,10 @@
 //! discussion. Holds at the second decision.
 
 use super::repeat_referrals_closed::{decision, referral_evidence, referrals};
-use super::{Finding, Indicator, RuleConfig};
-use crate::combined::snapshot::{ProcessFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ProcessFact, Snapshot};
 use crate::safeguarding::types::Details;
 use crate::vocabulary::{ReferralDecision, Referrer};
 

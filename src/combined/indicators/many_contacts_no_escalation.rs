@@ -3,9 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 use crate::vocabulary::ChildStatus;
 
 pub struct ManyContactsNoEscalation;

@@ -21,8 +21,8 @@ mod professional_disagreement;
 mod referral_not_decided_in_time;
 mod repeat_referrals_closed;
 mod repeated_third_party_explanation;
+pub mod rule;
 mod seen_only_when_announced;
-pub mod settings;
 mod statutory_timescale_missed;
 mod unverified_adult_in_household;
 mod was_not_brought_pattern;
@@ -30,195 +30,13 @@ mod was_not_brought_pattern;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use chrono::{DateTime, Duration, Utc};
+use self::rule::Indicator;
+use crate::record::settings::RuleConfig;
 
-use super::snapshot::{CheckFact, ContactFact, EventFact, PersonFact, ProcessFact, Snapshot};
-use super::types::{
-    AgencyCounts, AgencyFlags, EntryType, Evidence, GapSummary, IndicatorReport, Severity,
-};
+use super::types::{GapSummary, IndicatorReport};
+use crate::per_agency::{AgencyCounts, AgencyFlags};
+use crate::record::snapshot::Snapshot;
 use crate::vocabulary::Agency;
-
-/// Windows and thresholds, with the defaults of docs/domain.md.
-#[derive(Debug, Clone)]
-pub struct RuleConfig {
-    /// Rule 1: injuries by different agencies this close together, and how many agencies.
-    pub several_agencies_window: Duration,
-    pub several_agencies_minimum: usize,
-    /// Rule 2: how long after a serious injury a police entry is expected.
-    pub police_notification_window: Duration,
-    /// Rule 4: the fewest injuries explained as caused by another child.
-    pub third_party_explanations_minimum: usize,
-    /// Rule 6: how long after an incomplete examination a completed one is expected.
-    pub examination_follow_up_window: Duration,
-    /// Rule 7: how long after an injury an unseen or obscured child is suspicious.
-    pub concealment_window: Duration,
-    /// Rule 8: the length of each of the two windows compared.
-    pub escalation_window: Duration,
-    /// Rule 8: the fewest concern-bearing entries in the recent window.
-    pub escalation_minimum: usize,
-    /// Rule 9: the window in which contacts are counted.
-    pub many_contacts_window: Duration,
-    pub many_contacts_minimum: usize,
-    pub many_contacts_agencies: usize,
-    /// Rule 10 and the `referral_decision` clock: working days after receipt by which a referral
-    /// is decided.
-    pub referral_decision_working_days: u32,
-    /// Rule 11 and the `strategy_discussion` clock: working days after a concern by which a
-    /// strategy discussion is held (set by local procedures).
-    pub strategy_discussion_working_days: u32,
-    /// Rule 12: the fewest failures (actions not done, or entries recording the plan not
-    /// followed), and working days after the last of them of a plan in which a review conference,
-    /// strategy discussion or legal planning meeting is expected.
-    pub plan_failures_minimum: usize,
-    pub plan_response_working_days: u32,
-    /// Rule 13's clocks (statutory, so rarely changed): working days for an assessment, from a
-    /// section 47 strategy discussion to the initial conference, and from a plan to the first
-    /// core group; months to the first review conference and between later ones.
-    pub assessment_working_days: u32,
-    pub initial_conference_working_days: u32,
-    pub core_group_working_days: u32,
-    pub first_review_months: u32,
-    pub later_review_months: u32,
-    /// Rule 14: a child younger than this is taken as not independently mobile.
-    pub non_mobile_age: Duration,
-    /// Rule 15: the window, and the fewest visits or appointments without the child in it.
-    pub unseen_window: Duration,
-    pub unseen_minimum: usize,
-    /// Rule 16: the window, and the fewest health appointments the child was not brought to.
-    pub not_brought_window: Duration,
-    pub not_brought_minimum: usize,
-    /// Rule 17: the window, and the fewest unannounced visits without the child in it.
-    pub announced_window: Duration,
-    pub unannounced_unseen_minimum: usize,
-    /// Rule 18: the window, and the fewest referrals closed one after another.
-    pub repeat_referrals_window: Duration,
-    pub repeat_referrals_minimum: usize,
-    /// Rule 19: the window, and the fewest lay referrals discounted.
-    pub lay_referrals_window: Duration,
-    pub lay_referrals_minimum: usize,
-    /// Rule 20: the window, the fewest contacts without the child spoken to alone, and the age
-    /// (in years) from which a child is expected to be spoken to.
-    pub not_spoken_to_window: Duration,
-    pub not_spoken_to_minimum: usize,
-    pub spoken_to_from_age_years: u32,
-    /// Challenges (rule 21 and the `challenge_response` clock): working days the challenged
-    /// agency has to answer at each level before the challenge escalates to the next.
-    pub challenge_level_1_working_days: u32,
-    pub challenge_level_2_working_days: u32,
-    pub challenge_level_3_working_days: u32,
-    pub challenge_level_4_working_days: u32,
-    /// Rule 22: working days after a professional disagreement first holds in which a challenge
-    /// is expected.
-    pub disagreement_challenge_working_days: u32,
-}
-
-impl RuleConfig {
-    /// Working days a challenge at `level` (1 to 4) has for its answer.
-    pub fn challenge_working_days(&self, level: u8) -> u32 {
-        match level {
-            0 | 1 => self.challenge_level_1_working_days,
-            2 => self.challenge_level_2_working_days,
-            3 => self.challenge_level_3_working_days,
-            _ => self.challenge_level_4_working_days,
-        }
-    }
-
-    /// The longest window any rule looks across: a report at a moment this long after the last
-    /// entry is the report at any later moment too.
-    pub fn longest_window(&self) -> Duration {
-        [
-            self.several_agencies_window,
-            self.police_notification_window,
-            self.examination_follow_up_window,
-            self.concealment_window,
-            self.escalation_window,
-            self.many_contacts_window,
-            self.unseen_window,
-            self.not_brought_window,
-            self.announced_window,
-            self.repeat_referrals_window,
-            self.lay_referrals_window,
-            self.not_spoken_to_window,
-            // Working days, at their longest over Christmas and New Year.
-            Duration::days(
-                i64::from(
-                    self.strategy_discussion_working_days
-                        .max(self.plan_response_working_days)
-                        .max(self.referral_decision_working_days)
-                        .max(self.challenge_level_1_working_days)
-                        .max(self.disagreement_challenge_working_days),
-                ) * 7
-                    / 5
-                    + 7,
-            ),
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or_default()
-    }
-}
-
-impl Default for RuleConfig {
-    fn default() -> Self {
-        RuleConfig {
-            several_agencies_window: Duration::days(90),
-            several_agencies_minimum: 2,
-            third_party_explanations_minimum: 2,
-            police_notification_window: Duration::days(7),
-            examination_follow_up_window: Duration::days(14),
-            concealment_window: Duration::days(30),
-            escalation_window: Duration::days(30),
-            escalation_minimum: 3,
-            many_contacts_window: Duration::days(90),
-            many_contacts_minimum: 10,
-            many_contacts_agencies: 3,
-            referral_decision_working_days: 1,
-            strategy_discussion_working_days: 3,
-            plan_failures_minimum: 2,
-            plan_response_working_days: 10,
-            assessment_working_days: 45,
-            initial_conference_working_days: 15,
-            core_group_working_days: 10,
-            first_review_months: 3,
-            later_review_months: 6,
-            non_mobile_age: Duration::days(182),
-            unseen_window: Duration::days(90),
-            unseen_minimum: 3,
-            not_brought_window: Duration::days(180),
-            not_brought_minimum: 2,
-            announced_window: Duration::days(90),
-            unannounced_unseen_minimum: 2,
-            repeat_referrals_window: Duration::days(365),
-            repeat_referrals_minimum: 3,
-            lay_referrals_window: Duration::days(180),
-            lay_referrals_minimum: 2,
-            not_spoken_to_window: Duration::days(180),
-            not_spoken_to_minimum: 4,
-            spoken_to_from_age_years: 3,
-            challenge_level_1_working_days: 5,
-            challenge_level_2_working_days: 5,
-            challenge_level_3_working_days: 10,
-            challenge_level_4_working_days: 10,
-            disagreement_challenge_working_days: 5,
-        }
-    }
-}
-
-/// An indicator that held: from when, and on which entries.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub first_held_at: DateTime<Utc>,
-    pub evidence: Vec<Evidence>,
-}
-
-pub trait Indicator: Sync {
-    fn code(&self) -> &'static str;
-    fn title(&self) -> &'static str;
-    fn severity(&self) -> Severity;
-    fn recommended_action(&self) -> &'static str;
-    /// Whether the indicator held at some moment up to the snapshot's horizon, and first when.
-    fn evaluate(&self, snapshot: &Snapshot, config: &RuleConfig) -> Option<Finding>;
-}
 
 /// Every indicator, in the order of docs/domain.md.
 pub const INDICATORS: &[&dyn Indicator] = &[
@@ -245,62 +63,6 @@ pub const INDICATORS: &[&dyn Indicator] = &[
     &challenge_unanswered::ChallengeUnanswered,
     &disagreement_not_escalated::DisagreementNotEscalated,
 ];
-
-pub fn contact_evidence(c: &ContactFact) -> Evidence {
-    Evidence {
-        entry_id: c.id,
-        entry_type: EntryType::Contact,
-        agency: c.agency,
-        kind: c.fields.kind.as_str().to_string(),
-        occurred_at: c.at(),
-    }
-}
-
-pub fn process_evidence(p: &ProcessFact) -> Evidence {
-    let record_type = p.details.record_type();
-    Evidence {
-        entry_id: p.id,
-        entry_type: record_type.into(),
-        agency: p.agency,
-        kind: record_type.as_str().into(),
-        occurred_at: p.at,
-    }
-}
-
-/// A change of `record`'s state.
-pub fn event_evidence(record: &ProcessFact, event: &EventFact) -> Evidence {
-    Evidence {
-        entry_id: event.id,
-        entry_type: EntryType::ProcessEvent,
-        agency: event.agency,
-        kind: format!(
-            "{}_{}",
-            record.details.record_type().as_str(),
-            event.details.event_type().as_str()
-        ),
-        occurred_at: event.at,
-    }
-}
-
-pub fn person_evidence(p: &PersonFact) -> Evidence {
-    Evidence {
-        entry_id: p.id,
-        entry_type: EntryType::Person,
-        agency: p.agency,
-        kind: "person".into(),
-        occurred_at: p.at,
-    }
-}
-
-pub fn check_evidence(c: &CheckFact) -> Evidence {
-    Evidence {
-        entry_id: c.id,
-        entry_type: EntryType::Check,
-        agency: c.agency,
-        kind: "background_check".into(),
-        occurred_at: c.at,
-    }
-}
 
 /// Every indicator that held on `snapshot`, with whether each agency could have seen it alone,
 /// and the summary a trainer reads out.
@@ -397,12 +159,14 @@ mod tests {
 
     #[test]
     fn the_headline_reads_as_a_sentence() {
-        let alone = AgencyCounts {
-            police: 1,
-            health: 2,
-            social_care: 1,
-            legal: 0,
-        };
+        let mut alone = AgencyCounts::default();
+        for (agency, n) in [
+            (Agency::Police, 1),
+            (Agency::Health, 2),
+            (Agency::SocialCare, 1),
+        ] {
+            alone.set(agency, n);
+        }
         assert_eq!(
             headline(7, &alone),
             "7 indicators on the combined record; police alone could see 1, health 2, social care 1, legal 0."

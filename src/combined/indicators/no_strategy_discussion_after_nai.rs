@@ -2,10 +2,12 @@
 //! concern level `high` or above, with no strategy discussion in the 3 working days after it. It
 //! holds when the third working day ends.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
-use crate::safeguarding::working_days::working_days_after;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
+use crate::record::working_days::working_days_after;
 use crate::vocabulary::{Agency, ConcernLevel, Opinion};
 
 pub struct NoStrategyDiscussionAfterNai;
@@ -61,7 +63,7 @@ impl Indicator for NoStrategyDiscussionAfterNai {
 mod tests {
     use super::super::testing::*;
     use super::*;
-    use crate::safeguarding::working_days::end_of;
+    use crate::record::working_days::end_of;
     use crate::vocabulary::{ContactKind, StrategyOutcome};
     use chrono::{Duration, NaiveDate, TimeZone, Utc};
 

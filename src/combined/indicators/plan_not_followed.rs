@@ -6,11 +6,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence, process_evidence};
-use crate::combined::snapshot::Snapshot;
+use super::rule::{Finding, Indicator};
 use crate::combined::types::{Evidence, Severity};
+use crate::record::evidence::{contact_evidence, process_evidence};
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
+use crate::record::working_days::{end_of, working_days_after};
 use crate::safeguarding::types::{Details, EventDetails};
-use crate::safeguarding::working_days::{end_of, working_days_after};
 use crate::vocabulary::{ActionStatus, ChildStatus, ConferenceType, PlanCompliance};
 
 pub struct PlanNotFollowed;
@@ -99,7 +101,7 @@ impl Indicator for PlanNotFollowed {
 mod tests {
     use super::super::testing::*;
     use super::*;
-    use crate::combined::snapshot::ProcessFact;
+    use crate::record::snapshot::ProcessFact;
     use crate::vocabulary::{ActionOwner, Agency, ConferenceDecision, ContactKind};
     use chrono::{Duration, NaiveDate, TimeZone};
     use uuid::Uuid;

@@ -4,9 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 use crate::vocabulary::Agency;
 use crate::vocabulary::{ConcernLevel, ContactOutcome, Opinion};
 

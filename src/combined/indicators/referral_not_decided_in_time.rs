@@ -1,12 +1,12 @@
 //! Indicator 10: a referral with no decision by the end of the next working day after its receipt.
 //! It holds when that day ends.
 
-use super::{Finding, Indicator, RuleConfig, process_evidence};
-use crate::combined::snapshot::Snapshot;
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
-use crate::safeguarding::clocks::decision;
-use crate::safeguarding::types::Details;
-use crate::safeguarding::working_days::working_days_after;
+use crate::record::clocks::clocks;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
+use crate::vocabulary::ClockName;
 
 pub struct ReferralNotDecidedInTime;
 
@@ -25,23 +25,19 @@ impl Indicator for ReferralNotDecidedInTime {
     }
 
     fn evaluate(&self, s: &Snapshot, config: &RuleConfig) -> Option<Finding> {
-        let late: Vec<_> = s
-            .process
-            .iter()
-            .filter(|p| matches!(p.details, Details::Referral { .. }))
-            .filter_map(|p| {
-                let due = working_days_after(p.at, config.referral_decision_working_days);
-                let decided = decision(p).is_some_and(|(_, e)| e.occurred_at <= due);
-                (!decided && due <= s.horizon).then_some((due, p))
-            })
+        // The `referral_decision` clock, run out unmet.
+        let late: Vec<_> = clocks(s, config)
+            .into_iter()
+            .filter(|c| c.clock == ClockName::ReferralDecision)
+            .filter_map(|c| c.missed_by(s.horizon).map(|due| (due, c)))
             .collect();
         let first = late.iter().map(|(due, _)| *due).min()?;
         Some(Finding {
             first_held_at: first,
             evidence: late
-                .iter()
+                .into_iter()
                 .filter(|(due, _)| *due == first)
-                .map(|(_, p)| process_evidence(p))
+                .map(|(_, c)| c.started_by)
                 .collect(),
         })
     }
@@ -51,8 +47,8 @@ impl Indicator for ReferralNotDecidedInTime {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::record::working_days::end_of;
     use crate::safeguarding::types::EventDetails;
-    use crate::safeguarding::working_days::end_of;
     use crate::vocabulary::{Agency, ReferralDecision, Referrer};
     use chrono::{Duration, NaiveDate, TimeZone, Utc};
 

@@ -2,9 +2,11 @@
 //! `no_further_action` before the next one arrived, with no strategy discussion between them. Holds at
 //! the third's arrival.
 
-use super::{Finding, Indicator, RuleConfig, event_evidence, process_evidence};
-use crate::combined::snapshot::{EventFact, ProcessFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::{Evidence, Severity};
+use crate::record::evidence::{event_evidence, process_evidence};
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{EventFact, ProcessFact, Snapshot};
 use crate::safeguarding::types::{Details, EventDetails};
 use crate::vocabulary::ReferralDecision;
 

@@ -1,8 +1,10 @@
 //! Indicator 4: Two or more injuries explained as caused by another child.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::Snapshot;
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
 use crate::vocabulary::ExplanationCategory;
 
 pub struct RepeatedThirdPartyExplanation;

@@ -2,9 +2,11 @@
 //! was seen, and two or more recorded `announced: false` at which the child was not seen. Holds at
 //! the last of them.
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 
 pub struct SeenOnlyWhenAnnounced;
 

@@ -1,10 +1,11 @@
 //! Indicator 13: an `assessment`, `initial_conference`, `core_group` or `review_conference` clock
 //! overdue. It holds at the first due moment such a clock passes unmet and unstopped.
 
-use super::{Finding, Indicator, RuleConfig};
-use crate::combined::snapshot::Snapshot;
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
-use crate::safeguarding::clocks::clocks;
+use crate::record::clocks::clocks;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
 use crate::vocabulary::ClockName;
 
 pub struct StatutoryTimescaleMissed;
@@ -53,7 +54,7 @@ impl Indicator for StatutoryTimescaleMissed {
 mod tests {
     use super::super::testing::*;
     use super::*;
-    use crate::safeguarding::working_days::end_of;
+    use crate::record::working_days::end_of;
     use crate::vocabulary::{Agency, ConferenceDecision, ConferenceType, ContactKind};
     use chrono::{Duration, NaiveDate, TimeZone, Utc};
 

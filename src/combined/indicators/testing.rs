@@ -4,10 +4,10 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::combined::snapshot::{
+use crate::contacts::types::{ContactFields, Examination, Explanation, Injury};
+use crate::record::snapshot::{
     CheckFact, ContactFact, EventFact, PersonFact, ProcessFact, Snapshot, StatusFact,
 };
-use crate::contacts::types::{ContactFields, Examination, Explanation, Injury};
 use crate::safeguarding::types::{Details, EventDetails};
 use crate::vocabulary::Agency;
 use crate::vocabulary::*;

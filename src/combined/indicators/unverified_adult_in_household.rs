@@ -1,8 +1,10 @@
 //! Indicator 3: An adult who lives in the household has no verified identity or no background check on record.
 
-use super::{Finding, Indicator, RuleConfig, check_evidence, person_evidence};
-use crate::combined::snapshot::Snapshot;
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::{check_evidence, person_evidence};
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::Snapshot;
 
 pub struct UnverifiedAdultInHousehold;
 

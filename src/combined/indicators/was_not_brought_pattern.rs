@@ -2,9 +2,11 @@
 //! attendance `was_not_brought` or `cancelled_by_carer`; one is enough while the child is on a child
 //! protection plan. Holds at the second (or the one).
 
-use super::{Finding, Indicator, RuleConfig, contact_evidence};
-use crate::combined::snapshot::{ContactFact, Snapshot};
+use super::rule::{Finding, Indicator};
 use crate::combined::types::Severity;
+use crate::record::evidence::contact_evidence;
+use crate::record::settings::RuleConfig;
+use crate::record::snapshot::{ContactFact, Snapshot};
 use crate::vocabulary::{Agency, Attendance, ChildStatus};
 
 pub struct WasNotBroughtPattern;

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::audit::Recorder;
-use crate::auth::Actor;
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{Action, Sight, acting_agency, authorize, sight};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
@@ -51,7 +51,9 @@ pub async fn create_challenge(
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
     // A challenge needs sight of the entry: only an involved agency (or one under break-glass).
-    let child = crate::sharing::readable(&state, &actor, path.into_inner()).await?;
+    let child = crate::record::open(&state, &actor, path.into_inner())
+        .await?
+        .child;
     validation::check_scenario_time("occurred_at", b.occurred_at, child.date_of_birth)?;
     let level = process::challenge_level(b.level)?;
     let concern = text("concern", &b.concern, 1, 4000)?;

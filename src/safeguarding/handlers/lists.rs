@@ -3,7 +3,7 @@
 use actix_web::{get, web};
 use uuid::Uuid;
 
-use crate::auth::Actor;
+use crate::auth::actor::Actor;
 use crate::combined::types::AsOfParams;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidQuery;
@@ -127,7 +127,7 @@ pub async fn list_plan_actions(
     query: ValidQuery<ProcessListParams>,
 ) -> ApiResult<web::Json<ProcessRecordPage>> {
     let (child_id, plan_id) = path.into_inner();
-    let child = crate::sharing::readable(&state, &actor, child_id).await?;
+    let child = crate::record::open(&state, &actor, child_id).await?.child;
     find(&state, &actor, &child, RecordType::Plan, plan_id).await?;
     list(
         &state,
@@ -162,7 +162,7 @@ pub async fn get_referral(
     query: ValidQuery<AsOfParams>,
 ) -> ApiResult<web::Json<ProcessEntry>> {
     let (child_id, referral_id) = path.into_inner();
-    let child = crate::sharing::readable(&state, &actor, child_id).await?;
+    let child = crate::record::open(&state, &actor, child_id).await?.child;
     let row = find(&state, &actor, &child, RecordType::Referral, referral_id).await?;
     let horizon = query.0.as_of.unwrap_or(beyond_any_entry());
     if row.occurred_at > horizon {

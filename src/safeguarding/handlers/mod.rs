@@ -7,3 +7,4 @@ pub mod lists;
 pub mod meetings;
 pub mod plans;
 pub mod referrals;
+pub mod timescales;

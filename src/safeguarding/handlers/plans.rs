@@ -4,8 +4,8 @@
 use actix_web::{HttpResponse, post, web};
 use uuid::Uuid;
 
-use crate::audit::Recorder;
-use crate::auth::Actor;
+use crate::audit::recorder::Recorder;
+use crate::auth::actor::Actor;
 use crate::auth::policy::{Action, acting_agency, authorize};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;

@@ -3,7 +3,7 @@
 //! after its version is current for as long as the version stays the same. Readers of the same
 //! record at the same version share one read of the database.
 
-use crate::combined::indicators::RuleConfig;
+use crate::record::settings::RuleConfig;
 use std::sync::Arc;
 
 use quick_cache::sync::{Cache, DefaultLifecycle};
@@ -11,8 +11,8 @@ use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::record::KeptRecord;
-use super::repo;
+use super::kept::KeptRecord;
+use super::stored;
 use crate::children::types::Child;
 
 /// Most entries (contacts, amendments, people, checks, process records and their events) held in
@@ -73,7 +73,7 @@ impl RecordCache {
             Ok(record) => Ok(record),
             Err(guard) => {
                 let record = Arc::new(KeptRecord::new(
-                    repo::load(db, child.id).await?,
+                    stored::load(db, child.id).await?,
                     &self.config,
                 ));
                 let _ = guard.insert(record.clone());
@@ -86,7 +86,7 @@ impl RecordCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::combined::repo::{StoredRecord, StoredStatus};
+    use crate::record::stored::{StoredRecord, StoredStatus};
 
     #[test]
     fn a_record_of_twenty_thousand_entries_is_kept() {

@@ -6,7 +6,171 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 
-use super::RuleConfig;
+/// Windows and thresholds, with the defaults of docs/domain.md.
+#[derive(Debug, Clone)]
+pub struct RuleConfig {
+    /// Rule 1: injuries by different agencies this close together, and how many agencies.
+    pub several_agencies_window: Duration,
+    pub several_agencies_minimum: usize,
+    /// Rule 2: how long after a serious injury a police entry is expected.
+    pub police_notification_window: Duration,
+    /// Rule 4: the fewest injuries explained as caused by another child.
+    pub third_party_explanations_minimum: usize,
+    /// Rule 6: how long after an incomplete examination a completed one is expected.
+    pub examination_follow_up_window: Duration,
+    /// Rule 7: how long after an injury an unseen or obscured child is suspicious.
+    pub concealment_window: Duration,
+    /// Rule 8: the length of each of the two windows compared.
+    pub escalation_window: Duration,
+    /// Rule 8: the fewest concern-bearing entries in the recent window.
+    pub escalation_minimum: usize,
+    /// Rule 9: the window in which contacts are counted.
+    pub many_contacts_window: Duration,
+    pub many_contacts_minimum: usize,
+    pub many_contacts_agencies: usize,
+    /// Rule 10 and the `referral_decision` clock: working days after receipt by which a referral
+    /// is decided.
+    pub referral_decision_working_days: u32,
+    /// Rule 11 and the `strategy_discussion` clock: working days after a concern by which a
+    /// strategy discussion is held (set by local procedures).
+    pub strategy_discussion_working_days: u32,
+    /// Rule 12: the fewest failures (actions not done, or entries recording the plan not
+    /// followed), and working days after the last of them of a plan in which a review conference,
+    /// strategy discussion or legal planning meeting is expected.
+    pub plan_failures_minimum: usize,
+    pub plan_response_working_days: u32,
+    /// Rule 13's clocks (statutory, so rarely changed): working days for an assessment, from a
+    /// section 47 strategy discussion to the initial conference, and from a plan to the first
+    /// core group; months to the first review conference and between later ones.
+    pub assessment_working_days: u32,
+    pub initial_conference_working_days: u32,
+    pub core_group_working_days: u32,
+    pub first_review_months: u32,
+    pub later_review_months: u32,
+    /// Rule 14: a child younger than this is taken as not independently mobile.
+    pub non_mobile_age: Duration,
+    /// Rule 15: the window, and the fewest visits or appointments without the child in it.
+    pub unseen_window: Duration,
+    pub unseen_minimum: usize,
+    /// Rule 16: the window, and the fewest health appointments the child was not brought to.
+    pub not_brought_window: Duration,
+    pub not_brought_minimum: usize,
+    /// Rule 17: the window, and the fewest unannounced visits without the child in it.
+    pub announced_window: Duration,
+    pub unannounced_unseen_minimum: usize,
+    /// Rule 18: the window, and the fewest referrals closed one after another.
+    pub repeat_referrals_window: Duration,
+    pub repeat_referrals_minimum: usize,
+    /// Rule 19: the window, and the fewest lay referrals discounted.
+    pub lay_referrals_window: Duration,
+    pub lay_referrals_minimum: usize,
+    /// Rule 20: the window, the fewest contacts without the child spoken to alone, and the age
+    /// (in years) from which a child is expected to be spoken to.
+    pub not_spoken_to_window: Duration,
+    pub not_spoken_to_minimum: usize,
+    pub spoken_to_from_age_years: u32,
+    /// Challenges (rule 21 and the `challenge_response` clock): working days the challenged
+    /// agency has to answer at each level before the challenge escalates to the next.
+    pub challenge_level_1_working_days: u32,
+    pub challenge_level_2_working_days: u32,
+    pub challenge_level_3_working_days: u32,
+    pub challenge_level_4_working_days: u32,
+    /// Rule 22: working days after a professional disagreement first holds in which a challenge
+    /// is expected.
+    pub disagreement_challenge_working_days: u32,
+}
+
+impl RuleConfig {
+    /// Working days a challenge at `level` (1 to 4) has for its answer.
+    pub fn challenge_working_days(&self, level: u8) -> u32 {
+        match level {
+            0 | 1 => self.challenge_level_1_working_days,
+            2 => self.challenge_level_2_working_days,
+            3 => self.challenge_level_3_working_days,
+            _ => self.challenge_level_4_working_days,
+        }
+    }
+
+    /// The longest window any rule looks across: a report at a moment this long after the last
+    /// entry is the report at any later moment too.
+    pub fn longest_window(&self) -> Duration {
+        [
+            self.several_agencies_window,
+            self.police_notification_window,
+            self.examination_follow_up_window,
+            self.concealment_window,
+            self.escalation_window,
+            self.many_contacts_window,
+            self.unseen_window,
+            self.not_brought_window,
+            self.announced_window,
+            self.repeat_referrals_window,
+            self.lay_referrals_window,
+            self.not_spoken_to_window,
+            // Working days, at their longest over Christmas and New Year.
+            Duration::days(
+                i64::from(
+                    self.strategy_discussion_working_days
+                        .max(self.plan_response_working_days)
+                        .max(self.referral_decision_working_days)
+                        .max(self.challenge_level_1_working_days)
+                        .max(self.disagreement_challenge_working_days),
+                ) * 7
+                    / 5
+                    + 7,
+            ),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+    }
+}
+
+impl Default for RuleConfig {
+    fn default() -> Self {
+        RuleConfig {
+            several_agencies_window: Duration::days(90),
+            several_agencies_minimum: 2,
+            third_party_explanations_minimum: 2,
+            police_notification_window: Duration::days(7),
+            examination_follow_up_window: Duration::days(14),
+            concealment_window: Duration::days(30),
+            escalation_window: Duration::days(30),
+            escalation_minimum: 3,
+            many_contacts_window: Duration::days(90),
+            many_contacts_minimum: 10,
+            many_contacts_agencies: 3,
+            referral_decision_working_days: 1,
+            strategy_discussion_working_days: 3,
+            plan_failures_minimum: 2,
+            plan_response_working_days: 10,
+            assessment_working_days: 45,
+            initial_conference_working_days: 15,
+            core_group_working_days: 10,
+            first_review_months: 3,
+            later_review_months: 6,
+            non_mobile_age: Duration::days(182),
+            unseen_window: Duration::days(90),
+            unseen_minimum: 3,
+            not_brought_window: Duration::days(180),
+            not_brought_minimum: 2,
+            announced_window: Duration::days(90),
+            unannounced_unseen_minimum: 2,
+            repeat_referrals_window: Duration::days(365),
+            repeat_referrals_minimum: 3,
+            lay_referrals_window: Duration::days(180),
+            lay_referrals_minimum: 2,
+            not_spoken_to_window: Duration::days(180),
+            not_spoken_to_minimum: 4,
+            spoken_to_from_age_years: 3,
+            challenge_level_1_working_days: 5,
+            challenge_level_2_working_days: 5,
+            challenge_level_3_working_days: 10,
+            challenge_level_4_working_days: 10,
+            disagreement_challenge_working_days: 5,
+        }
+    }
+}
 
 pub struct Setting {
     pub name: &'static str,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::snapshot::Snapshot;
-use super::types::{ChronologyItem, EntryType};
+use crate::combined::types::{ChronologyItem, EntryType};
 use crate::vocabulary::Agency;
 
 /// What a reader knows of another agency's restricted entry (a contact or a process record).

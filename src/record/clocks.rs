@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::types::{Details, EventDetails};
+use super::evidence::{contact_evidence, event_evidence, process_evidence};
+use super::settings::RuleConfig;
 use super::working_days::{end_of, months_after, working_days_after};
-use crate::combined::indicators::{RuleConfig, contact_evidence, event_evidence, process_evidence};
-use crate::combined::snapshot::{ProcessFact, Snapshot};
 use crate::combined::types::Evidence;
+use crate::record::snapshot::{ProcessFact, Snapshot};
+use crate::safeguarding::types::{Details, EventDetails};
 use crate::vocabulary::{
     ActionStatus, Agency, ClockName, ClockState, ConferenceDecision, ConferenceType, ContactKind,
     EnquiryConclusion, Opinion, ReferralDecision, StrategyOutcome,
@@ -318,7 +319,7 @@ pub fn clocks(s: &Snapshot, config: &RuleConfig) -> Vec<Clock> {
 mod tests {
     use super::*;
     use crate::combined::indicators::testing::*;
-    use crate::combined::snapshot::ProcessFact;
+    use crate::record::snapshot::ProcessFact;
     use crate::vocabulary::{ActionOwner, Referrer};
     use chrono::{NaiveDate, TimeZone};
     use uuid::Uuid;

@@ -7,13 +7,13 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 
 use super::chronology::{Position, StubFact, chronology};
-use super::indicators::{RuleConfig, gap_report_with};
-use super::repo::StoredRecord;
+use super::settings::RuleConfig;
 use super::snapshot::{
     CheckFact, ContactFact, EventFact, PersonFact, ProcessFact, Snapshot, StatusFact,
 };
-use super::types::{ChronologyItem, EntryType, GapSummary, IndicatorReport};
+use super::stored::StoredRecord;
 use crate::auth::policy::Sight;
+use crate::combined::types::{ChronologyItem, EntryType, GapSummary, IndicatorReport};
 use crate::vocabulary::Agency;
 use crate::vocabulary::Visibility;
 
@@ -68,7 +68,7 @@ impl KeptRecord {
             }))
             .max()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let last_due = crate::safeguarding::clocks::clocks(&whole, config)
+        let last_due = crate::record::clocks::clocks(&whole, config)
             .iter()
             .map(|c| c.due_at)
             .max()
@@ -85,11 +85,13 @@ impl KeptRecord {
         }
     }
 
-    /// The whole's gap report at `horizon`: the one kept, once no rule's window is still open.
+    /// The whole's gap report at `horizon`, as `report` makes one of a snapshot and what each agency
+    /// could see alone: the one kept, once no rule's window is still open.
     pub fn gap_report(
         &self,
         horizon: DateTime<Utc>,
         config: &RuleConfig,
+        report: impl Fn(&Snapshot, &[(Agency, Snapshot)]) -> (Vec<IndicatorReport>, GapSummary),
     ) -> (Vec<IndicatorReport>, GapSummary) {
         let after = |at: DateTime<Utc>| {
             at.checked_add_signed(config.longest_window())
@@ -100,7 +102,7 @@ impl KeptRecord {
             // What each agency could see alone is made when asked for, not kept: it would hold
             // every entry a second time.
             let whole = self.whole.at(at);
-            gap_report_with(&whole, &whole.alone(), config)
+            report(&whole, &whole.alone())
         };
         if horizon < settled {
             return report_at(horizon);
@@ -199,7 +201,7 @@ pub fn narrow(
     // A process record is seen as its agency's entries of its visibility are, and in full by the
     // agency a referral is made to or that owns a plan action; a stub of it shows on the chronology
     // only.
-    let record_sight = |p: &crate::combined::repo::StoredProcess| {
+    let record_sight = |p: &crate::record::stored::StoredProcess| {
         crate::auth::policy::record_sight(
             &sight_of,
             p.row.agency,
