@@ -17,7 +17,8 @@ use uuid::Uuid;
 use super::repo::{self, Team};
 use crate::error::{ApiError, ApiResult};
 use crate::scenario::format::{Action, Scenario};
-use crate::scenario::replay::{self, Progress, ReplayError, Said, Transport};
+use crate::scenario::replay;
+use crate::scenario::steps::{Progress, ReplayError, Said, Transport};
 use crate::state::AppState;
 use crate::vocabulary::SharingMode;
 

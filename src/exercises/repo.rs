@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::types::{Decision, StageChange, TeamEntry};
-use crate::scenario::replay::Progress;
+use crate::scenario::steps::Progress;
 use crate::vocabulary::{Agency, SharingMode};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -13,7 +13,7 @@ use crate::auth::actor::Actor;
 use crate::auth::policy::{Action, authorize, sees_every_team};
 use crate::error::{ApiError, ApiResult};
 use crate::scenario::format::{Action as Step, Scenario};
-use crate::scenario::replay::Progress;
+use crate::scenario::steps::Progress;
 use crate::state::AppState;
 
 pub fn not_found() -> ApiError {

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod format;
 pub mod replay;
+pub mod steps;
 
 /// The scenarios that ship with the service, by name (their file name without `.yaml`): an
 /// exercise can be run from one without a copy of the file.

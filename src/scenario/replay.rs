@@ -4,16 +4,19 @@
 //! itself into an exercise team's record (`crate::exercises::play`), through the same routes,
 //! checks and audit events.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::format::{Action, Actor, Scenario, conference_parts, take, without_ref};
+use super::format::{Action, Actor, Scenario};
+use super::steps::{
+    self, CheckpointReport, Playing, Progress, ReplayError, Said, Transport, id_of,
+};
 use crate::vocabulary::SharingMode;
 
 pub struct Options {
@@ -23,35 +26,6 @@ pub struct Options {
     pub step: bool,
     pub mode: Option<SharingMode>,
     pub json: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckpointReport {
-    pub title: String,
-    pub at: DateTime<Utc>,
-    pub headline: String,
-    /// Indicators that hold now and did not at the checkpoint before.
-    pub new_indicators: Vec<String>,
-    /// The statutory clocks that were overdue or met late by then.
-    pub missed_clocks: Vec<MissedClock>,
-    /// Every indicator the combined record showed by then.
-    pub indicators: Vec<String>,
-    /// What the scenario expected it to show, if it says; `as_expected` is whether it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<Vec<String>>,
-    pub as_expected: bool,
-}
-
-/// A statutory clock that ran out before anything met it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MissedClock {
-    pub clock: String,
-    /// What started it: a record type or a contact's kind.
-    pub started_by: String,
-    pub started_at: String,
-    pub due_at: String,
-    /// `overdue` or `met_late`.
-    pub state: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,47 +40,6 @@ impl Report {
     pub fn unexpected(&self) -> Vec<&CheckpointReport> {
         self.checkpoints.iter().filter(|c| !c.as_expected).collect()
     }
-}
-
-/// A step the server refused, or a server that could not be reached.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ReplayError {
-    pub message: String,
-    /// The service answered and refused the step itself (a 4xx other than 401 and 429): what
-    /// the record holds already does not allow it. Anything else (no answer, a lapsed token, a
-    /// 5xx) says nothing about the step.
-    pub refused: bool,
-}
-
-impl ReplayError {
-    pub fn new(message: impl Into<String>) -> Self {
-        ReplayError {
-            message: message.into(),
-            refused: false,
-        }
-    }
-
-    /// The service's answer `status` to a step, as an error.
-    pub fn answered(status: u16, message: impl Into<String>) -> Self {
-        ReplayError {
-            message: message.into(),
-            refused: (400..500).contains(&status) && status != 401 && status != 429,
-        }
-    }
-}
-
-/// How steps reach the service: `as_actor` names the scenario's actor making the request, `None`
-/// the facilitator.
-pub trait Transport {
-    fn call(
-        &self,
-        method: Method,
-        path: &str,
-        as_actor: Option<&str>,
-        body: Option<&Value>,
-        if_match: Option<&str>,
-    ) -> impl std::future::Future<Output = Result<(Value, Option<String>), ReplayError>>;
 }
 
 /// Over the network, with a session per actor.
@@ -132,33 +65,6 @@ impl Transport for Http {
             .call_with(method, path, Some(session), body, if_match)
             .await
     }
-}
-
-/// Where a play of a scenario into one record stands: the record, the next step, the names the
-/// played steps gave, and what the last checkpoint showed. Kept between stages of an exercise.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Progress {
-    pub child_id: Option<String>,
-    pub next_step: usize,
-    /// Checkpoints passed.
-    pub checkpoints: usize,
-    people: BTreeMap<String, String>,
-    contacts: BTreeMap<String, String>,
-    /// What the process steps named: referrals, assessments, enquiries, plans, challenges.
-    records: BTreeMap<String, String>,
-    /// Plan actions, with their plan.
-    plan_actions: BTreeMap<String, (String, String)>,
-    held_before: BTreeSet<String>,
-}
-
-/// What a play tells the person watching.
-pub enum Said {
-    /// A step played: its number, of how many, and what it did.
-    Step(usize, usize, String),
-    /// Anything else (a checkpoint's lines).
-    Line(String),
-    /// A checkpoint's lines are all said.
-    Checkpoint,
 }
 
 struct Client {
@@ -373,33 +279,6 @@ async fn login(client: &Client, username: &str, password: &str) -> Result<Sessio
     })
 }
 
-/// The id in a server's answer: a missing one is the server's error, never an empty path segment.
-fn id_of(answer: &Value, what: &str) -> Result<String, ReplayError> {
-    answer["id"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| ReplayError::new(format!("the server answered a {what} without an id")))
-}
-
-/// The id of the record of `record_type` that `answer` started (an assessment, an enquiry, a plan).
-fn related(answer: &Value, record_type: &str) -> Result<String, ReplayError> {
-    answer["related"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["record_type"] == record_type)
-        .and_then(|r| r["id"].as_str())
-        .map(str::to_string)
-        .ok_or_else(|| ReplayError::new(format!("the server answered no {record_type} started")))
-}
-
-/// What a step refers to by a name an earlier step gave it (the checker makes sure there is one).
-fn named(refs: &BTreeMap<String, String>, name: &str) -> Result<String, ReplayError> {
-    refs.get(name)
-        .cloned()
-        .ok_or_else(|| ReplayError::new(format!("no earlier step named `{name}`")))
-}
-
 fn date(at: DateTime<Utc>, approximate: bool) -> String {
     let day = at.format("%Y-%m-%d").to_string();
     if approximate {
@@ -559,15 +438,6 @@ async fn play_step<T: Transport>(
     mode: Option<SharingMode>,
     say: &mut dyn FnMut(Said),
 ) -> Result<Option<CheckpointReport>, ReplayError> {
-    let Progress {
-        child_id,
-        people,
-        contacts,
-        records,
-        plan_actions,
-        held_before,
-        ..
-    } = progress;
     let step = &scenario.steps[n];
     let at = step.at.0;
     let when = date(at, step.approximate);
@@ -578,587 +448,55 @@ async fn play_step<T: Transport>(
         .and_then(|k| scenario.actors.get(k))
         .map_or("Facilitator", |a| a.display_name.as_str());
     // Only `create_child` comes before the child exists (the checker sees to it).
-    let child = child_id.clone().unwrap_or_default();
+    let child = progress.child_id.clone().unwrap_or_default();
     let base = format!("/api/v1/children/{child}");
+    let p = Playing {
+        transport,
+        token,
+        at,
+        base: &base,
+        who,
+    };
     let line = match &step.action {
-        Action::CreateChild(_) => {
-            let (created, _) = transport
-                .call(
-                    Method::POST,
-                    "/api/v1/children",
-                    token,
-                    Some(&Value::Object(scenario.child.clone())),
-                    None,
-                )
-                .await?;
-            let id = id_of(&created, "child record")?;
-            *child_id = Some(id.clone());
-            if let Some(mode) = mode {
-                transport
-                    .call(
-                        Method::PUT,
-                        &format!("/api/v1/children/{id}/sharing-mode"),
-                        None,
-                        Some(&json!({"mode": mode})),
-                        None,
-                    )
-                    .await?;
-            }
-            format!("{who} opens the child record {id}")
-        }
-        Action::AddPerson(body) => {
-            let (reference, mut body) = without_ref(body);
-            body.insert("occurred_at".into(), json!(at));
-            let (person, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/people"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            if let Some(r) = reference {
-                people.insert(r, id_of(&person, "person")?);
-            }
-            format!(
-                "{who} records {} ({})",
-                person["name"].as_str().unwrap_or("a person"),
-                person["relationship"].as_str().unwrap_or("")
-            )
-        }
-        Action::RecordCheck(check) => {
-            let person = named(people, &check.person)?;
-            let body =
-                json!({"outcome": check.outcome, "summary": check.summary, "occurred_at": at});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/people/{person}/checks"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!(
-                "{who} records a background check: {}",
-                check.outcome.as_str()
-            )
-        }
-        Action::LogContact(body) => {
-            let (reference, mut body) = without_ref(body);
-            body.insert("occurred_at".into(), json!(at));
-            let (contact, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/contacts"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            if let Some(r) = reference {
-                contacts.insert(r, id_of(&contact, "contact")?);
-            }
-            format!(
-                "{who}: {}: {}",
-                contact["kind"].as_str().unwrap_or(""),
-                contact["summary"].as_str().unwrap_or("")
-            )
-        }
-        Action::AmendContact(amend) => {
-            let contact = named(contacts, &amend.contact)?;
-            let body = json!({"reason": amend.reason, "changes": amend.changes, "occurred_at": at});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/contacts/{contact}/amendments"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!("{who} amends a contact: {}", amend.reason)
-        }
-        Action::ChangeStatus(change) => {
-            let (_, etag) = transport
-                .call(Method::GET, &base, token, None, None)
-                .await?;
-            let body = json!({"status": change.status, "effective_at": at});
-            transport
-                .call(Method::PATCH, &base, token, Some(&body), etag.as_deref())
-                .await?;
-            format!("{who} sets the status to {}", change.status.as_str())
-        }
-        Action::SetSharingMode(change) => {
-            transport
-                .call(
-                    Method::PUT,
-                    &format!("{base}/sharing-mode"),
-                    None,
-                    Some(&json!({"mode": change.mode})),
-                    None,
-                )
-                .await?;
-            format!(
-                "Facilitator switches the record to {}",
-                change.mode.as_str()
-            )
-        }
-        Action::MakeReferral(body) => {
-            let (reference, mut body) = without_ref(body);
-            body.insert("occurred_at".into(), json!(at));
-            let (made, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/referrals"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            if let Some(r) = reference {
-                records.insert(r, id_of(&made, "referral")?);
-            }
-            format!(
-                "{who} refers to {}: {}",
-                made["to_agency"].as_str().unwrap_or(""),
-                made["summary"].as_str().unwrap_or("")
-            )
-        }
+        Action::CreateChild(_) => steps::record::create_child(&p, progress, scenario, mode).await?,
+        Action::AddPerson(body) => steps::record::add_person(&p, progress, body).await?,
+        Action::RecordCheck(check) => steps::record::record_check(&p, progress, check).await?,
+        Action::LogContact(body) => steps::record::log_contact(&p, progress, body).await?,
+        Action::AmendContact(amend) => steps::record::amend_contact(&p, progress, amend).await?,
+        Action::ChangeStatus(change) => steps::record::change_status(&p, change).await?,
+        Action::SetSharingMode(change) => steps::record::set_sharing_mode(&p, change).await?,
+        Action::BreakGlass(step) => steps::record::break_glass(&p, step).await?,
+        Action::BringIn(step) => steps::record::bring_in(&p, step).await?,
+        Action::MakeReferral(body) => steps::process::make_referral(&p, progress, body).await?,
         Action::AcknowledgeReferral(step) => {
-            let referral = named(records, &step.referral)?;
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/referrals/{referral}/acknowledgement"),
-                    token,
-                    Some(&json!({"occurred_at": at})),
-                    None,
-                )
-                .await?;
-            format!("{who} acknowledges the referral")
+            steps::process::acknowledge_referral(&p, progress, step).await?
         }
-        Action::DecideReferral(step) => {
-            let referral = named(records, &step.referral)?;
-            let body = json!({"occurred_at": at, "decision": step.decision, "reason": step.reason});
-            let (decided, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/referrals/{referral}/decision"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            if let Some(name) = &step.assessment_ref {
-                records.insert(name.clone(), related(&decided, "assessment")?);
-            }
-            format!("{who} decides the referral: {}", step.decision.as_str())
-        }
+        Action::DecideReferral(step) => steps::process::decide_referral(&p, progress, step).await?,
         Action::StrategyDiscussion(body) => {
-            let (reference, mut body) = without_ref(body);
-            let enquiry = take(&mut body, "enquiry_ref");
-            if let Some(r) = take(&mut body, "referral") {
-                body.insert("referral_id".into(), json!(named(records, &r)?));
-            }
-            body.insert("occurred_at".into(), json!(at));
-            let (held, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/strategy-discussions"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            if let Some(r) = reference {
-                records.insert(r, id_of(&held, "strategy discussion")?);
-            }
-            if let Some(r) = enquiry {
-                records.insert(r, related(&held, "section_47_enquiry")?);
-            }
-            format!(
-                "{who} holds a strategy discussion: {}",
-                held["outcome"].as_str().unwrap_or("")
-            )
+            steps::process::strategy_discussion(&p, progress, body).await?
         }
         Action::ConcludeEnquiry(step) => {
-            let enquiry = named(records, &step.enquiry)?;
-            let body =
-                json!({"occurred_at": at, "conclusion": step.conclusion, "reason": step.reason});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/section-47-enquiries/{enquiry}/conclusion"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!(
-                "{who} concludes the section 47 enquiry: {}",
-                step.conclusion.as_str()
-            )
+            steps::process::conclude_enquiry(&p, progress, step).await?
         }
         Action::CompleteAssessment(step) => {
-            let assessment = named(records, &step.assessment)?;
-            let body = json!({"occurred_at": at, "outcome": step.outcome, "summary": step.summary});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/assessments/{assessment}/completion"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!("{who} completes the assessment: {}", step.outcome.as_str())
+            steps::process::complete_assessment(&p, progress, step).await?
         }
-        Action::Conference(body) => {
-            let (plan_name, action_names, mut body) = conference_parts(body);
-            body.insert("occurred_at".into(), json!(at));
-            let given = body.get("actions").cloned().unwrap_or(json!([]));
-            let (held, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/conferences"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            if held["decision"] == "plan" {
-                let plan = related(&held, "plan")?;
-                let (listed, _) = transport
-                    .call(
-                        Method::GET,
-                        &format!("{base}/plans/{plan}/actions?limit=500"),
-                        token,
-                        None,
-                        None,
-                    )
-                    .await?;
-                // Each named action is the stored one that says the same.
-                for (name, action) in action_names
-                    .iter()
-                    .zip(given.as_array().into_iter().flatten())
-                {
-                    let Some(name) = name else { continue };
-                    let same = listed["items"].as_array().into_iter().flatten().find(|a| {
-                        ["description", "owner", "due_date"]
-                            .iter()
-                            .all(|k| a[k] == action[k])
-                            && !plan_actions
-                                .values()
-                                .any(|(_, id)| a["id"].as_str() == Some(id))
-                    });
-                    let id = same
-                        .map(|a| id_of(a, "plan action"))
-                        .transpose()?
-                        .ok_or_else(|| {
-                            ReplayError::new(format!("the plan holds no action like `{name}`"))
-                        })?;
-                    plan_actions.insert(name.clone(), (plan.clone(), id));
-                }
-                if let Some(name) = plan_name {
-                    records.insert(name, plan);
-                }
-            }
-            format!(
-                "{who}: {} child protection conference decides {}",
-                held["conference_type"].as_str().unwrap_or(""),
-                held["decision"].as_str().unwrap_or("")
-            )
-        }
-        Action::CoreGroup(body) => {
-            let mut body = body.clone();
-            body.insert("occurred_at".into(), json!(at));
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/core-groups"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            format!("{who} holds a core group meeting")
-        }
-        Action::AddPlanAction(body) => {
-            let (reference, mut body) = without_ref(body);
-            let plan = named(records, &take(&mut body, "plan").unwrap_or_default())?;
-            body.insert("occurred_at".into(), json!(at));
-            let (added, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/plans/{plan}/actions"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            if let Some(r) = reference {
-                plan_actions.insert(r, (plan, id_of(&added, "plan action")?));
-            }
-            format!(
-                "{who} adds a plan action for {}: {}",
-                added["owner"].as_str().unwrap_or(""),
-                added["description"].as_str().unwrap_or("")
-            )
-        }
+        Action::Conference(body) => steps::process::conference(&p, progress, body).await?,
+        Action::CoreGroup(body) => steps::process::core_group(&p, body).await?,
+        Action::AddPlanAction(body) => steps::process::add_plan_action(&p, progress, body).await?,
         Action::MarkPlanAction(step) => {
-            let (plan, action) = plan_actions.get(&step.action).cloned().ok_or_else(|| {
-                ReplayError::new(format!("no earlier plan action named `{}`", step.action))
-            })?;
-            let body = json!({"occurred_at": at, "status": step.status, "note": step.note});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/plans/{plan}/actions/{action}/marks"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!(
-                "{who} marks a plan action {}: {}",
-                step.status.as_str(),
-                step.note
-            )
-        }
-        Action::Challenge(step) => {
-            let entry = contacts
-                .get(&step.entry)
-                .or_else(|| records.get(&step.entry))
-                .cloned()
-                .ok_or_else(|| {
-                    ReplayError::new(format!(
-                        "no earlier contact or referral named `{}`",
-                        step.entry
-                    ))
-                })?;
-            let body = json!({"occurred_at": at, "entry_id": entry, "concern": step.concern,
-                "level": step.level});
-            let (raised, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/challenges"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            if let Some(r) = &step.reference {
-                records.insert(r.clone(), id_of(&raised, "challenge")?);
-            }
-            format!(
-                "{who} challenges {}'s {} at level {}: {}",
-                raised["challenged_agency"]
-                    .as_str()
-                    .unwrap_or("")
-                    .replace('_', " "),
-                raised["entry_kind"]
-                    .as_str()
-                    .unwrap_or("")
-                    .replace('_', " "),
-                step.level,
-                step.concern
-            )
-        }
-        Action::RespondToChallenge(step) => {
-            let challenge = named(records, &step.challenge)?;
-            let body = json!({"occurred_at": at, "response": step.response, "reason": step.reason});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/challenges/{challenge}/response"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!(
-                "{who} answers the challenge: {}: {}",
-                step.response.as_str().replace('_', " "),
-                step.reason
-            )
-        }
-        Action::BringIn(step) => {
-            let body = json!({"agency": step.agency, "reason": step.reason, "occurred_at": at});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/involvements"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!("{who} brings {} in: {}", step.agency.label(), step.reason)
-        }
-        Action::BreakGlass(step) => {
-            let body = json!({"lawful_basis": step.lawful_basis, "reason": step.reason});
-            transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/break-glass"),
-                    token,
-                    Some(&body),
-                    None,
-                )
-                .await?;
-            format!(
-                "{who} breaks glass ({}): {}",
-                step.lawful_basis.as_str().replace('_', " "),
-                step.reason
-            )
+            steps::process::mark_plan_action(&p, progress, step).await?
         }
         Action::LegalPlanningMeeting(body) => {
-            let mut body = body.clone();
-            body.insert("occurred_at".into(), json!(at));
-            let (held, _) = transport
-                .call(
-                    Method::POST,
-                    &format!("{base}/legal-planning-meetings"),
-                    token,
-                    Some(&Value::Object(body)),
-                    None,
-                )
-                .await?;
-            format!(
-                "{who} holds a legal planning meeting: {}",
-                held["advice"].as_str().unwrap_or("")
-            )
+            steps::process::legal_planning_meeting(&p, body).await?
+        }
+        Action::Challenge(step) => steps::process::challenge(&p, progress, step).await?,
+        Action::RespondToChallenge(step) => {
+            steps::process::respond_to_challenge(&p, progress, step).await?
         }
         Action::Checkpoint(checkpoint) => {
-            let as_of = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let (gap, _) = transport
-                .call(
-                    Method::GET,
-                    &format!("{base}/gap-report?as_of={as_of}"),
-                    None,
-                    None,
-                    None,
-                )
-                .await?;
-            let held: BTreeSet<String> = gap["indicators"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|i| i["code"].as_str().map(str::to_string))
-                .collect();
-            let new: Vec<String> = held.difference(held_before).cloned().collect();
-            let expected: Option<BTreeSet<String>> = checkpoint
-                .expect
-                .as_ref()
-                .map(|e| e.iter().cloned().collect());
-            let as_expected = expected.as_ref().is_none_or(|e| *e == held);
-            let headline = gap["summary"]["headline"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let (timescales, _) = transport
-                .call(
-                    Method::GET,
-                    &format!("{base}/timescales?as_of={as_of}"),
-                    None,
-                    None,
-                    None,
-                )
-                .await?;
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-            let missed: Vec<MissedClock> = timescales["clocks"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|c| c["state"] == "overdue" || c["state"] == "met_late")
-                .map(|c| MissedClock {
-                    clock: text(&c["clock"]),
-                    started_by: text(&c["started_by"]["kind"]),
-                    started_at: text(&c["started_at"]),
-                    due_at: text(&c["due_at"]),
-                    state: text(&c["state"]),
-                })
-                .collect();
-            say(Said::Line(format!(
-                "\n== Checkpoint {}: {}",
-                when, checkpoint.title
-            )));
-            if let Some(q) = &checkpoint.question {
-                say(Said::Line(format!("   Ask the room: {q}")));
-            }
-            say(Said::Line(format!("   The combined record: {headline}")));
-            say(Said::Line(if new.is_empty() {
-                "   Nothing new since the last checkpoint.".to_string()
-            } else {
-                format!("   New since the last checkpoint: {}", new.join(", "))
-            }));
-            // Why each new one holds, and what to do, as the gap report words it.
-            for indicator in gap["indicators"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|i| new.iter().any(|code| i["code"] == code.as_str()))
-            {
-                say(Said::Line(format!(
-                    "     {}: {}",
-                    text(&indicator["code"]),
-                    text(&indicator["explanation"])
-                )));
-                say(Said::Line(format!(
-                    "       What to do: {}",
-                    text(&indicator["recommended_action"])
-                )));
-            }
-            if let Some(expected) = &expected {
-                if as_expected {
-                    say(Said::Line("   As the scenario expects.".to_string()));
-                } else {
-                    let list = |set: Vec<&String>| {
-                        if set.is_empty() {
-                            "nothing".to_string()
-                        } else {
-                            set.into_iter().cloned().collect::<Vec<_>>().join(", ")
-                        }
-                    };
-                    say(Said::Line(format!(
-                        "   NOT as the scenario expects: missing {}; not expected {}.",
-                        list(expected.difference(&held).collect()),
-                        list(held.difference(expected).collect())
-                    )));
-                }
-            }
-            if missed.is_empty() {
-                say(Said::Line(
-                    "   No statutory clock missed so far.".to_string(),
-                ));
-            } else {
-                say(Said::Line("   Statutory clocks missed so far:".to_string()));
-                for m in &missed {
-                    say(Said::Line(format!(
-                        "     {}: started {} ({}), due {}, {}",
-                        m.clock,
-                        m.started_at.get(..10).unwrap_or_default(),
-                        m.started_by.replace('_', " "),
-                        m.due_at.get(..10).unwrap_or_default(),
-                        m.state.replace('_', " ")
-                    )));
-                }
-            }
-            say(Said::Line(String::new()));
-            let report = CheckpointReport {
-                title: checkpoint.title.clone(),
-                at,
-                headline,
-                new_indicators: new,
-                missed_clocks: missed,
-                indicators: held.iter().cloned().collect(),
-                expected: expected.map(|e| e.into_iter().collect()),
-                as_expected,
-            };
-            *held_before = held;
-            say(Said::Checkpoint);
+            let report =
+                steps::checkpoint::checkpoint(&p, progress, checkpoint, &when, say).await?;
             return Ok(Some(report));
         }
     };

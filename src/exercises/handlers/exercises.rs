@@ -13,7 +13,7 @@ use crate::exercises::service::{for_each_team, player, view, view_of, visible};
 use crate::exercises::setup::{credentials_csv, provision, setup, trainees};
 use crate::exercises::types::*;
 use crate::extract::ValidJson;
-use crate::scenario::replay::Progress;
+use crate::scenario::steps::Progress;
 use crate::state::AppState;
 
 /// Create an exercise (facilitators): a scenario, bundled (`scenario`) or given whole

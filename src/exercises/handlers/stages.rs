@@ -12,7 +12,8 @@ use crate::exercises::repo::{self, NewEvent, Team};
 use crate::exercises::service::{checkpoint_view, child_of, facilitated, for_each_team, player};
 use crate::exercises::types::*;
 use crate::extract::ValidJson;
-use crate::scenario::replay::{Progress, steps_until};
+use crate::scenario::replay::steps_until;
+use crate::scenario::steps::Progress;
 use crate::state::AppState;
 
 /// Release the next stage (facilitators): the service plays the scenario's steps up to the next
