@@ -121,6 +121,28 @@ pub enum Said {
     Checkpoint,
 }
 
+impl<T: Transport> Playing<'_, T> {
+    /// POSTs `body` to `path` under the record, as the step's actor: the service's answer.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ReplayError> {
+        let path = format!("{}{path}", self.base);
+        let (answer, _) = self
+            .transport
+            .call(Method::POST, &path, self.token, Some(body), None)
+            .await?;
+        Ok(answer)
+    }
+
+    /// GETs `path` under the record, as the step's actor.
+    pub async fn get(&self, path: &str) -> Result<Value, ReplayError> {
+        let path = format!("{}{path}", self.base);
+        let (answer, _) = self
+            .transport
+            .call(Method::GET, &path, self.token, None, None)
+            .await?;
+        Ok(answer)
+    }
+}
+
 /// The id in a server's answer: a missing one is the server's error, never an empty path segment.
 pub fn id_of(answer: &Value, what: &str) -> Result<String, ReplayError> {
     answer["id"]

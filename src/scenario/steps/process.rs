@@ -1,7 +1,6 @@
 //! The steps of the safeguarding process: referrals and their decisions, strategy discussions,
 //! enquiries and assessments, conferences and plans, legal planning meetings and challenges.
 
-use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::{Playing, Progress, ReplayError, Transport, id_of, named, related};
@@ -16,25 +15,11 @@ pub async fn make_referral<T: Transport>(
     progress: &mut Progress,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { records, .. } = progress;
     let (reference, mut body) = without_ref(body);
     body.insert("occurred_at".into(), json!(at));
-    let (made, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/referrals"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
-        .await?;
+    let made = p.post("/referrals", &Value::Object(body)).await?;
     if let Some(r) = reference {
         records.insert(r, id_of(&made, "referral")?);
     }
@@ -51,24 +36,14 @@ pub async fn acknowledge_referral<T: Transport>(
     progress: &mut Progress,
     step: &AcknowledgeStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { records, .. } = progress;
     let referral = named(records, &step.referral)?;
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/referrals/{referral}/acknowledgement"),
-            token,
-            Some(&json!({"occurred_at": at})),
-            None,
-        )
-        .await?;
+    p.post(
+        &format!("/referrals/{referral}/acknowledgement"),
+        &json!({"occurred_at": at}),
+    )
+    .await?;
     Ok(format!("{who} acknowledges the referral"))
 }
 
@@ -78,24 +53,12 @@ pub async fn decide_referral<T: Transport>(
     progress: &mut Progress,
     step: &DecideStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { records, .. } = progress;
     let referral = named(records, &step.referral)?;
     let body = json!({"occurred_at": at, "decision": step.decision, "reason": step.reason});
-    let (decided, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/referrals/{referral}/decision"),
-            token,
-            Some(&body),
-            None,
-        )
+    let decided = p
+        .post(&format!("/referrals/{referral}/decision"), &body)
         .await?;
     if let Some(name) = &step.assessment_ref {
         records.insert(name.clone(), related(&decided, "assessment")?);
@@ -112,13 +75,7 @@ pub async fn strategy_discussion<T: Transport>(
     progress: &mut Progress,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { records, .. } = progress;
     let (reference, mut body) = without_ref(body);
     let enquiry = take(&mut body, "enquiry_ref");
@@ -126,14 +83,8 @@ pub async fn strategy_discussion<T: Transport>(
         body.insert("referral_id".into(), json!(named(records, &r)?));
     }
     body.insert("occurred_at".into(), json!(at));
-    let (held, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/strategy-discussions"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
+    let held = p
+        .post("/strategy-discussions", &Value::Object(body))
         .await?;
     if let Some(r) = reference {
         records.insert(r, id_of(&held, "strategy discussion")?);
@@ -153,25 +104,15 @@ pub async fn conclude_enquiry<T: Transport>(
     progress: &mut Progress,
     step: &ConcludeStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { records, .. } = progress;
     let enquiry = named(records, &step.enquiry)?;
     let body = json!({"occurred_at": at, "conclusion": step.conclusion, "reason": step.reason});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/section-47-enquiries/{enquiry}/conclusion"),
-            token,
-            Some(&body),
-            None,
-        )
-        .await?;
+    p.post(
+        &format!("/section-47-enquiries/{enquiry}/conclusion"),
+        &body,
+    )
+    .await?;
     Ok(format!(
         "{who} concludes the section 47 enquiry: {}",
         step.conclusion.as_str()
@@ -184,24 +125,11 @@ pub async fn complete_assessment<T: Transport>(
     progress: &mut Progress,
     step: &CompleteStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { records, .. } = progress;
     let assessment = named(records, &step.assessment)?;
     let body = json!({"occurred_at": at, "outcome": step.outcome, "summary": step.summary});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/assessments/{assessment}/completion"),
-            token,
-            Some(&body),
-            None,
-        )
+    p.post(&format!("/assessments/{assessment}/completion"), &body)
         .await?;
     Ok(format!(
         "{who} completes the assessment: {}",
@@ -215,13 +143,7 @@ pub async fn conference<T: Transport>(
     progress: &mut Progress,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress {
         records,
         plan_actions,
@@ -230,26 +152,10 @@ pub async fn conference<T: Transport>(
     let (plan_name, action_names, mut body) = conference_parts(body);
     body.insert("occurred_at".into(), json!(at));
     let given = body.get("actions").cloned().unwrap_or(json!([]));
-    let (held, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/conferences"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
-        .await?;
+    let held = p.post("/conferences", &Value::Object(body)).await?;
     if held["decision"] == "plan" {
         let plan = related(&held, "plan")?;
-        let (listed, _) = transport
-            .call(
-                Method::GET,
-                &format!("{base}/plans/{plan}/actions?limit=500"),
-                token,
-                None,
-                None,
-            )
-            .await?;
+        let listed = p.get(&format!("/plans/{plan}/actions?limit=500")).await?;
         // Each named action is the stored one that says the same.
         for (name, action) in action_names
             .iter()
@@ -288,24 +194,10 @@ pub async fn core_group<T: Transport>(
     p: &Playing<'_, T>,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let mut body = body.clone();
     body.insert("occurred_at".into(), json!(at));
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/core-groups"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
-        .await?;
+    p.post("/core-groups", &Value::Object(body)).await?;
     Ok(format!("{who} holds a core group meeting"))
 }
 
@@ -315,13 +207,7 @@ pub async fn add_plan_action<T: Transport>(
     progress: &mut Progress,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress {
         records,
         plan_actions,
@@ -330,14 +216,8 @@ pub async fn add_plan_action<T: Transport>(
     let (reference, mut body) = without_ref(body);
     let plan = named(records, &take(&mut body, "plan").unwrap_or_default())?;
     body.insert("occurred_at".into(), json!(at));
-    let (added, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/plans/{plan}/actions"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
+    let added = p
+        .post(&format!("/plans/{plan}/actions"), &Value::Object(body))
         .await?;
     if let Some(r) = reference {
         plan_actions.insert(r, (plan, id_of(&added, "plan action")?));
@@ -355,26 +235,13 @@ pub async fn mark_plan_action<T: Transport>(
     progress: &mut Progress,
     step: &MarkStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { plan_actions, .. } = progress;
     let (plan, action) = plan_actions.get(&step.action).cloned().ok_or_else(|| {
         ReplayError::new(format!("no earlier plan action named `{}`", step.action))
     })?;
     let body = json!({"occurred_at": at, "status": step.status, "note": step.note});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/plans/{plan}/actions/{action}/marks"),
-            token,
-            Some(&body),
-            None,
-        )
+    p.post(&format!("/plans/{plan}/actions/{action}/marks"), &body)
         .await?;
     Ok(format!(
         "{who} marks a plan action {}: {}",
@@ -388,23 +255,11 @@ pub async fn legal_planning_meeting<T: Transport>(
     p: &Playing<'_, T>,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let mut body = body.clone();
     body.insert("occurred_at".into(), json!(at));
-    let (held, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/legal-planning-meetings"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
+    let held = p
+        .post("/legal-planning-meetings", &Value::Object(body))
         .await?;
     Ok(format!(
         "{who} holds a legal planning meeting: {}",
@@ -418,13 +273,7 @@ pub async fn challenge<T: Transport>(
     progress: &mut Progress,
     step: &ChallengeStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress {
         contacts, records, ..
     } = progress;
@@ -440,15 +289,7 @@ pub async fn challenge<T: Transport>(
         })?;
     let body = json!({"occurred_at": at, "entry_id": entry, "concern": step.concern,
         "level": step.level});
-    let (raised, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/challenges"),
-            token,
-            Some(&body),
-            None,
-        )
-        .await?;
+    let raised = p.post("/challenges", &body).await?;
     if let Some(r) = &step.reference {
         records.insert(r.clone(), id_of(&raised, "challenge")?);
     }
@@ -473,24 +314,11 @@ pub async fn respond_to_challenge<T: Transport>(
     progress: &mut Progress,
     step: &RespondStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { records, .. } = progress;
     let challenge = named(records, &step.challenge)?;
     let body = json!({"occurred_at": at, "response": step.response, "reason": step.reason});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/challenges/{challenge}/response"),
-            token,
-            Some(&body),
-            None,
-        )
+    p.post(&format!("/challenges/{challenge}/response"), &body)
         .await?;
     Ok(format!(
         "{who} answers the challenge: {}: {}",

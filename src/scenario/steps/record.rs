@@ -55,25 +55,11 @@ pub async fn add_person<T: Transport>(
     progress: &mut Progress,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { people, .. } = progress;
     let (reference, mut body) = without_ref(body);
     body.insert("occurred_at".into(), json!(at));
-    let (person, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/people"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
-        .await?;
+    let person = p.post("/people", &Value::Object(body)).await?;
     if let Some(r) = reference {
         people.insert(r, id_of(&person, "person")?);
     }
@@ -90,25 +76,11 @@ pub async fn record_check<T: Transport>(
     progress: &mut Progress,
     check: &CheckStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { people, .. } = progress;
     let person = named(people, &check.person)?;
     let body = json!({"outcome": check.outcome, "summary": check.summary, "occurred_at": at});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/people/{person}/checks"),
-            token,
-            Some(&body),
-            None,
-        )
-        .await?;
+    p.post(&format!("/people/{person}/checks"), &body).await?;
     Ok(format!(
         "{who} records a background check: {}",
         check.outcome.as_str()
@@ -121,25 +93,11 @@ pub async fn log_contact<T: Transport>(
     progress: &mut Progress,
     body: &Map<String, Value>,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { contacts, .. } = progress;
     let (reference, mut body) = without_ref(body);
     body.insert("occurred_at".into(), json!(at));
-    let (contact, _) = transport
-        .call(
-            Method::POST,
-            &format!("{base}/contacts"),
-            token,
-            Some(&Value::Object(body)),
-            None,
-        )
-        .await?;
+    let contact = p.post("/contacts", &Value::Object(body)).await?;
     if let Some(r) = reference {
         contacts.insert(r, id_of(&contact, "contact")?);
     }
@@ -156,24 +114,11 @@ pub async fn amend_contact<T: Transport>(
     progress: &mut Progress,
     amend: &AmendStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let Progress { contacts, .. } = progress;
     let contact = named(contacts, &amend.contact)?;
     let body = json!({"reason": amend.reason, "changes": amend.changes, "occurred_at": at});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/contacts/{contact}/amendments"),
-            token,
-            Some(&body),
-            None,
-        )
+    p.post(&format!("/contacts/{contact}/amendments"), &body)
         .await?;
     Ok(format!("{who} amends a contact: {}", amend.reason))
 }
@@ -190,9 +135,7 @@ pub async fn change_status<T: Transport>(
         base,
         who,
     } = *p;
-    let (_, etag) = transport
-        .call(Method::GET, base, token, None, None)
-        .await?;
+    let (_, etag) = transport.call(Method::GET, base, token, None, None).await?;
     let body = json!({"status": change.status, "effective_at": at});
     transport
         .call(Method::PATCH, base, token, Some(&body), etag.as_deref())
@@ -231,23 +174,9 @@ pub async fn break_glass<T: Transport>(
     p: &Playing<'_, T>,
     step: &BreakGlassStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        base,
-        who,
-        ..
-    } = *p;
+    let Playing { who, .. } = *p;
     let body = json!({"lawful_basis": step.lawful_basis, "reason": step.reason});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/break-glass"),
-            token,
-            Some(&body),
-            None,
-        )
-        .await?;
+    p.post("/break-glass", &body).await?;
     Ok(format!(
         "{who} breaks glass ({}): {}",
         step.lawful_basis.as_str().replace('_', " "),
@@ -260,23 +189,9 @@ pub async fn bring_in<T: Transport>(
     p: &Playing<'_, T>,
     step: &BringInStep,
 ) -> Result<String, ReplayError> {
-    let Playing {
-        transport,
-        token,
-        at,
-        base,
-        who,
-    } = *p;
+    let Playing { at, who, .. } = *p;
     let body = json!({"agency": step.agency, "reason": step.reason, "occurred_at": at});
-    transport
-        .call(
-            Method::POST,
-            &format!("{base}/involvements"),
-            token,
-            Some(&body),
-            None,
-        )
-        .await?;
+    p.post("/involvements", &body).await?;
     Ok(format!(
         "{who} brings {} in: {}",
         step.agency.label(),
