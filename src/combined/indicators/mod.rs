@@ -167,10 +167,18 @@ mod tests {
         ] {
             alone.set(agency, n);
         }
-        assert_eq!(
-            headline(7, &alone),
-            "7 indicators on the combined record; police alone could see 1, health 2, social care 1, legal 0."
+        let said = headline(7, &alone);
+        assert!(
+            said.starts_with(
+                "7 indicators on the combined record; police alone could see 1, health 2, social care 1, legal 0"
+            ),
+            "{said}"
         );
+        // Every agency is named once, and the sentence ends.
+        for agency in Agency::ALL {
+            assert_eq!(said.matches(agency.label()).count(), 1, "{said}");
+        }
+        assert!(said.ends_with(" 0.") || said.ends_with(" 1.") || said.ends_with(" 2."));
         assert!(headline(1, &AgencyCounts::default()).starts_with("1 indicator on"));
     }
 
