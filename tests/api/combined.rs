@@ -350,7 +350,13 @@ async fn an_indicator_only_the_combination_shows(db: PgPool) {
     assert_eq!(i["first_held_at"], "2007-03-31T00:00:00Z");
     assert_eq!(
         i["visible_to_single_agency"],
-        json!({"police": false, "health": false, "social_care": false, "legal": false})
+        // No agency alone: every agency's flag is false.
+        serde_json::Value::Object(
+            mash::vocabulary::Agency::ALL
+                .iter()
+                .map(|a| (a.as_str().to_string(), json!(false)))
+                .collect()
+        )
     );
     let ids: BTreeSet<&str> = i["evidence"]
         .as_array()

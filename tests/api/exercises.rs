@@ -145,7 +145,9 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
     let created = create(&app, &facilitator, "child-p-2006-2007", 3).await;
     let id = created["id"].as_str().unwrap().to_string();
     let csv = created["credentials_csv"].as_str().unwrap();
-    assert_eq!(csv.lines().count(), 13, "{csv}");
+    // A heading, then one trainee per agency in each team.
+    let agencies = mash::vocabulary::Agency::ALL.len();
+    assert_eq!(csv.lines().count(), 1 + 3 * agencies, "{csv}");
     assert_eq!(csv.lines().next(), Some("team,agency,username,password"));
     let passwords: std::collections::BTreeSet<&str> = created["teams"]
         .as_array()
@@ -154,7 +156,7 @@ async fn a_training_day_runs_from_the_service_isolated_scored_reset_ended_and_de
         .flat_map(|t| t["accounts"].as_array().unwrap())
         .map(|a| a["password"].as_str().unwrap())
         .collect();
-    assert_eq!(passwords.len(), 12);
+    assert_eq!(passwords.len(), 3 * agencies);
     let tokens = trainees(&app, &created).await;
     let base = format!("/api/v1/exercises/{id}");
 
@@ -816,7 +818,11 @@ async fn a_facilitator_runs_the_day_from_a_terminal(db: PgPool) {
         .to_string();
     assert!(said.contains(&format!("/exercises/{id}")), "{said}");
     let sheet = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(sheet.lines().count(), 9, "{sheet}");
+    assert_eq!(
+        sheet.lines().count(),
+        1 + 2 * mash::vocabulary::Agency::ALL.len(),
+        "{sheet}"
+    );
     for line in sheet.lines().skip(1) {
         let username = line.split(',').nth(2).unwrap();
         assert!(said.contains(username), "{said}");

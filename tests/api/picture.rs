@@ -71,7 +71,12 @@ async fn the_svg_agrees_with_the_chronology_the_gap_report_and_the_clocks(db: Pg
             .into_iter()
             .map(|l| l["data-agency"].clone())
             .collect();
-        assert_eq!(lanes, ["police", "health", "social_care", "legal"]);
+        // A lane per agency, in the vocabulary's order.
+        let agencies: Vec<&str> = mash::vocabulary::Agency::ALL
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
+        assert_eq!(lanes, agencies);
 
         let chronology = app
             .get(
