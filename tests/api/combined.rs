@@ -365,9 +365,24 @@ async fn an_indicator_only_the_combination_shows(db: PgPool) {
         .map(|e| e["entry_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, BTreeSet::from([a.as_str(), b.as_str()]));
+    // No agency alone could see it: "police alone could see 0, health 0, …" for every agency.
+    let alone: Vec<String> = mash::vocabulary::Agency::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match i {
+            0 => format!("{} alone could see 0", a.label()),
+            _ => format!("{} 0", a.label()),
+        })
+        .collect();
     assert_eq!(
         report["summary"]["headline"],
-        "1 indicator on the combined record; police alone could see 0, health 0, social care 0, legal 0."
+        format!("1 indicator on the combined record; {}.", alone.join(", "))
+    );
+    assert!(
+        report["summary"]["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 indicator on the combined record; police alone could see 0, health 0, social care 0, legal 0")
     );
 }
 
