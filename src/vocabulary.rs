@@ -1,5 +1,6 @@
 //! The closed vocabularies of the record (docs/domain.md): each a Rust enum, a JSON string, a text column
-//! with a CHECK constraint, and an `enum` in the contract. An unknown value is a 422 that lists these.
+//! the database checks (a CHECK constraint; for agencies a foreign key to the `agencies` table), and an
+//! `enum` in the contract. An unknown value is a 422 that lists these.
 
 /// Declares a vocabulary: its variants and their wire names, once.
 macro_rules! vocabulary {
